@@ -1,0 +1,1 @@
+"""Jeeves: a Slack assistant run as a Kubernetes-native stack."""

@@ -1,0 +1,1 @@
+"""Action services: each implements the action protocol (POST /v1/act)."""

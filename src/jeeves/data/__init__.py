@@ -1,0 +1,1 @@
+"""data: the data service owning users, facts, connections, activity and usage stats."""

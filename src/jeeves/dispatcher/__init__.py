@@ -1,0 +1,1 @@
+"""dispatcher: queue worker that parses messages, routes them to actions and enqueues replies."""

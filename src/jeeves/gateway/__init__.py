@@ -1,0 +1,1 @@
+"""gateway: Slack ingress (Events API, slash commands, interactivity) onto the durable queue."""

