@@ -1,0 +1,41 @@
+"""The payloads that travel on the durable queue between gateway, dispatcher and poster.
+
+These are the contract between the three pipeline services; each side validates what it reads.
+Queue entrypoints: `dispatch` (gateway → dispatcher) and `reply` (dispatcher/poster API → poster).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, NotRequired, TypedDict
+
+DISPATCH = "dispatch"
+REPLY = "reply"
+
+
+class DispatchJob(TypedDict):
+    """One inbound user interaction, normalised by the gateway."""
+
+    event_id: str  # Slack event_id, or a derived unique id for commands/interactions
+    kind: Literal["message", "command", "interaction"]
+    team_id: str
+    user_id: str
+    channel: str
+    ts: str | None  # the message's own ts (None for slash commands)
+    thread_ts: str | None  # thread to answer in (None: answer in the channel)
+    text: str  # raw text as Slack sent it (mentions and links still encoded)
+    blocks: NotRequired[list[dict[str, Any]] | None]  # rich_text blocks when Slack sent them
+    response_url: NotRequired[str | None]  # slash commands and interactions
+    interaction: NotRequired[dict[str, Any] | None]  # {"action_id", "value", "block_id"} for clicks
+    received_at: float  # epoch seconds when the gateway accepted it
+
+
+class ReplyJob(TypedDict):
+    """One message to post to Slack."""
+
+    reply_key: str  # idempotency key: one Slack message per key, ever
+    channel: str
+    thread_ts: str | None
+    text: str
+    blocks: NotRequired[list[dict[str, Any]] | None]
+    event_id: NotRequired[str | None]  # the inbound event this answers, when there is one
+    sent_at: NotRequired[float | None]  # when the inbound event was received, for latency
