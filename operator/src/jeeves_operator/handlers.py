@@ -1,0 +1,97 @@
+"""kopf handlers: decorators only. Each one turns kopf's kwargs into plain values, calls the
+reconcile layer, and turns its `Outcome` into a status patch, Events and retries.
+
+Registered on an explicit `kopf.OperatorRegistry` by `register()` so the drift interval and the
+dependencies come from settings, not from import-time globals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, cast
+
+import kopf
+
+from jeeves_operator import claims, reconcile
+from jeeves_operator.models import GROUP, MANAGER, PLURAL, VERSION, ActionRef, ActionSpec, Condition
+from jeeves_operator.reconcile import Deps, Outcome, Trigger
+from jeeves_operator.registry import RegistryUnavailable
+
+ACTIONS = (GROUP, VERSION, PLURAL)
+
+
+def _ref(meta: Mapping[str, Any]) -> ActionRef:
+    return ActionRef(
+        name=str(meta["name"]), namespace=str(meta["namespace"]), uid=str(meta["uid"]),
+        generation=int(meta.get("generation") or 1),
+        created=str(meta.get("creationTimestamp") or ""),
+    )
+
+
+def _spec(spec: Mapping[str, Any]) -> ActionSpec:
+    return cast(ActionSpec, dict(spec))
+
+
+def _conditions(status: Mapping[str, Any]) -> list[Condition]:
+    return list(status.get("conditions") or [])
+
+
+def _post(body: kopf.Body, outcome_notes: Iterable[reconcile.Note]) -> None:
+    for note in outcome_notes:
+        kopf.event(body, type=note.type, reason=note.reason, message=note.message)
+
+
+def _patch_status(patch: kopf.Patch, status: Mapping[str, Any], outcome: Outcome) -> None:
+    if dict(status) != dict(outcome.status):
+        patch.status.update(outcome.status)
+
+
+async def _reconcile(trigger: Trigger, deps: Deps, kwargs: dict[str, Any]) -> Outcome:
+    outcome = await reconcile.reconcile(
+        _spec(kwargs["spec"]), _ref(kwargs["meta"]), _conditions(kwargs["status"]),
+        cast(Mapping[str, Iterable[claims.Claim]], kwargs["claims_index"]), deps, trigger,
+    )
+    _patch_status(kwargs["patch"], kwargs["status"], outcome)
+    _post(kwargs["body"], outcome.notes)
+    return outcome
+
+
+def register(registry: kopf.OperatorRegistry, deps: Deps) -> None:
+    """Attach every handler of the operator to `registry`."""
+
+    @kopf.index(*ACTIONS, registry=registry)
+    def claims_index(spec: kopf.Spec, meta: kopf.Meta, **_: Any) -> dict[str, claims.Claim]:
+        ref = _ref(meta)
+        claim = claims.claim_of(ref)
+        return {key: claim for key in claims.claim_keys(_spec(spec), ref)}
+
+    @kopf.on.create(*ACTIONS, registry=registry)
+    @kopf.on.update(*ACTIONS, field="spec", registry=registry)
+    async def changed(**kwargs: Any) -> None:
+        outcome = await _reconcile("change", deps, kwargs)
+        if outcome.retry:
+            raise kopf.TemporaryError("etcd unreachable", delay=deps.settings.retry_delay)
+
+    @kopf.on.resume(*ACTIONS, registry=registry)
+    async def resumed(**kwargs: Any) -> None:
+        outcome = await _reconcile("resume", deps, kwargs)
+        if outcome.retry:
+            raise kopf.TemporaryError("etcd unreachable", delay=deps.settings.retry_delay)
+
+    @kopf.timer(*ACTIONS, interval=deps.settings.drift_interval, registry=registry)
+    async def drift(**kwargs: Any) -> None:
+        await _reconcile("drift", deps, kwargs)
+
+    @kopf.on.delete(*ACTIONS, registry=registry)
+    async def deleted(spec: kopf.Spec, meta: kopf.Meta, body: kopf.Body, **_: Any) -> None:
+        try:
+            note = await reconcile.finalize(_spec(spec), _ref(meta), deps)
+        except RegistryUnavailable as exc:
+            raise kopf.TemporaryError(str(exc), delay=deps.settings.retry_delay) from exc
+        _post(body, [note] if note else [])
+
+    @kopf.on.event("apps", "v1", "deployments", registry=registry,
+                   labels={"app.kubernetes.io/managed-by": MANAGER})
+    async def deployment_event(body: kopf.Body, type: str | None, **_: Any) -> None:
+        if type != "DELETED":
+            await reconcile.reflect_deployment(dict(body), deps)
