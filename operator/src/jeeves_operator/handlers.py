@@ -22,7 +22,9 @@ ACTIONS = (GROUP, VERSION, PLURAL)
 
 def _ref(meta: Mapping[str, Any]) -> ActionRef:
     return ActionRef(
-        name=str(meta["name"]), namespace=str(meta["namespace"]), uid=str(meta["uid"]),
+        name=str(meta["name"]),
+        namespace=str(meta["namespace"]),
+        uid=str(meta["uid"]),
         generation=int(meta.get("generation") or 1),
         created=str(meta.get("creationTimestamp") or ""),
     )
@@ -48,8 +50,12 @@ def _patch_status(patch: kopf.Patch, status: Mapping[str, Any], outcome: Outcome
 
 async def _reconcile(trigger: Trigger, deps: Deps, kwargs: dict[str, Any]) -> Outcome:
     outcome = await reconcile.reconcile(
-        _spec(kwargs["spec"]), _ref(kwargs["meta"]), _conditions(kwargs["status"]),
-        cast(Mapping[str, Iterable[claims.Claim]], kwargs["claims_index"]), deps, trigger,
+        _spec(kwargs["spec"]),
+        _ref(kwargs["meta"]),
+        _conditions(kwargs["status"]),
+        cast(Mapping[str, Iterable[claims.Claim]], kwargs["claims_index"]),
+        deps,
+        trigger,
     )
     _patch_status(kwargs["patch"], kwargs["status"], outcome)
     _post(kwargs["body"], outcome.notes)
@@ -90,8 +96,13 @@ def register(registry: kopf.OperatorRegistry, deps: Deps) -> None:
             raise kopf.TemporaryError(str(exc), delay=deps.settings.retry_delay) from exc
         _post(body, [note] if note else [])
 
-    @kopf.on.event("apps", "v1", "deployments", registry=registry,
-                   labels={"app.kubernetes.io/managed-by": MANAGER})
+    @kopf.on.event(
+        "apps",
+        "v1",
+        "deployments",
+        registry=registry,
+        labels={"app.kubernetes.io/managed-by": MANAGER},
+    )
     async def deployment_event(body: kopf.Body, type: str | None, **_: Any) -> None:
         if type != "DELETED":
             await reconcile.reflect_deployment(dict(body), deps)

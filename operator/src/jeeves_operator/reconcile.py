@@ -184,9 +184,14 @@ async def _reject(
     except RegistryUnavailable:
         result = "retry"
     observation = Observation(
-        generation=ref.generation, url="", desired_replicas=spec.get("replicas", 1),
-        ready_replicas=0, registered=False, registry_reason=problem.reason,
-        registry_message=problem.message, problem=problem,
+        generation=ref.generation,
+        url="",
+        desired_replicas=spec.get("replicas", 1),
+        ready_replicas=0,
+        registered=False,
+        registry_reason=problem.reason,
+        registry_message=problem.message,
+        problem=problem,
     )
     return Outcome(builders.build_status(observation, previous, utcnow()), notes, result)
 
@@ -224,12 +229,18 @@ def _observation_from_status(
 ) -> Observation | None:
     conditions = {c.get("type"): c for c in status.get("conditions") or []}
     registered = conditions.get("Registered")
-    if registered is None or registered.get("reason") not in ("Registered", "UpToDate",
-                                                              "EtcdUnavailable"):
+    if registered is None or registered.get("reason") not in (
+        "Registered",
+        "UpToDate",
+        "EtcdUnavailable",
+    ):
         return None
     return Observation(
-        generation=generation, url=str(status.get("url", "")), desired_replicas=desired,
-        ready_replicas=ready, registered=registered.get("status") == "True",
+        generation=generation,
+        url=str(status.get("url", "")),
+        desired_replicas=desired,
+        ready_replicas=ready,
+        registered=registered.get("status") == "True",
         registry_reason=str(registered.get("reason")),
         registry_message=str(registered.get("message", "")),
     )

@@ -1,0 +1,55 @@
+"""Tests of the semantic validation in `claims`: keyword and name ownership (oldest wins) and
+name rules. Pure; the index is a plain dict standing in for kopf's in-memory index.
+"""
+
+from __future__ import annotations
+
+import pytest
+from operator_samples import ref_for, sample_spec
+
+from jeeves_operator.claims import Claim, claim_keys, claim_of, find_problem
+
+pytestmark = pytest.mark.unit
+
+
+def _index(*refs_and_specs: tuple[object, object]) -> dict[str, list[Claim]]:
+    index: dict[str, list[Claim]] = {}
+    for ref, spec in refs_and_specs:
+        for key in claim_keys(spec, ref):  # type: ignore[arg-type]
+            index.setdefault(key, []).append(claim_of(ref))  # type: ignore[arg-type]
+    return index
+
+
+def test_no_rival_no_problem() -> None:
+    spec, ref = sample_spec("weather"), ref_for("weather")
+    assert find_problem(spec, ref, _index((ref, spec))) is None
+
+
+def test_younger_action_loses_the_keyword() -> None:
+    old, old_spec = ref_for("weather", created="2026-01-01T00:00:00Z"), sample_spec("weather")
+    new = ref_for("weather2", created="2026-01-02T00:00:00Z")
+    new_spec = sample_spec("echo") | {"keywords": ["echo", "forecast"]}
+    index = _index((old, old_spec), (new, new_spec))
+    problem = find_problem(new_spec, new, index)
+    assert problem is not None
+    assert problem.reason == "KeywordConflict"
+    assert "'forecast'" in problem.message
+    assert "default/weather" in problem.message
+    assert find_problem(old_spec, old, index) is None
+
+
+def test_same_name_in_two_namespaces_conflicts() -> None:
+    spec = sample_spec("echo")
+    first, second = ref_for("echo", "a"), ref_for("echo", "b")
+    index = _index((first, spec), (second, spec | {"keywords": ["other"]}))
+    problem = find_problem(spec | {"keywords": ["other"]}, second, index)
+    assert problem is not None
+    assert problem.reason == "NameConflict"
+
+
+@pytest.mark.parametrize("name", ["9lives", "has.dot", "x" * 50])
+def test_names_that_cannot_name_a_service_are_rejected(name: str) -> None:
+    spec, ref = sample_spec("echo"), ref_for(name)
+    problem = find_problem(spec, ref, {})
+    assert problem is not None
+    assert problem.reason == "InvalidName"
