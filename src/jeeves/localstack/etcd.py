@@ -26,11 +26,18 @@ def etcd_binary() -> str:
 class EtcdServer:
     """One single-node etcd; `stop()`/`start()` keep the data dir so revisions survive."""
 
-    def __init__(self, data_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path | None = None,
+        *,
+        client_port: int | None = None,
+        peer_port: int | None = None,
+    ) -> None:
         self._own_dir = data_dir is None
         self.data_dir = data_dir or Path(tempfile.mkdtemp(prefix="jeeves-etcd-"))
-        self.client_port = free_port()
-        self.peer_port = free_port()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.client_port = client_port or free_port()
+        self.peer_port = peer_port or free_port()
         self._proc: subprocess.Popen[bytes] | None = None
         self._log = self.data_dir.parent / f"{self.data_dir.name}.log"
 
@@ -45,7 +52,7 @@ class EtcdServer:
 
     def healthy(self) -> bool:
         try:
-            with urllib.request.urlopen(f"{self.url}/health", timeout=0.5) as response:
+            with urllib.request.urlopen(f"{self.url}/health", timeout=0.5) as response:  # noqa: S310
                 return b'"true"' in response.read()
         except OSError:
             return False

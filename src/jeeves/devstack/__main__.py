@@ -1,0 +1,156 @@
+"""Entry point of `make dev`: start PostgreSQL, etcd and every deployable; Ctrl-C stops all.
+
+Usage: `python -m jeeves.devstack [--base-port N] [--data-dir DIR]`. Ports are base+0, +1, …
+in the order of `plan.SERVICES`; `--base-port 0` picks free ports (used by the tests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from pathlib import Path
+
+from jeeves.devstack.plan import (
+    DATABASES,
+    SERVICES,
+    Infrastructure,
+    ServiceSpec,
+    build_plan,
+)
+from jeeves.devstack.supervisor import Supervisor, wait_http_ok
+from jeeves.localstack.etcd import EtcdServer
+from jeeves.localstack.ports import free_port
+from jeeves.localstack.postgres import PostgresServer
+
+DEFAULT_BASE_PORT = 8400
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="make dev", description=__doc__)
+    parser.add_argument("--base-port", type=int, default=DEFAULT_BASE_PORT)
+    parser.add_argument("--data-dir", type=Path, default=Path(".dev"))
+    return parser.parse_args(argv)
+
+
+def allocate_ports(base: int) -> dict[str, int]:
+    names = ["postgres", "etcd", "etcd-peer", *(name for name, _, _ in SERVICES)]
+    if base == 0:
+        return {name: free_port() for name in names}
+    return {name: base + offset for offset, name in enumerate(names)}
+
+
+def say(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+def print_table(plan: list[ServiceSpec], infra: Infrastructure) -> None:
+    rows = [("postgres", infra.database_url("jeeves"), "PostgreSQL 15 (data in .dev/)")]
+    rows.append(("etcd", f"http://{infra.etcd_endpoint}", "etcd: registry, flags"))
+    rows += [(spec.name, spec.url, spec.description) for spec in plan]
+    width = max(len(name) for name, _, _ in rows) + 2
+    print("\n" + "-" * 78)
+    for name, url, description in rows:
+        print(f"  {name.ljust(width)}{url.ljust(40)}{description}")
+    chat = next((s.url for s in plan if s.name == "slack-emulator"), None)
+    if chat:
+        print(f"\n  Chat with Jeeves: open {chat}/ and type “@jeeves help”.")
+    print("  Health of each: <url>/healthz   Metrics: <url>/metrics   Stop: Ctrl-C")
+    print("-" * 78 + "\n", flush=True)
+
+
+async def start_infrastructure(
+    args: argparse.Namespace, ports: dict[str, int]
+) -> tuple[PostgresServer, EtcdServer]:
+    data_dir = args.data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    say(f"starting PostgreSQL on 127.0.0.1:{ports['postgres']} (data in {data_dir}/postgres)")
+    postgres = PostgresServer(base_dir=data_dir / "postgres", port=ports["postgres"])
+    await asyncio.to_thread(postgres.start)
+    for database in DATABASES:
+        await asyncio.to_thread(postgres.create_database, database)
+    say(f"starting etcd on 127.0.0.1:{ports['etcd']}")
+    etcd = EtcdServer(
+        data_dir=data_dir / "etcd", client_port=ports["etcd"], peer_port=ports["etcd-peer"]
+    )
+    await asyncio.to_thread(etcd.start)
+    return postgres, etcd
+
+
+async def start_services(supervisor: Supervisor, plan: list[ServiceSpec]) -> None:
+    for spec in plan:
+        env = {**spec.env, "JEEVES_BIND": f"127.0.0.1:{spec.port}"}
+        if spec.migrate:
+            say(f"migrating {spec.name}")
+            await supervisor.run_once(spec.name, [spec.command, "migrate"], env)
+        say(f"starting {spec.name} on {spec.url}")
+        child = await supervisor.start(spec.name, [spec.command], env)
+        try:
+            await wait_http_ok(spec.url + spec.probe, 60, child.process)
+        except (RuntimeError, TimeoutError) as exc:
+            raise RuntimeError(f"{spec.name} did not come up: {exc}") from exc
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    ports = allocate_ports(args.base_port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    supervisor = Supervisor()
+    postgres, etcd = await start_infrastructure(args, ports)
+    code = 0
+    try:
+        infra = Infrastructure(ports["postgres"], etcd.endpoint, args.data_dir.resolve(), ports)
+        plan = build_plan(infra, ports)
+        await seed_registry(infra, plan)
+        starting = asyncio.create_task(start_services(supervisor, plan))
+        stopper = asyncio.create_task(stop.wait())
+        await asyncio.wait({starting, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if starting.done():
+            starting.result()
+            print_table(plan, infra)
+            await watch(supervisor, stop)
+        else:
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await starting
+    except RuntimeError as exc:
+        print(f"make dev: {exc}", file=sys.stderr, flush=True)
+        code = 1
+    finally:
+        say("stopping services")
+        await supervisor.stop_all()
+        say("stopping etcd and PostgreSQL")
+        await asyncio.to_thread(etcd.stop)
+        await asyncio.to_thread(postgres.stop)
+        say("stopped; nothing left running")
+    return code
+
+
+async def seed_registry(infra: Infrastructure, plan: list[ServiceSpec]) -> None:
+    """Register the local actions in etcd, as the operator does in a cluster."""
+    from jeeves.devstack.seeding import seed_actions
+
+    await seed_actions(infra, plan)
+
+
+async def watch(supervisor: Supervisor, stop: asyncio.Event) -> None:
+    """Wait for Ctrl-C; if a service dies, say so and stop the stack."""
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 1.0)
+        dead = supervisor.exited()
+        if dead:
+            names = ", ".join(f"{c.name} (exit {c.process.returncode})" for c in dead)
+            raise RuntimeError(f"stopped because a service exited: {names}")
+
+
+def main() -> None:
+    sys.exit(asyncio.run(main_async(parse_args(sys.argv[1:]))))
+
+
+if __name__ == "__main__":
+    main()

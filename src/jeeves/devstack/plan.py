@@ -1,0 +1,165 @@
+"""What `make dev` runs: one `ServiceSpec` per deployable, with ports and settings (pure).
+
+Services whose code is not in the tree yet are left out, so the stack grows as the project does.
+The dev-only secrets here are not secrets: they exist so the local stack runs offline.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEV_SIGNING_SECRET = "dev-signing-secret-not-for-production"  # noqa: S105
+DEV_BOT_TOKEN = "xoxb-dev-bot-token"  # noqa: S105
+BOT_USER_ID = "U0JEEVES"
+ENV = "dev"
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """One process of the local stack."""
+
+    name: str  # the deployable, e.g. "gateway" → `jeeves-gateway`
+    module: str  # module that must exist for the service to be included
+    port: int
+    env: Mapping[str, str]
+    migrate: bool = False  # run `jeeves-<name> migrate` before starting
+    probe: str = "/healthz"
+    description: str = ""
+    extra_urls: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def command(self) -> str:
+        return f"jeeves-{self.name}"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+@dataclass(frozen=True)
+class Infrastructure:
+    postgres_port: int
+    etcd_endpoint: str
+    data_dir: Path
+    ports: Mapping[str, int] = field(default_factory=dict)
+
+    def database_url(self, database: str) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.postgres_port}/{database}"
+
+
+PIPELINE_DB = "jeeves"
+DATA_DB = "jeeves_data"
+DATABASES = (PIPELINE_DB, DATA_DB)
+
+# (name, module, description), in start order: dependencies first.
+SERVICES: tuple[tuple[str, str, str], ...] = (
+    ("slack-emulator", "jeeves.emulators.slack.main", "Slack stand-in: open it to chat"),
+    ("weather-emulator", "jeeves.emulators.weather.main", "Open-Meteo stand-in"),
+    ("tokens", "jeeves.tokens.main", "token dealer (JWKS)"),
+    ("data", "jeeves.data.main", "data service"),
+    ("poster", "jeeves.poster.main", "posts replies to Slack"),
+    ("echo", "jeeves.actions.echo.main", "action: echo"),
+    ("memory", "jeeves.actions.memory.main", "action: memory"),
+    ("weather", "jeeves.actions.weather.main", "action: weather"),
+    ("dispatcher", "jeeves.dispatcher.main", "routes messages to actions"),
+    ("gateway", "jeeves.gateway.main", "Slack ingress"),
+)
+MIGRATED = frozenset({"gateway", "dispatcher", "poster", "data"})
+
+# Local action registrations (the operator writes these in a cluster).
+ACTIONS: Mapping[str, Mapping[str, object]] = {
+    "echo": {
+        "keywords": ["echo"],
+        "description": "Repeats what you say",
+        "usage": "echo <text>",
+    },
+    "memory": {
+        "keywords": ["remember", "forget", "what do you know", "my"],
+        "description": "Remembers facts about you (location, timezone, units)",
+        "usage": "remember my location is Porto · what do you know about me · forget my location",
+    },
+    "weather": {
+        "keywords": ["weather", "forecast"],
+        "description": "Weather now and today, for a place or your remembered location",
+        "usage": "weather · weather in Lisbon · weather in São Paulo tomorrow",
+    },
+}
+
+
+def module_exists(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def action_registry(
+    ports: Mapping[str, int], present: Callable[[str], bool]
+) -> dict[str, dict[str, object]]:
+    """The registry values for the actions that run locally."""
+    return {
+        name: {**spec, "url": f"http://127.0.0.1:{ports[name]}", "timeout_s": 10, "enabled": True}
+        for name, spec in ACTIONS.items()
+        if name in ports and present(name)
+    }
+
+
+def build_plan(
+    infra: Infrastructure,
+    ports: Mapping[str, int],
+    *,
+    present: Callable[[str], bool] = module_exists,
+) -> list[ServiceSpec]:
+    """Every service that exists in the tree, wired to its neighbours."""
+    included = {name for name, module, _ in SERVICES if present(module)}
+
+    def url(name: str) -> str:
+        return f"http://127.0.0.1:{ports[name]}" if name in included else ""
+
+    common = {
+        "JEEVES_ENV": ENV,
+        "JEEVES_LOG_LEVEL": "info",
+        "JEEVES_ETCD_ENDPOINTS": infra.etcd_endpoint,
+        "JEEVES_SLACK_SIGNING_SECRET": DEV_SIGNING_SECRET,
+        "JEEVES_SLACK_BOT_TOKEN": DEV_BOT_TOKEN,
+        "JEEVES_BOT_USER_ID": BOT_USER_ID,
+        "JEEVES_SLACK_API_URL": url("slack-emulator") + "/api/" if url("slack-emulator") else "",
+        "JEEVES_OPEN_METEO_URL": url("weather-emulator"),
+        "JEEVES_OPEN_METEO_GEOCODING_URL": url("weather-emulator"),
+        "JEEVES_DATA_URL": url("data"),
+        "JEEVES_POSTER_URL": url("poster"),
+        "JEEVES_TOKENS_URL": url("tokens"),
+        "JEEVES_EMULATOR_GATEWAY_URL": url("gateway"),
+        "JEEVES_ACTIONS": json.dumps(action_registry(ports, lambda n: n in included)),
+    }
+    per_service: dict[str, dict[str, str]] = {
+        "gateway": {"JEEVES_DATABASE_URL": infra.database_url(PIPELINE_DB)},
+        "dispatcher": {"JEEVES_DATABASE_URL": infra.database_url(PIPELINE_DB)},
+        "poster": {"JEEVES_DATABASE_URL": infra.database_url(PIPELINE_DB)},
+        "data": {
+            "JEEVES_DATABASE_URL": infra.database_url(DATA_DB),
+            "JEEVES_DATA_ENCRYPTION_KEY": "ZGV2LWtleS1kZXYta2V5LWRldi1rZXktZGV2LWtleSE=",
+        },
+        "tokens": {"JEEVES_TOKENS_KEY_DIR": str(infra.data_dir / "keys")},
+    }
+    plan = []
+    for name, module, description in SERVICES:
+        if name not in included:
+            continue
+        env = {k: v for k, v in common.items() if v}
+        env.update(per_service.get(name, {}))
+        plan.append(
+            ServiceSpec(
+                name=name,
+                module=module,
+                port=ports[name],
+                env=env,
+                migrate=name in MIGRATED,
+                description=description,
+            )
+        )
+    return plan

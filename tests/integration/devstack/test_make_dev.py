@@ -1,0 +1,79 @@
+"""`make dev` as a newcomer runs it: the stack comes up, every /healthz answers, Ctrl-C
+stops everything it started. Real: the devstack process, PostgreSQL, etcd, every deployable.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from jeeves.localstack.ports import wait_until
+from support.services import http_status
+
+pytestmark = pytest.mark.integration
+URL_ROW = re.compile(r"^\s{2}(\S+)\s+(http://127\.0\.0\.1:\d+)\s")
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and ") Z " not in stat.read_text()
+
+
+def test_make_dev_starts_everything_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jeeves.devstack", "--base-port", "0", "--data-dir", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")))  # type: ignore[union-attr]
+    reader.start()
+    try:
+        wait_until(
+            lambda: any("Stop: Ctrl-C" in line for line in lines) or proc.poll() is not None,
+            timeout=180,
+            what="make dev to print its URL table",
+        )
+        assert proc.poll() is None, "".join(lines[-50:])
+        urls = dict(m.groups() for line in lines if (m := URL_ROW.match(line)))
+        services = {name: url for name, url in urls.items() if name not in {"postgres", "etcd"}}
+        assert "gateway" in services
+        for name, url in services.items():
+            assert http_status(url + "/healthz") == 200, name
+        started = _children(proc.pid)
+        postmaster = int((tmp_path / "postgres/data/postmaster.pid").read_text().split()[0])
+        started.add(postmaster)
+        assert len(started) >= len(services) + 1
+    finally:
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=60)
+        reader.join(10)
+    assert code == 0, "".join(lines[-30:])
+    assert "stopped; nothing left running" in "".join(lines)
+    leftovers = [pid for pid in started if _alive(pid)]
+    assert leftovers == [], f"processes left behind: {leftovers}"

@@ -1,0 +1,44 @@
+"""How `make dev` wires the stack: which services run and what each is told (pure)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from jeeves.devstack.__main__ import allocate_ports
+from jeeves.devstack.plan import SERVICES, Infrastructure, build_plan
+
+pytestmark = pytest.mark.unit
+
+
+def _infra(ports: dict[str, int]) -> Infrastructure:
+    return Infrastructure(ports["postgres"], f"127.0.0.1:{ports['etcd']}", Path("/x"), ports)
+
+
+def test_fixed_base_ports_are_consecutive_and_distinct() -> None:
+    ports = allocate_ports(8400)
+    assert sorted(ports.values()) == list(range(8400, 8400 + 3 + len(SERVICES)))
+
+
+def test_only_present_services_run_and_are_wired_together() -> None:
+    ports = allocate_ports(9000)
+    present = {
+        "jeeves.gateway.main",
+        "jeeves.poster.main",
+        "jeeves.emulators.slack.main",
+        "jeeves.actions.echo.main",
+        "jeeves.dispatcher.main",
+    }
+    plan = build_plan(_infra(ports), ports, present=present.__contains__)
+    names = [spec.name for spec in plan]
+    assert names == ["slack-emulator", "poster", "echo", "dispatcher", "gateway"]
+    poster = next(spec for spec in plan if spec.name == "poster")
+    assert poster.env["JEEVES_SLACK_API_URL"] == f"http://127.0.0.1:{ports['slack-emulator']}/api/"
+    assert poster.env["JEEVES_DATABASE_URL"].endswith(f":{ports['postgres']}/jeeves")
+    assert "JEEVES_DATA_URL" not in poster.env  # data is not running, so nobody is told of it
+    actions = json.loads(poster.env["JEEVES_ACTIONS"])
+    assert set(actions) == {"echo"}
+    assert actions["echo"]["url"] == f"http://127.0.0.1:{ports['echo']}"
+    assert {spec.name for spec in plan if spec.migrate} == {"gateway", "dispatcher", "poster"}
