@@ -28,9 +28,9 @@ format: ## apply ruff's formatting and safe fixes
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: ## the whole test suite CI runs: lint, unit, integration, e2e, k8s (kmock) — real servers
+test: ## lint, then unit, integration, e2e and k8s (kmock) tests — real servers, no skips
 	@$(MAKE) --no-print-directory lint
-	$(PYTEST) -m "not k8s_real" tests
+	$(PYTEST) tests --ignore=tests/k8s/apiserver
 
 test-unit: ## unit tests only (no processes)
 	$(PYTEST) -m unit tests
