@@ -1,0 +1,1 @@
+"""The dispatcher's pure logic: text extraction, routing, the action protocol, its own replies."""

@@ -1,0 +1,86 @@
+"""The words the dispatcher says itself: help, login, unknown commands and action refusals.
+
+Help is generated from the registry snapshot (keyword, description, usage; sorted), so a new
+action appears in it the moment it is registered. Pure functions returning Slack mrkdwn text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from jeeves.kit.actions import ActionSpec
+
+GREETING = "Hi! Say `help` to see what I can do."
+LOGIN_NOT_AVAILABLE = (
+    "Connecting your other accounts is not available yet — it is coming soon. "
+    "Say `help` to see what I can do today."
+)
+_MAX_ACTION_MESSAGE = 300
+
+
+def _primary(spec: ActionSpec) -> str:
+    return spec.keywords[0] if spec.keywords else spec.name
+
+
+def _describe(spec: ActionSpec) -> str:
+    line = f"• *{_primary(spec)}*"
+    others = list(spec.keywords[1:])
+    if others:
+        line += " (also: " + ", ".join(others) + ")"
+    if spec.description:
+        line += f" — {spec.description}"
+    if spec.usage:
+        line += f" Usage: `{spec.usage}`"
+    if not spec.enabled:
+        line += " _(turned off right now)_"
+    return line
+
+
+def _find(actions: Mapping[str, ActionSpec], topic: str) -> ActionSpec | None:
+    wanted = " ".join(topic.lower().split())
+    for spec in actions.values():
+        if wanted == spec.name.lower() or wanted in spec.keywords:
+            return spec
+    return None
+
+
+def help_text(actions: Mapping[str, ActionSpec], topic: str = "") -> str:
+    """Everything Jeeves can do; with a topic naming an action, just that action."""
+    if topic:
+        spec = _find(actions, topic)
+        if spec is not None:
+            return _describe(spec).removeprefix("• ")
+    specs = sorted(actions.values(), key=lambda s: (_primary(s), s.name))
+    lines = ["Here is what I can do:"]
+    lines += [_describe(spec) for spec in specs]
+    lines.append("• *help* — this list (`help <keyword>` for one action)")
+    lines.append("• *login* — connect your other accounts (not available yet)")
+    return "\n".join(lines)
+
+
+def unknown_text(word: str, suggestion: str | None) -> str:
+    opening = f"Sorry, I don't know how to “{word}”."
+    if suggestion:
+        return f"{opening} Did you mean `{suggestion}`? Say `help` to see everything I can do."
+    return f"{opening} Say `help` to see what I can do."
+
+
+def disabled_text(keyword: str) -> str:
+    return f"Sorry, `{keyword}` is turned off right now. Please try again later."
+
+
+def rejected_text(spec: ActionSpec, status: int, message: str | None) -> str:
+    """What the user reads when an action refuses a request (4xx)."""
+    keyword = _primary(spec)
+    if message:
+        return f"`{keyword}` could not do that: {message[:_MAX_ACTION_MESSAGE]}"
+    if status in (401, 403):
+        return f"`{keyword}` refused the request (not authorised). An admin has been told."
+    if status in (400, 422):
+        usage = f" Usage: `{spec.usage}`" if spec.usage else ""
+        return f"`{keyword}` did not understand that.{usage}"
+    return f"`{keyword}` could not do that (it answered {status})."
+
+
+def invalid_reply_text(spec: ActionSpec) -> str:
+    return f"`{_primary(spec)}` answered something I could not read. An admin can see why."
