@@ -1,0 +1,55 @@
+"""Assembles the data service: kit, database engine, token cipher, routes, schema check."""
+
+from __future__ import annotations
+
+from quart import Quart
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from jeeves.data.crypto import TokenCipher
+from jeeves.data.migrating import head_revision, sqlalchemy_url
+from jeeves.data.routes import blueprints
+from jeeves.data.routes.common import STORE_KEY
+from jeeves.data.settings import DataSettings
+from jeeves.data.store import Store
+from jeeves.kit.app import create_app, kit
+
+
+def build_app(settings: DataSettings) -> Quart:
+    app = create_app("data", settings)
+    cipher = TokenCipher(settings.data_encryption_key.get_secret_value())
+    for blueprint in blueprints():
+        app.register_blueprint(blueprint)
+    _install_store(app, settings, cipher)
+    return app
+
+
+def _install_store(app: Quart, settings: DataSettings, cipher: TokenCipher) -> None:
+    head = head_revision()
+
+    @app.before_serving
+    async def _open() -> None:
+        engine = create_async_engine(
+            sqlalchemy_url(settings.database_url),
+            pool_size=settings.database_pool_size,
+            max_overflow=0,
+            pool_pre_ping=False,
+            pool_recycle=300,
+            connect_args={"command_timeout": 10},
+        )
+        kit(app).extras[STORE_KEY] = Store(engine, cipher)
+
+    @app.after_serving
+    async def _close() -> None:
+        store = kit(app).extras.pop(STORE_KEY, None)
+        if isinstance(store, Store):
+            await store.engine.dispose()
+
+    async def _schema() -> str | None:
+        store = kit(app).extras[STORE_KEY]
+        assert isinstance(store, Store)
+        current = await store.schema_revision()
+        if current != head:
+            raise RuntimeError(f"schema at {current}, expected {head}: run `jeeves-data migrate`")
+        return f"revision {current}"
+
+    kit(app).readiness.add("database", _schema)

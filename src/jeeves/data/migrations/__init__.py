@@ -1,0 +1,1 @@
+"""Alembic migrations of the data service schema (configured in code by `jeeves.data.migrating`)."""

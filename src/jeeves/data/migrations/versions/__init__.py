@@ -1,0 +1,1 @@
+"""Alembic revisions, oldest first: each has an upgrade and a downgrade."""

@@ -1,0 +1,124 @@
+"""Shared route helpers: the store, JSON bodies, conditional requests, row serialisation.
+
+`require_admin` is THE hook for authorisation of admin APIs (statistics, user listing, admin
+flag): today it lets every caller through; the tokens work plugs JWT checks in here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from quart import Response, jsonify, request
+from sqlalchemy import RowMapping
+
+from jeeves.data.domain import (
+    Precondition,
+    encode_cursor,
+    make_etag,
+    none_match,
+    parse_body,
+    parse_if_match,
+    validation_error,
+)
+from jeeves.data.store import Store
+from jeeves.kit.app import kit
+
+M = TypeVar("M", bound=BaseModel)
+STORE_KEY = "data_store"
+
+
+def store() -> Store:
+    value = kit().extras.get(STORE_KEY)
+    if not isinstance(value, Store):
+        raise RuntimeError("the data store is not open (serving has not started)")
+    return value
+
+
+async def require_admin() -> None:
+    """Authorisation hook for admin APIs: every caller passes until auth is wired in."""
+
+
+async def json_body(model: type[M], *, optional: bool = False) -> M:
+    raw = await request.get_data()
+    if not raw.strip() and optional:
+        return model.model_validate({})
+    data = await request.get_json(force=True, silent=True)
+    if data is None:
+        raise validation_error("body", "must be a JSON object")
+    return parse_body(model, data)
+
+
+def if_match(kind: str) -> Precondition | None:
+    return parse_if_match(request.headers.get("If-Match"), kind)
+
+
+def conditional(payload: Any, etag: str, status: int = 200) -> Response:
+    """Answer `payload` with its ETag, or an empty 304 when If-None-Match already has it."""
+    if status == 200 and none_match(request.headers.get("If-None-Match"), etag):
+        response = Response("", status=304)
+    else:
+        response = jsonify(payload)
+        response.status_code = status
+    response.headers["ETag"] = etag
+    return response
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def user_json(row: RowMapping) -> dict[str, Any]:
+    return {
+        "team_id": row["team_id"],
+        "slack_id": row["slack_id"],
+        "is_admin": row["is_admin"],
+        "version": row["version"],
+        "created_at": _iso(row["created_at"]),
+        "updated_at": _iso(row["updated_at"]),
+    }
+
+
+def user_etag(row: RowMapping) -> str:
+    return make_etag("u", row["id"], row["version"])
+
+
+def fact_json(row: RowMapping) -> dict[str, Any]:
+    return {
+        "key": row["key"],
+        "value": row["value"],
+        "version": row["version"],
+        "created_at": _iso(row["created_at"]),
+        "updated_at": _iso(row["updated_at"]),
+    }
+
+
+def fact_etag(row: RowMapping) -> str:
+    return make_etag("f", row["id"], row["version"])
+
+
+def connection_json(row: RowMapping) -> dict[str, Any]:
+    """A connection as clients see it: never the token or its ciphertext."""
+    return {
+        "provider": row["provider"],
+        "scopes": list(row["scopes"]),
+        "expires_at": _iso(row["expires_at"]),
+        "version": row["version"],
+        "created_at": _iso(row["created_at"]),
+        "updated_at": _iso(row["updated_at"]),
+    }
+
+
+def activity_json(row: RowMapping) -> dict[str, Any]:
+    return {
+        "action": row["action"],
+        "outcome": row["outcome"],
+        "latency_ms": row["latency_ms"],
+        "at": _iso(row["at"]),
+    }
+
+
+def page(items: list[dict[str, Any]], next_position: dict[str, Any] | None) -> dict[str, Any]:
+    cursor = encode_cursor(next_position) if next_position is not None else None
+    return {"items": items, "next_cursor": cursor}

@@ -1,0 +1,98 @@
+"""The tables the data service owns, as SQLAlchemy Core metadata.
+
+Migrations (`migrations/versions/`) create them; queries in `store.py` read and write them.
+Every mutable row carries a `version` counter bumped on each change: ETags are built from it.
+Child rows reference `users.id` with ON DELETE CASCADE, so deleting a user removes everything.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _timestamps() -> list[Column[object]]:
+    return [
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    ]
+
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("team_id", String(64), nullable=False),
+    Column("slack_id", String(64), nullable=False),
+    Column("is_admin", Boolean, nullable=False, server_default="false"),
+    Column("version", Integer, nullable=False, server_default="1"),
+    *_timestamps(),
+    UniqueConstraint("team_id", "slack_id"),
+)
+
+facts = Table(
+    "facts",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("key", String(40), nullable=False),
+    Column("value", Text, nullable=False),
+    Column("version", Integer, nullable=False, server_default="1"),
+    *_timestamps(),
+    UniqueConstraint("user_id", "key"),
+)
+
+connections = Table(
+    "connections",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("provider", String(40), nullable=False),
+    Column("token_ciphertext", LargeBinary, nullable=False),
+    Column("scopes", ARRAY(Text), nullable=False, server_default="{}"),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+    Column("version", Integer, nullable=False, server_default="1"),
+    *_timestamps(),
+    UniqueConstraint("user_id", "provider"),
+)
+
+activity = Table(
+    "activity",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("event_id", String(128), nullable=True, unique=True),
+    Column("action", String(64), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("latency_ms", Integer, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index(None, "at", "action"),
+    Index(None, "user_id"),
+)
+
+# Every table holding rows that belong to a user (export and delete must cover them all).
+USER_TABLES = ("users", "facts", "connections", "activity")

@@ -1,0 +1,17 @@
+"""Settings of the data service (`JEEVES_*`)."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+
+from jeeves.kit.settings import ServiceSettings
+
+
+class DataSettings(ServiceSettings):
+    # PostgreSQL holding users, facts, connections and activity (the schema this service owns).
+    database_url: str
+    # Fernet key(s) encrypting third-party tokens at rest; comma-separated, newest first, so a
+    # key can be rotated (old keys still decrypt). Make one with `jeeves-data genkey`.
+    data_encryption_key: SecretStr
+    # Size of the SQLAlchemy connection pool.
+    database_pool_size: int = Field(default=10, gt=0, le=100)

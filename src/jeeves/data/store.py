@@ -1,0 +1,376 @@
+"""Queries of the data service, in SQLAlchemy Core on one async engine (asyncpg underneath).
+
+Every function is one short transaction. Writes guarded by If-Match compare the row's version
+in the UPDATE/DELETE itself, so two concurrent writers can never both win.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import RowMapping, and_, delete, func, literal_column, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql.elements import Label
+
+from jeeves.data.crypto import TokenCipher
+from jeeves.data.domain import ActivityIn, ConnectionIn, DayRange, Precondition
+from jeeves.data.schema import activity, connections, facts, users
+from jeeves.kit.errors import APIError
+
+USER_COLUMNS = (
+    users.c.id,
+    users.c.team_id,
+    users.c.slack_id,
+    users.c.is_admin,
+    users.c.version,
+    users.c.created_at,
+    users.c.updated_at,
+)
+FACT_COLUMNS = (
+    facts.c.id,
+    facts.c.key,
+    facts.c.value,
+    facts.c.version,
+    facts.c.created_at,
+    facts.c.updated_at,
+)
+CONNECTION_COLUMNS = (
+    connections.c.id,
+    connections.c.provider,
+    connections.c.scopes,
+    connections.c.expires_at,
+    connections.c.version,
+    connections.c.created_at,
+    connections.c.updated_at,
+)
+INSERTED: Label[bool] = literal_column("(xmax = 0)").label("inserted")
+
+
+def not_found(what: str) -> APIError:
+    return APIError(404, "not_found", f"{what} not found")
+
+
+def stale() -> APIError:
+    return APIError(
+        412, "precondition_failed", "the resource changed since it was read (If-Match is stale)"
+    )
+
+
+def _user_is(team_id: str, slack_id: str) -> Any:
+    return and_(users.c.team_id == team_id, users.c.slack_id == slack_id)
+
+
+def _version_matches(table: Any, pre: Precondition | None) -> Any:
+    if pre is None or pre.any_version:
+        return literal_column("true")
+    return and_(table.c.id == pre.row_id, table.c.version == pre.version)
+
+
+class Store:
+    """The data service's database access; one per process, opened in before_serving."""
+
+    def __init__(self, engine: AsyncEngine, cipher: TokenCipher) -> None:
+        self.engine = engine
+        self.cipher = cipher
+
+    # -- users ----------------------------------------------------------------------------
+
+    async def _user_id(self, conn: AsyncConnection, team_id: str, slack_id: str) -> int | None:
+        return await conn.scalar(select(users.c.id).where(_user_is(team_id, slack_id)))
+
+    async def _ensure_user_id(self, conn: AsyncConnection, team_id: str, slack_id: str) -> int:
+        found = await self._user_id(conn, team_id, slack_id)
+        if found is not None:
+            return found
+        statement = (
+            pg_insert(users)
+            .values(team_id=team_id, slack_id=slack_id)
+            .on_conflict_do_nothing(index_elements=["team_id", "slack_id"])
+            .returning(users.c.id)
+        )
+        created = await conn.scalar(statement)
+        if created is None:  # a concurrent request created it first
+            created = await self._user_id(conn, team_id, slack_id)
+        assert created is not None
+        return int(created)
+
+    async def ensure_user(self, team_id: str, slack_id: str) -> tuple[RowMapping, bool]:
+        """Get-or-create; returns the row and whether this call created it."""
+        async with self.engine.begin() as conn:
+            row = await self._get_user(conn, team_id, slack_id)
+            if row is not None:
+                return row, False
+            statement = (
+                pg_insert(users)
+                .values(team_id=team_id, slack_id=slack_id)
+                .on_conflict_do_nothing(index_elements=["team_id", "slack_id"])
+                .returning(*USER_COLUMNS)
+            )
+            created = (await conn.execute(statement)).mappings().first()
+            if created is not None:
+                return created, True
+            row = await self._get_user(conn, team_id, slack_id)
+            assert row is not None
+            return row, False
+
+    async def _get_user(
+        self, conn: AsyncConnection, team_id: str, slack_id: str
+    ) -> RowMapping | None:
+        result = await conn.execute(select(*USER_COLUMNS).where(_user_is(team_id, slack_id)))
+        return result.mappings().first()
+
+    async def get_user(self, team_id: str, slack_id: str) -> RowMapping | None:
+        async with self.engine.connect() as conn:
+            return await self._get_user(conn, team_id, slack_id)
+
+    async def list_users(self, after_id: int, limit: int) -> Sequence[RowMapping]:
+        statement = (
+            select(*USER_COLUMNS).where(users.c.id > after_id).order_by(users.c.id).limit(limit)
+        )
+        async with self.engine.connect() as conn:
+            return (await conn.execute(statement)).mappings().all()
+
+    async def set_admin(
+        self, team_id: str, slack_id: str, is_admin: bool, pre: Precondition | None
+    ) -> RowMapping:
+        statement = (
+            update(users)
+            .where(_user_is(team_id, slack_id), _version_matches(users, pre))
+            .values(is_admin=is_admin, version=users.c.version + 1, updated_at=func.now())
+            .returning(*USER_COLUMNS)
+        )
+        async with self.engine.begin() as conn:
+            row = (await conn.execute(statement)).mappings().first()
+            if row is not None:
+                return row
+            if await self._user_id(conn, team_id, slack_id) is None and pre is None:
+                raise not_found("user")
+            raise stale()
+
+    async def delete_user(self, team_id: str, slack_id: str, pre: Precondition | None) -> None:
+        """Delete the user and, by cascade, every fact, connection and activity row of theirs."""
+        statement = (
+            delete(users)
+            .where(_user_is(team_id, slack_id), _version_matches(users, pre))
+            .returning(users.c.id)
+        )
+        async with self.engine.begin() as conn:
+            if await conn.scalar(statement) is not None:
+                return
+            if await self._user_id(conn, team_id, slack_id) is None and pre is None:
+                raise not_found("user")
+            raise stale()
+
+    async def export_user(self, team_id: str, slack_id: str) -> dict[str, Any] | None:
+        """Everything held about a user (tokens reported as present, never their ciphertext)."""
+        async with self.engine.connect() as conn:
+            user = await self._get_user(conn, team_id, slack_id)
+            if user is None:
+                return None
+            uid = user["id"]
+            fact_rows = await conn.execute(
+                select(*FACT_COLUMNS).where(facts.c.user_id == uid).order_by(facts.c.key)
+            )
+            connection_rows = await conn.execute(
+                select(*CONNECTION_COLUMNS)
+                .where(connections.c.user_id == uid)
+                .order_by(connections.c.provider)
+            )
+            activity_rows = await conn.execute(
+                select(activity.c.action, activity.c.outcome, activity.c.latency_ms, activity.c.at)
+                .where(activity.c.user_id == uid)
+                .order_by(activity.c.at, activity.c.id)
+            )
+            return {
+                "user": user,
+                "facts": fact_rows.mappings().all(),
+                "connections": connection_rows.mappings().all(),
+                "activity": activity_rows.mappings().all(),
+            }
+
+    # -- facts ----------------------------------------------------------------------------
+
+    async def get_fact(self, team_id: str, slack_id: str, key: str) -> RowMapping | None:
+        statement = (
+            select(*FACT_COLUMNS)
+            .join(users, users.c.id == facts.c.user_id)
+            .where(_user_is(team_id, slack_id), facts.c.key == key)
+        )
+        async with self.engine.connect() as conn:
+            return (await conn.execute(statement)).mappings().first()
+
+    async def list_facts(
+        self, team_id: str, slack_id: str, after_key: str, limit: int
+    ) -> Sequence[RowMapping]:
+        statement = (
+            select(*FACT_COLUMNS)
+            .join(users, users.c.id == facts.c.user_id)
+            .where(_user_is(team_id, slack_id), facts.c.key > after_key)
+            .order_by(facts.c.key)
+            .limit(limit)
+        )
+        async with self.engine.connect() as conn:
+            return (await conn.execute(statement)).mappings().all()
+
+    async def put_fact(
+        self,
+        team_id: str,
+        slack_id: str,
+        key: str,
+        value: str,
+        pre: Precondition | None,
+        create_only: bool,
+    ) -> tuple[RowMapping, bool]:
+        """Create or replace a fact (creating the user if needed); returns (row, created)."""
+        async with self.engine.begin() as conn:
+            uid = await self._ensure_user_id(conn, team_id, slack_id)
+            if pre is not None:
+                row = await self._update_fact(conn, uid, key, value, pre)
+                if row is None:
+                    raise stale()
+                return row, False
+            statement = pg_insert(facts).values(user_id=uid, key=key, value=value)
+            if create_only:
+                statement = statement.on_conflict_do_nothing(index_elements=["user_id", "key"])
+            else:
+                statement = statement.on_conflict_do_update(
+                    index_elements=["user_id", "key"],
+                    set_={"value": value, "version": facts.c.version + 1, "updated_at": func.now()},
+                )
+            result = await conn.execute(statement.returning(*FACT_COLUMNS, INSERTED))
+            row = result.mappings().first()
+            if row is None:
+                raise stale()
+            return row, bool(row["inserted"])
+
+    async def _update_fact(
+        self, conn: AsyncConnection, uid: int, key: str, value: str, pre: Precondition
+    ) -> RowMapping | None:
+        statement = (
+            update(facts)
+            .where(facts.c.user_id == uid, facts.c.key == key, _version_matches(facts, pre))
+            .values(value=value, version=facts.c.version + 1, updated_at=func.now())
+            .returning(*FACT_COLUMNS)
+        )
+        return (await conn.execute(statement)).mappings().first()
+
+    async def delete_fact(
+        self, team_id: str, slack_id: str, key: str, pre: Precondition | None
+    ) -> None:
+        uid_query = select(users.c.id).where(_user_is(team_id, slack_id)).scalar_subquery()
+        statement = (
+            delete(facts)
+            .where(facts.c.user_id == uid_query, facts.c.key == key, _version_matches(facts, pre))
+            .returning(facts.c.id)
+        )
+        async with self.engine.begin() as conn:
+            if await conn.scalar(statement) is not None:
+                return
+        if pre is not None:
+            raise stale()
+        raise not_found("fact")
+
+    # -- connections ----------------------------------------------------------------------
+
+    async def put_connection(
+        self, team_id: str, slack_id: str, provider: str, body: ConnectionIn
+    ) -> tuple[RowMapping, bool]:
+        ciphertext = self.cipher.encrypt(body.token)
+        values = {
+            "token_ciphertext": ciphertext,
+            "scopes": list(body.scopes),
+            "expires_at": body.expires_at,
+        }
+        async with self.engine.begin() as conn:
+            uid = await self._ensure_user_id(conn, team_id, slack_id)
+            statement = (
+                pg_insert(connections)
+                .values(user_id=uid, provider=provider, **values)
+                .on_conflict_do_update(
+                    index_elements=["user_id", "provider"],
+                    set_={**values, "version": connections.c.version + 1, "updated_at": func.now()},
+                )
+                .returning(*CONNECTION_COLUMNS, INSERTED)
+            )
+            row = (await conn.execute(statement)).mappings().one()
+            return row, bool(row["inserted"])
+
+    async def list_connections(self, team_id: str, slack_id: str) -> Sequence[RowMapping]:
+        statement = (
+            select(*CONNECTION_COLUMNS)
+            .join(users, users.c.id == connections.c.user_id)
+            .where(_user_is(team_id, slack_id))
+            .order_by(connections.c.provider)
+        )
+        async with self.engine.connect() as conn:
+            return (await conn.execute(statement)).mappings().all()
+
+    async def delete_connection(self, team_id: str, slack_id: str, provider: str) -> None:
+        uid_query = select(users.c.id).where(_user_is(team_id, slack_id)).scalar_subquery()
+        statement = (
+            delete(connections)
+            .where(connections.c.user_id == uid_query, connections.c.provider == provider)
+            .returning(connections.c.id)
+        )
+        async with self.engine.begin() as conn:
+            if await conn.scalar(statement) is None:
+                raise not_found("connection")
+
+    # -- activity and statistics ----------------------------------------------------------
+
+    async def append_activity(self, body: ActivityIn, at: datetime | None = None) -> bool:
+        """Record one action call; a repeated `event_id` is ignored. True when recorded."""
+        async with self.engine.begin() as conn:
+            uid = await self._ensure_user_id(conn, body.team_id, body.slack_id)
+            values: dict[str, Any] = {
+                "user_id": uid,
+                "event_id": body.event_id,
+                "action": body.action,
+                "outcome": body.outcome,
+                "latency_ms": body.latency_ms,
+            }
+            if at is not None:
+                values["at"] = at
+            statement = pg_insert(activity).values(**values)
+            if body.event_id is not None:
+                statement = statement.on_conflict_do_nothing(index_elements=["event_id"])
+            return await conn.scalar(statement.returning(activity.c.id)) is not None
+
+    async def usage(self, days: DayRange) -> tuple[list[Any], list[Any], int]:
+        start, end = days.bounds()
+        params = {"start": start, "end": end}
+        async with self.engine.connect() as conn:
+            per_action = (await conn.execute(PER_ACTION_SQL, params)).mappings().all()
+            per_day = (await conn.execute(ACTIVE_PER_DAY_SQL, params)).mappings().all()
+            total = await conn.scalar(ACTIVE_TOTAL_SQL, params)
+        return list(per_action), list(per_day), int(total or 0)
+
+    async def schema_revision(self) -> str | None:
+        async with self.engine.connect() as conn:
+            revision = await conn.scalar(text("SELECT version_num FROM alembic_version"))
+        return str(revision) if revision is not None else None
+
+
+PER_ACTION_SQL = text(
+    """
+    SELECT (at AT TIME ZONE 'UTC')::date AS day, action,
+           count(*) AS calls,
+           count(*) FILTER (WHERE outcome IN ('error', 'timeout')) AS failed,
+           count(*) FILTER (WHERE outcome = 'user_error') AS user_errors,
+           percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95_latency_ms
+    FROM activity WHERE at >= :start AND at < :end
+    GROUP BY 1, 2 ORDER BY 1, 2
+    """
+)
+ACTIVE_PER_DAY_SQL = text(
+    """
+    SELECT (at AT TIME ZONE 'UTC')::date AS day, count(DISTINCT user_id) AS users
+    FROM activity WHERE at >= :start AND at < :end GROUP BY 1 ORDER BY 1
+    """
+)
+ACTIVE_TOTAL_SQL = text(
+    "SELECT count(DISTINCT user_id) FROM activity WHERE at >= :start AND at < :end"
+)
