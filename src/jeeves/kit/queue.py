@@ -1,0 +1,611 @@
+"""The durable job queue in PostgreSQL (pgqueuer, asyncpg): schema, enqueue, workers, dead letters.
+
+Contract
+--------
+- Schema: `install_queue_schema(conn)` installs pgqueuer's tables (or converges them onto the
+  installed pgqueuer version); idempotent, serialised by an advisory lock, never drops anything.
+  Every queue service calls it from its `migrate` step, never at normal start.
+- Enqueue: `enqueue(conn, entrypoint, payload)` / `enqueue_many(conn, [(entrypoint, payload)])`
+  write through the caller's asyncpg connection, so inside the caller's transaction the jobs
+  exist exactly when that transaction commits (a rollback leaves nothing). Payloads are JSON
+  objects (the TypedDicts of `jeeves.kit.jobs`); the current request id travels with the job.
+- Workers: `QueueWorker` (or `install_worker` for a Quart app) runs async handlers per
+  entrypoint. A handler that returns → the job is done (deleted). `PermanentJobError(reason)` →
+  dead letter at once. Any other exception → retried at database level after a jittered
+  exponential backoff (`RetryJob(reason, delay_s)` picks the delay, e.g. a Retry-After); once a job
+  has run `max_attempts` times it becomes a dead letter holding its last error. A job whose worker
+  died (SIGKILL, lost node) is picked again once its heartbeat is older than `heartbeat_timeout_s`.
+  Delivery is therefore at-least-once: handlers must be idempotent by the job's keys.
+- Dead letters are jobs held with status `failed`: `list_dead_letters` shows entrypoint, payload,
+  attempts, last error and time; `replay_dead_letter(id)` queues one again with attempts reset.
+- Metrics on the kit registry: `jeeves_queue_jobs_total{entrypoint,outcome}` (done, retried,
+  dead_letter), `jeeves_queue_job_duration_seconds{entrypoint}` (handler time),
+  `jeeves_queue_job_age_seconds{entrypoint}` (enqueue → finished), `jeeves_queue_depth{entrypoint,
+  state}` (queued, picked, dead_letter; refreshed every few seconds). Readiness check: `queue`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import json
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+from pgqueuer import Queries, QueueManager, RetryRequested
+from pgqueuer.db import AsyncpgDriver
+from pgqueuer.domain.settings import db_settings
+from pgqueuer.executors import EntrypointExecutor, EntrypointExecutorParameters
+from pgqueuer.models import Context, Job, JobId
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from pydantic import Field
+from quart import Quart
+
+from jeeves.kit.app import kit
+from jeeves.kit.context import bind_request_id, clear_request_id, current_request_id
+from jeeves.kit.db import asyncpg_dsn
+from jeeves.kit.logging import get_logger
+from jeeves.kit.settings import ServiceSettings
+
+log = get_logger(__name__)
+
+REQUEST_ID_KEY = "request_id"
+DEPTH_REFRESH_S = 5.0
+RECONNECT_MAX_S = 10.0
+JOB_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+
+
+# --- errors a handler raises -------------------------------------------------------------------
+
+
+class PermanentJobError(Exception):
+    """The job can never succeed (bad payload, 4xx from an action): dead-letter it now."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class RetryJob(Exception):
+    """Retry later; `delay_s` overrides the backoff (e.g. Retry-After). It counts as an attempt."""
+
+    def __init__(self, reason: str, delay_s: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.delay_s = delay_s
+
+
+# --- settings and options ----------------------------------------------------------------------
+
+
+class QueueWorkerSettings(ServiceSettings):
+    """Settings shared by queue-consuming services (subclass it instead of ServiceSettings)."""
+
+    # Jobs this process runs at the same time (at least 2).
+    queue_concurrency: int = Field(default=10, ge=2, le=1000)
+    # Runs of one job before it becomes a dead letter (1 = never retried).
+    queue_max_attempts: int = Field(default=5, ge=1, le=100)
+    # Backoff before the first retry; doubles per attempt, with full jitter.
+    queue_retry_base_s: float = Field(default=1.0, gt=0)
+    # Longest backoff between two attempts.
+    queue_retry_max_s: float = Field(default=300.0, gt=0)
+    # A picked job whose worker stopped beating this long ago is run again by another worker.
+    queue_heartbeat_timeout_s: float = Field(default=30.0, ge=0.5)
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    """How a worker runs jobs; see `QueueWorkerSettings` for the meaning of each field."""
+
+    concurrency: int = 10
+    max_attempts: int = 5
+    retry_base_s: float = 1.0
+    retry_max_s: float = 300.0
+    heartbeat_timeout_s: float = 30.0
+    shutdown_grace_s: float = 10.0
+
+    @classmethod
+    def from_settings(cls, settings: QueueWorkerSettings) -> WorkerOptions:
+        return cls(
+            concurrency=settings.queue_concurrency,
+            max_attempts=settings.queue_max_attempts,
+            retry_base_s=settings.queue_retry_base_s,
+            retry_max_s=settings.queue_retry_max_s,
+            heartbeat_timeout_s=settings.queue_heartbeat_timeout_s,
+            shutdown_grace_s=settings.graceful_timeout_s,
+        )
+
+
+def backoff_delay(
+    attempt: int, base_s: float, max_s: float, rng: random.Random | None = None
+) -> float:
+    """Delay before retrying after the `attempt`-th (1-based) failure: equal jitter, capped.
+
+    Half the exponential step is fixed and half random, so retries never bunch at zero.
+    """
+    ceiling = min(max_s, base_s * 2.0 ** max(0, attempt - 1))
+    jitter = rng.uniform(0, ceiling / 2) if rng is not None else random.uniform(0, ceiling / 2)
+    return ceiling / 2 + jitter
+
+
+def describe_error(exc: BaseException) -> str:
+    """The short error text kept with a job: `Type: message` (or the reason we were given)."""
+    if isinstance(exc, PermanentJobError | RetryJob):
+        return exc.reason[:500]
+    message = str(exc)
+    return f"{type(exc).__name__}: {message}"[:500] if message else type(exc).__name__
+
+
+# --- schema and enqueue ------------------------------------------------------------------------
+
+
+async def install_queue_schema(conn: asyncpg.Connection) -> str:
+    """Install pgqueuer's schema, or converge an existing one; returns what it did."""
+    queries = Queries(AsyncpgDriver(conn))
+    async with queries.schema_lock():
+        if not await queries.schema_is_installed():
+            await queries.install()
+            return "installed"
+        plan = await queries.plan_upgrade()
+        for statement in plan.statements:
+            await conn.execute(statement)
+    return f"upgraded ({len(plan.statements)} statements)" if plan.statements else "up to date"
+
+
+def encode_payload(payload: Mapping[str, Any]) -> bytes:
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def decode_payload(raw: bytes | None) -> dict[str, Any]:
+    """The JSON object a job carries; PermanentJobError when it is anything else."""
+    try:
+        value = json.loads(raw or b"")
+    except ValueError as exc:
+        raise PermanentJobError(f"payload is not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise PermanentJobError("payload is not a JSON object")
+    return value
+
+
+def _headers() -> dict[str, str] | None:
+    request_id = current_request_id()
+    return {REQUEST_ID_KEY: request_id} if request_id else None
+
+
+async def enqueue(
+    conn: asyncpg.Connection,
+    entrypoint: str,
+    payload: Mapping[str, Any],
+    *,
+    delay_s: float = 0.0,
+    priority: int = 0,
+) -> int:
+    """Queue one job through `conn` (inside its open transaction, if any); returns the job id."""
+    ids = await Queries(AsyncpgDriver(conn)).enqueue(
+        entrypoint,
+        encode_payload(payload),
+        priority,
+        timedelta(seconds=delay_s) if delay_s > 0 else None,
+        None,
+        _headers(),
+    )
+    return int(ids[0])
+
+
+async def enqueue_many(
+    conn: asyncpg.Connection, jobs: Sequence[tuple[str, Mapping[str, Any]]]
+) -> list[int]:
+    """Queue several (entrypoint, payload) jobs in one statement; ids in input order."""
+    if not jobs:
+        return []
+    headers = _headers()
+    ids = await Queries(AsyncpgDriver(conn)).enqueue(
+        [entrypoint for entrypoint, _ in jobs],
+        [encode_payload(payload) for _, payload in jobs],
+        [0] * len(jobs),
+        None,
+        None,
+        [headers] * len(jobs),
+    )
+    return [int(i) for i in ids]
+
+
+# --- dead letters ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A job that will not run again unless an admin replays it."""
+
+    id: int
+    entrypoint: str
+    payload: dict[str, Any] | None
+    attempts: int
+    last_error: str
+    created: datetime
+    failed_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "entrypoint": self.entrypoint,
+            "payload": self.payload,
+            "attempts": self.attempts,
+            "last_error": self.last_error,
+            "created": self.created.isoformat(),
+            "failed_at": self.failed_at.isoformat(),
+        }
+
+
+@functools.cache
+def _tables() -> tuple[str, str]:
+    """pgqueuer's (queue, log) table names, as its settings (PGQUEUER_*) qualify them."""
+    qualified = db_settings().qualified
+    return str(qualified.queue_table), str(qualified.queue_table_log)
+
+
+def _dead_letter_sql(where: str) -> str:
+    queue, queue_log = _tables()
+    return f"""
+        SELECT q.id, q.entrypoint, q.payload, q.attempts, q.created, q.updated,
+               (SELECT l.traceback FROM {queue_log} l
+                 WHERE l.job_id = q.id AND l.status = 'failed'
+                 ORDER BY l.id DESC LIMIT 1) AS traceback
+          FROM {queue} q
+         WHERE q.status = 'failed' {where}
+         ORDER BY q.updated DESC, q.id DESC
+         LIMIT $1
+    """  # noqa: S608 - table names come from pgqueuer's validated settings
+
+
+def _last_error(traceback: Any) -> str:
+    if traceback is None:
+        return "unknown"
+    record = json.loads(traceback) if isinstance(traceback, str | bytes) else traceback
+    context = record.get("additional_context") or {}
+    reason = context.get("reason")
+    if isinstance(reason, str) and reason:
+        return reason
+    kind, message = record.get("exception_type", "Error"), record.get("exception_message", "")
+    if kind in (PermanentJobError.__name__, RetryJob.__name__):
+        return str(message)
+    return f"{kind}: {message}" if message else str(kind)
+
+
+def _dead_letter(row: Mapping[str, Any]) -> DeadLetter:
+    try:
+        payload: dict[str, Any] | None = decode_payload(row["payload"])
+    except PermanentJobError:
+        payload = None
+    return DeadLetter(
+        id=int(row["id"]),
+        entrypoint=str(row["entrypoint"]),
+        payload=payload,
+        attempts=int(row["attempts"]) + 1,
+        last_error=_last_error(row["traceback"]),
+        created=row["created"],
+        failed_at=row["updated"],
+    )
+
+
+async def list_dead_letters(
+    conn: asyncpg.Connection | asyncpg.Pool, *, entrypoint: str | None = None, limit: int = 100
+) -> list[DeadLetter]:
+    """Dead letters, newest first (`conn` may be a connection or a pool)."""
+    if entrypoint is None:
+        rows = await conn.fetch(_dead_letter_sql(""), limit)
+    else:
+        rows = await conn.fetch(_dead_letter_sql("AND q.entrypoint = $2"), limit, entrypoint)
+    return [_dead_letter(row) for row in rows]
+
+
+async def get_dead_letter(
+    conn: asyncpg.Connection | asyncpg.Pool, job_id: int
+) -> DeadLetter | None:
+    rows = await conn.fetch(_dead_letter_sql("AND q.id = $2"), 1, job_id)
+    return _dead_letter(rows[0]) if rows else None
+
+
+async def replay_dead_letter(conn: asyncpg.Connection, job_id: int) -> bool:
+    """Queue dead letter `job_id` again with attempts reset; False when there is no such one."""
+    queue, _ = _tables()
+    async with conn.transaction():
+        found = await conn.fetchval(
+            f"SELECT id FROM {queue} WHERE id = $1 AND status = 'failed' FOR UPDATE",  # noqa: S608
+            job_id,
+        )
+        if found is None:
+            return False
+        await Queries(AsyncpgDriver(conn)).requeue_jobs([JobId(job_id)])
+    log.info("dead_letter_replayed", job_id=job_id)
+    return True
+
+
+# --- metrics -----------------------------------------------------------------------------------
+
+
+class QueueMetrics:
+    """The queue metric family of one process (one per registry)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.jobs = Counter(
+            "jeeves_queue_jobs_total",
+            "Jobs finished by a worker, by outcome (done, retried, dead_letter)",
+            ["entrypoint", "outcome"],
+            registry=registry,
+        )
+        self.duration = Histogram(
+            "jeeves_queue_job_duration_seconds",
+            "Time a handler took for one job run",
+            ["entrypoint"],
+            buckets=JOB_BUCKETS,
+            registry=registry,
+        )
+        self.age = Histogram(
+            "jeeves_queue_job_age_seconds",
+            "Time from enqueue until the job was done or dead-lettered",
+            ["entrypoint"],
+            buckets=JOB_BUCKETS,
+            registry=registry,
+        )
+        self.depth = Gauge(
+            "jeeves_queue_depth",
+            "Jobs in the queue by state (queued, picked, dead_letter)",
+            ["entrypoint", "state"],
+            registry=registry,
+        )
+
+
+_METRICS: dict[int, QueueMetrics] = {}
+
+
+def queue_metrics(registry: CollectorRegistry) -> QueueMetrics:
+    """The QueueMetrics registered on `registry`, created on first use."""
+    metrics = _METRICS.get(id(registry))
+    if metrics is None:
+        metrics = _METRICS[id(registry)] = QueueMetrics(registry)
+    return metrics
+
+
+# --- the worker --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueJob:
+    """What a handler receives: the decoded payload and where the job stands."""
+
+    id: int
+    entrypoint: str
+    payload: dict[str, Any]
+    attempt: int  # 1 on the first run
+    created: datetime
+
+
+JobHandler = Callable[[QueueJob], Awaitable[None]]
+
+
+class _Executor(EntrypointExecutor):
+    """Runs one handler, turning its outcome into done / DB-level retry / dead letter."""
+
+    def __init__(
+        self, entrypoint: str, handler: JobHandler, options: WorkerOptions, metrics: QueueMetrics
+    ) -> None:
+        super().__init__(EntrypointExecutorParameters(0, self._run, False, "hold"))
+        self.entrypoint = entrypoint
+        self.handler = handler
+        self.options = options
+        self.metrics = metrics
+
+    async def execute(self, job: Job, context: Context) -> None:
+        headers = job.headers or {}
+        raw_request_id = headers.get(REQUEST_ID_KEY)
+        bind_request_id(raw_request_id if isinstance(raw_request_id, str) else None)
+        attempt = job.attempts + 1
+        started = time.perf_counter()
+        try:
+            await self._run(job)
+        except PermanentJobError as exc:
+            self._finish(job, "dead_letter", started, exc)
+            raise
+        except Exception as exc:
+            if attempt >= self.options.max_attempts:
+                self._finish(job, "dead_letter", started, exc)
+                raise
+            self._finish(job, "retried", started, exc)
+            raise RetryRequested(self._delay(exc, attempt), describe_error(exc)) from exc
+        else:
+            self._finish(job, "done", started, None)
+        finally:
+            clear_request_id()
+
+    async def _run(self, job: Job) -> None:
+        payload = decode_payload(job.payload)
+        queue_job = QueueJob(int(job.id), self.entrypoint, payload, job.attempts + 1, job.created)
+        await self.handler(queue_job)
+
+    def _delay(self, exc: Exception, attempt: int) -> timedelta:
+        if isinstance(exc, RetryJob) and exc.delay_s is not None:
+            return timedelta(seconds=max(0.0, exc.delay_s))
+        options = self.options
+        return timedelta(seconds=backoff_delay(attempt, options.retry_base_s, options.retry_max_s))
+
+    def _finish(self, job: Job, outcome: str, started: float, exc: Exception | None) -> None:
+        self.metrics.jobs.labels(self.entrypoint, outcome).inc()
+        self.metrics.duration.labels(self.entrypoint).observe(time.perf_counter() - started)
+        if outcome != "retried":
+            age = max(0.0, time.time() - job.created.timestamp())
+            self.metrics.age.labels(self.entrypoint).observe(age)
+        fields = {"job_id": int(job.id), "entrypoint": self.entrypoint, "attempt": job.attempts + 1}
+        if exc is None:
+            log.debug("job_done", **fields)
+        elif outcome == "retried":
+            log.warning("job_retry", error=describe_error(exc), **fields)
+        else:
+            log.error("job_dead_letter", error=describe_error(exc), **fields)
+
+
+class _DropJobOutcomes(logging.Filter):
+    """Drop pgqueuer's per-job traceback lines: `_Executor` logs each outcome once, as JSON."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Exception while processing entrypoint")
+
+
+def _quiet_pgqueuer() -> None:
+    pgq_log = logging.getLogger("pgqueuer")
+    pgq_log.setLevel(logging.WARNING)  # retry reasons (maybe user text) are logged at info
+    if not any(isinstance(f, _DropJobOutcomes) for f in pgq_log.filters):
+        pgq_log.addFilter(_DropJobOutcomes())
+
+
+class QueueWorker:
+    """Consumes the given entrypoints from PostgreSQL until stopped; reconnects on failure."""
+
+    def __init__(
+        self,
+        database_url: str,
+        handlers: Mapping[str, JobHandler],
+        options: WorkerOptions,
+        registry: CollectorRegistry,
+    ) -> None:
+        if not handlers:
+            raise ValueError("a worker needs at least one entrypoint handler")
+        self.dsn = asyncpg_dsn(database_url)
+        self.handlers = dict(handlers)
+        self.options = options
+        self.metrics = queue_metrics(registry)
+        self._stopping = asyncio.Event()
+        self._manager: QueueManager | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._depth_task: asyncio.Task[None] | None = None
+        self.last_error: str | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._manager is not None and self._task is not None and not self._task.done()
+
+    def start(self) -> None:
+        """Start consuming in background tasks of the running loop."""
+        _quiet_pgqueuer()
+        self._stopping.clear()
+        self._task = asyncio.create_task(self._supervise(), name="jeeves-queue-worker")
+        self._depth_task = asyncio.create_task(self._refresh_depth(), name="jeeves-queue-depth")
+
+    async def stop(self) -> None:
+        """Stop picking jobs, let running ones finish (up to the grace period), then close."""
+        self._stopping.set()
+        if self._manager is not None:
+            self._manager.shutdown.set()
+        for task in (self._task, self._depth_task):
+            if task is None:
+                continue
+            try:
+                await asyncio.wait_for(asyncio.shield(task), self.options.shutdown_grace_s)
+            except TimeoutError:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            except Exception as exc:  # the task's own failure was already logged
+                log.debug("queue_worker_stop_error", error=describe_error(exc))
+
+    async def _supervise(self) -> None:
+        failures = 0
+        while not self._stopping.is_set():
+            try:
+                await self._run_once()
+                failures = 0
+            except Exception as exc:
+                failures += 1
+                self.last_error = describe_error(exc)
+                log.warning("queue_worker_failed", error=self.last_error, failures=failures)
+                delay = min(RECONNECT_MAX_S, 0.2 * 2**failures)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), delay)
+
+    async def _run_once(self) -> None:
+        conn = await asyncpg.connect(self.dsn, timeout=5)
+        try:
+            manager = QueueManager(Queries(AsyncpgDriver(conn)))
+            for entrypoint, handler in self.handlers.items():
+                executor = _Executor(entrypoint, handler, self.options, self.metrics)
+                manager.register_executor(entrypoint, executor)
+            self._manager = manager
+            if self._stopping.is_set():
+                return
+            self.last_error = None
+            heartbeat = timedelta(seconds=self.options.heartbeat_timeout_s)
+            log.info("queue_worker_started", entrypoints=sorted(self.handlers))
+            await manager.run(
+                dequeue_timeout=min(heartbeat, timedelta(seconds=30)),
+                batch_size=max(1, self.options.concurrency // 2),
+                max_concurrent_tasks=self.options.concurrency,
+                heartbeat_timeout=heartbeat,
+                shutdown_on_listener_failure=True,
+            )
+            if not self._stopping.is_set():
+                raise ConnectionError("the queue listener stopped answering")
+        finally:
+            self._manager = None
+            await conn.close(timeout=5)
+
+    async def depth(self) -> dict[tuple[str, str], int]:
+        """Jobs per (entrypoint, state) for this worker's entrypoints."""
+        queue, _ = _tables()
+        conn = await asyncpg.connect(self.dsn, timeout=2)
+        try:
+            rows = await conn.fetch(
+                f"SELECT entrypoint, status::text AS status, count(*) AS n FROM {queue} "  # noqa: S608
+                "WHERE entrypoint = ANY($1) GROUP BY entrypoint, status",
+                list(self.handlers),
+            )
+        finally:
+            await conn.close()
+        counts = {
+            (ep, state): 0 for ep in self.handlers for state in ("queued", "picked", "dead_letter")
+        }
+        for row in rows:
+            state = "dead_letter" if row["status"] == "failed" else row["status"]
+            counts[(row["entrypoint"], state)] = int(row["n"])
+        return counts
+
+    async def _refresh_depth(self) -> None:
+        while not self._stopping.is_set():
+            with contextlib.suppress(Exception):
+                for (entrypoint, state), count in (await self.depth()).items():
+                    self.metrics.depth.labels(entrypoint, state).set(count)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), DEPTH_REFRESH_S)
+
+    async def check(self) -> str | None:
+        """Readiness: the consumer is connected and listening."""
+        if not self.running:
+            raise ConnectionError(f"queue worker not running: {self.last_error or 'starting'}")
+        return f"consuming {', '.join(sorted(self.handlers))}"
+
+
+def install_worker(
+    app: Quart,
+    database_url: str,
+    handlers: Mapping[str, JobHandler],
+    options: WorkerOptions,
+) -> QueueWorker:
+    """Run a QueueWorker while `app` serves, with a `queue` readiness check and kit metrics."""
+    worker = QueueWorker(database_url, handlers, options, kit(app).registry)
+
+    @app.before_serving
+    async def _start_worker() -> None:
+        worker.start()
+
+    @app.after_serving
+    async def _stop_worker() -> None:
+        await worker.stop()
+
+    kit(app).readiness.add("queue", worker.check)
+    return worker
