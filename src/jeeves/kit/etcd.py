@@ -1,13 +1,36 @@
-"""etcd access shared by services: endpoint parsing and the reachability check for `/readyz`.
+"""etcd access shared by services and the CLI: endpoints, the key layout, a client, reads/writes.
 
-(The live registry, watch and flags build on this module.)
+Owns: parsing `JEEVES_ETCD_ENDPOINTS`, the `/jeeves/<env>/…` key names (DESIGN.md "etcd
+layout"), building an etcd3aio client that reconnects quickly after an outage, prefix reads,
+single-key writes, seeding action specs, and the plain reachability check for `/readyz`.
+The live, watched view of a prefix is `jeeves.kit.config_watch`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from etcd3aio import Etcd3Client, prefix_range_end
 from quart import Quart
 
+from jeeves.kit.actions import ActionSpec
 from jeeves.kit.app import kit
+
+ROOT = "/jeeves"
+ACTIONS = "actions/"
+FLAGS = "flags/"
+SERVICES = "services/"
+# gRPC reconnects with backoff up to 120 s by default; a config watcher must notice within ~1 s.
+FAST_RECONNECT = [
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.min_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 1000),
+    # A fresh client must not inherit another channel's reconnect backoff (gRPC shares
+    # subchannels process-wide by default): a CLI call right after etcd returns would fail.
+    ("grpc.use_local_subchannel_pool", 1),
+]
+RPC_TIMEOUT_S = 3.0
 
 
 def parse_endpoints(value: str) -> list[tuple[str, int]]:
@@ -24,6 +47,101 @@ def parse_endpoints(value: str) -> list[tuple[str, int]]:
     if not endpoints:
         raise ValueError("no etcd endpoint given")
     return endpoints
+
+
+def env_prefix(env: str) -> str:
+    """`/jeeves/<env>/`: everything one deployment environment reads from etcd."""
+    if not env or "/" in env:
+        raise ValueError(f"environment name {env!r} must be non-empty and contain no '/'")
+    return f"{ROOT}/{env}/"
+
+
+def action_key(env: str, name: str) -> str:
+    return f"{env_prefix(env)}{ACTIONS}{name}"
+
+
+def flag_key(env: str, name: str) -> str:
+    return f"{env_prefix(env)}{FLAGS}{name}"
+
+
+def service_key(env: str, service: str) -> str:
+    return f"{env_prefix(env)}{SERVICES}{service}/url"
+
+
+def make_client(endpoints: str, *, attempts: int = 1, watch_backoff_s: float = 0.2) -> Etcd3Client:
+    """An unconnected etcd3aio client over every endpoint, tuned to reconnect within ~1 s.
+
+    `attempts` > 1 retries unary calls on UNAVAILABLE/DEADLINE_EXCEEDED (one-shot writers);
+    the watcher keeps 1 and reports an outage instead of waiting through it.
+    """
+    targets = [f"{host}:{port}" for host, port in parse_endpoints(endpoints)]
+    client = Etcd3Client(
+        targets,
+        rpc_max_attempts=attempts,
+        watch_reconnect_backoff_seconds=watch_backoff_s,
+        watch_max_reconnect_backoff_seconds=1.0,
+    )
+    # etcd3aio exposes no channel options; its ConnectionManager keeps them in a public list.
+    client._manager.grpc_options.extend(FAST_RECONNECT)
+    return client
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Every key under a prefix (relative names → raw values) at one etcd revision."""
+
+    revision: int
+    values: dict[str, bytes]
+
+
+async def read_prefix(
+    client: Etcd3Client, prefix: str, *, timeout_s: float = RPC_TIMEOUT_S
+) -> Snapshot:
+    """One linearizable range read of `prefix`; keys are returned relative to it."""
+    assert client.kv is not None, "client is not connected"
+    response = await client.kv.get(prefix, prefix_range_end(prefix), timeout=timeout_s)
+    values = {kv.key.decode()[len(prefix) :]: bytes(kv.value) for kv in response.kvs}
+    return Snapshot(revision=int(response.header.revision), values=values)
+
+
+async def read_key(
+    client: Etcd3Client, key: str, *, timeout_s: float = RPC_TIMEOUT_S
+) -> bytes | None:
+    """The value at `key`, or None when it does not exist."""
+    assert client.kv is not None, "client is not connected"
+    response = await client.kv.get(key, timeout=timeout_s)
+    return bytes(response.kvs[0].value) if response.kvs else None
+
+
+async def write_key(
+    client: Etcd3Client, key: str, value: str | bytes, *, timeout_s: float = RPC_TIMEOUT_S
+) -> int:
+    """Put `value` at `key`; returns the revision of the write."""
+    assert client.kv is not None, "client is not connected"
+    response = await client.kv.put(key, value, timeout=timeout_s)
+    return int(response.header.revision)
+
+
+async def delete_key(client: Etcd3Client, key: str, *, timeout_s: float = RPC_TIMEOUT_S) -> bool:
+    """Delete `key`; returns whether it existed."""
+    assert client.kv is not None, "client is not connected"
+    response = await client.kv.delete(key, timeout=timeout_s)
+    return int(response.deleted) > 0
+
+
+async def seed_actions(endpoints: str, env: str, specs: Iterable[ActionSpec]) -> list[str]:
+    """Register `specs` under `/jeeves/<env>/actions/` (e.g. from `make dev`); returns the keys."""
+    client = make_client(endpoints, attempts=3)
+    await client.connect()
+    try:
+        keys = []
+        for spec in specs:
+            key = action_key(env, spec.name)
+            await write_key(client, key, spec.to_json())
+            keys.append(key)
+        return keys
+    finally:
+        await client.close()
 
 
 def install_etcd_check(app: Quart, endpoints: str) -> None:
