@@ -1,0 +1,154 @@
+"""Command-line tools of `jeeves-tokens`: generate keys, hash secrets, list keys, set up dev.
+
+jeeves-tokens                      serve (the default)
+jeeves-tokens genkey --dir D       new signing key (publish now, sign after --activate-in)
+jeeves-tokens keys --dir D         each key's state: upcoming, signing, retiring, expired
+jeeves-tokens hash-secret          read a secret on stdin, print its stored hash
+jeeves-tokens init-dev --dir D     keys + clients.json + secrets.json for `make dev`
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from jeeves.tokens.domain.clients import parse_clients
+from jeeves.tokens.domain.keys import generate_key, plan_keys
+from jeeves.tokens.domain.secrets import MIN_SECRET_CHARS, hash_secret, new_secret
+from jeeves.tokens.keystore import load_keys, write_key
+
+DEFAULT_LEAD_S = 300.0
+# Clients `init-dev` registers: id -> (audience patterns, scopes). See docs/security.md.
+DEV_CLIENTS: dict[str, tuple[list[str], list[str]]] = {
+    "dispatcher": (["*"], ["act", "data"]),
+    "gateway": (["data"], ["data"]),
+    "poster": (["data"], ["data"]),
+    "echo": (["data", "poster"], ["data", "post"]),
+    "memory": (["data", "poster"], ["data", "post"]),
+    "weather": (["data", "poster"], ["data", "post"]),
+    "dashboard": (["*"], ["admin", "data"]),
+    "cli": (["*"], ["admin"]),
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="jeeves-tokens", description="The Jeeves token dealer.")
+    sub = root.add_subparsers(dest="command")
+    sub.add_parser("serve", help="serve the token endpoint and JWKS (the default)")
+    default_dir = os.environ.get("JEEVES_TOKENS_KEYS_DIR")
+    gen = sub.add_parser("genkey", help="write a new signing key into the keys directory")
+    gen.add_argument("--dir", type=Path, default=default_dir, required=default_dir is None)
+    gen.add_argument(
+        "--activate-in",
+        type=float,
+        default=None,
+        help=f"seconds before it signs (default: 0 for the first key, {DEFAULT_LEAD_S:.0f} after)",
+    )
+    gen.add_argument("--if-missing", action="store_true", help="do nothing if a key signs now")
+    keys = sub.add_parser("keys", help="list keys and their rotation state")
+    keys.add_argument("--dir", type=Path, default=default_dir, required=default_dir is None)
+    keys.add_argument("--ttl", type=float, default=900.0, help="token lifetime in seconds")
+    keys.add_argument("--grace", type=float, default=60.0, help="retire grace in seconds")
+    sub.add_parser("hash-secret", help="read a client secret on stdin and print its hash")
+    dev = sub.add_parser("init-dev", help="keys, clients.json and secrets.json for local runs")
+    dev.add_argument("--dir", type=Path, required=True)
+    return root
+
+
+def genkey(directory: Path, activate_in: float | None, if_missing: bool) -> int:
+    now = time.time()
+    existing, _ = load_keys(directory) if directory.is_dir() else ([], [])
+    signing_now = any(k.sign_from <= now for k in existing)
+    if if_missing and signing_now:
+        print(f"a signing key already exists in {directory}")
+        return 0
+    lead = activate_in if activate_in is not None else (DEFAULT_LEAD_S if signing_now else 0.0)
+    key = generate_key(now=now, sign_from=now + lead)
+    write_key(directory, key)
+    print(json.dumps({"kid": key.kid, "sign_from": key.sign_from, "dir": str(directory)}))
+    return 0
+
+
+def list_keys(directory: Path, ttl_s: float, grace_s: float) -> int:
+    now = time.time()
+    keys, problems = load_keys(directory)
+    plan = plan_keys(keys, now=now, ttl_s=ttl_s, grace_s=grace_s)
+    published = {k.kid for k in plan.published}
+    for key in sorted(keys, key=lambda k: k.sign_from):
+        if plan.signing is not None and key.kid == plan.signing.kid:
+            state = "signing"
+        elif key.sign_from > now:
+            state = "upcoming"
+        else:
+            state = "retiring" if key.kid in published else "expired (safe to delete)"
+        print(
+            f"{key.kid}  sign_from={time.strftime('%FT%TZ', time.gmtime(key.sign_from))}  {state}"
+        )
+    for problem in problems:
+        print(f"skipped: {problem}", file=sys.stderr)
+    return 0
+
+
+def hash_from_stdin() -> int:
+    secret = getpass.getpass("client secret: ") if sys.stdin.isatty() else sys.stdin.readline()
+    secret = secret.rstrip("\r\n")
+    if len(secret) < MIN_SECRET_CHARS:
+        print(
+            f"jeeves-tokens: a secret needs at least {MIN_SECRET_CHARS} characters", file=sys.stderr
+        )
+        return 2
+    print(hash_secret(secret))
+    return 0
+
+
+def init_dev(directory: Path) -> int:
+    """Idempotent: keeps existing keys and secrets, adds what is missing."""
+    directory.mkdir(parents=True, exist_ok=True)
+    genkey(directory / "keys", None, if_missing=True)
+    secrets_path = directory / "secrets.json"
+    known = json.loads(secrets_path.read_text()) if secrets_path.exists() else {}
+    plain = {cid: known.get(cid) or new_secret() for cid in DEV_CLIENTS}
+    document = {
+        "clients": {
+            cid: {"secret_hash": hash_secret(plain[cid]), "audiences": aud, "scopes": scopes}
+            for cid, (aud, scopes) in DEV_CLIENTS.items()
+        }
+    }
+    parse_clients(document)
+    _write_private(directory / "clients.json", json.dumps(document, indent=2))
+    _write_private(secrets_path, json.dumps(plain, indent=2))
+    print(
+        json.dumps(
+            {
+                "keys_dir": str(directory / "keys"),
+                "clients_file": str(directory / "clients.json"),
+                "secrets_file": str(secrets_path),
+            }
+        )
+    )
+    return 0
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+    path.write_text(text + "\n")
+
+
+def run_command(argv: list[str]) -> int | None:
+    """Run a tool command; None means `serve`."""
+    args = parser().parse_args(argv)
+    if args.command == "genkey":
+        return genkey(args.dir, args.activate_in, args.if_missing)
+    if args.command == "keys":
+        return list_keys(args.dir, args.ttl, args.grace)
+    if args.command == "hash-secret":
+        return hash_from_stdin()
+    if args.command == "init-dev":
+        return init_dev(args.dir)
+    return None
