@@ -1,0 +1,1 @@
+"""weather emulator: an Open-Meteo stand-in (geocoding + forecast) with fault controls."""
