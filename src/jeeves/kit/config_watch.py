@@ -190,19 +190,23 @@ class ConfigWatch:
 
     # -- the loops -----------------------------------------------------------------------
     async def _follow_forever(self) -> None:
-        backoff = 0.1
+        backoff, reason = 0.1, ""
         while True:
+            if reason:
+                self.metrics.relists.labels(reason).inc()
             try:
-                await self._list_and_watch()
+                reason = await self._list_and_watch()
                 backoff = 0.1
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 self._mark(False, f"{type(exc).__name__}: {exc}"[:200])
+                reason = "error"
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 1.0)
 
-    async def _list_and_watch(self) -> None:
+    async def _list_and_watch(self) -> str:
+        """List, then watch from the next revision; returns why a re-list is needed."""
         assert self._client is not None
         self._resync.clear()
         self._replace(await read_prefix(self._client, self.prefix))
@@ -218,6 +222,8 @@ class ConfigWatch:
                     await task
         if watch in done:
             watch.result()  # re-raise a watch failure
+            return "compacted"
+        return "reconnected"
 
     async def _watch(self, start_revision: int) -> None:
         """Apply watch events until etcd says the start revision was compacted."""
@@ -238,7 +244,6 @@ class ConfigWatch:
                         prefix=self.prefix,
                         compact_revision=response.compact_revision,
                     )
-                    self.metrics.relists.labels("compacted").inc()
                     return
                 changes: dict[str, bytes | None] = {}
                 for event in response.events:
@@ -266,7 +271,6 @@ class ConfigWatch:
             return
         if not self.up:
             # Back after an outage: re-list rather than trust the client's own resume.
-            self.metrics.relists.labels("reconnected").inc()
             self._resync.set()
         else:
             self.last_update = time.time()
