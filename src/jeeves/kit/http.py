@@ -3,7 +3,8 @@
 Idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS) are retried on connection errors and 502/
 503/504 with jittered exponential backoff; POST is retried only when the caller says the
 request is idempotent (it carries an idempotency key). The current request id travels in
-`X-Request-ID`.
+`X-Request-ID`. With `audience=` the request carries a bearer token for that audience from the
+`bearer` source the auth kit installs (`jeeves.kit.auth`); a 401 renews the token and resends once.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import asyncio
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 
@@ -34,6 +35,14 @@ class RetryPolicy:
         return random.uniform(0, ceiling)
 
 
+class BearerSource(Protocol):
+    """Where access tokens for outbound calls come from (see jeeves.kit.auth)."""
+
+    async def bearer(self, audience: str) -> str: ...
+
+    def reject(self, audience: str, token: str) -> None: ...
+
+
 class HttpClient:
     """Wraps one aiohttp.ClientSession; create in the serving lifecycle, close at shutdown."""
 
@@ -49,6 +58,8 @@ class HttpClient:
         self._retry = retry or RetryPolicy()
         self._user_agent = user_agent
         self._session: aiohttp.ClientSession | None = None
+        # Set by jeeves.kit.auth.install_auth when authentication is on.
+        self.bearer: BearerSource | None = None
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -79,9 +90,36 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
         timeout_s: float | None = None,
+        audience: str | None = None,
         **kwargs: Any,
     ) -> aiohttp.ClientResponse:
-        """Send a request, retrying transient failures when it is safe; body is read."""
+        """Send a request, retrying transient failures when it is safe; body is read.
+
+        `audience`: authenticate as this service to that audience (when auth is on).
+        """
+        if audience is None or self.bearer is None:
+            return await self._send(method, url, headers, idempotent, timeout_s, **kwargs)
+        token = await self.bearer.bearer(audience)
+        response = await self._send(
+            method, url, _with_bearer(headers, token), idempotent, timeout_s, **kwargs
+        )
+        if response.status != 401:
+            return response
+        self.bearer.reject(audience, token)  # refused before acting: safe to resend once
+        token = await self.bearer.bearer(audience)
+        return await self._send(
+            method, url, _with_bearer(headers, token), idempotent, timeout_s, **kwargs
+        )
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        idempotent: bool | None,
+        timeout_s: float | None,
+        **kwargs: Any,
+    ) -> aiohttp.ClientResponse:
         method = method.upper()
         retry_allowed = method in IDEMPOTENT if idempotent is None else idempotent
         attempts = self._retry.attempts if retry_allowed else 1
@@ -100,3 +138,7 @@ class HttpClient:
                     return response
             await asyncio.sleep(self._retry.delay(attempt))
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _with_bearer(headers: Mapping[str, str] | None, token: str) -> dict[str, str]:
+    return {**(headers or {}), "Authorization": f"Bearer {token}"}

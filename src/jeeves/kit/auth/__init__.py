@@ -1,0 +1,39 @@
+"""Authenticated calls between services: tokens for callers, verification for receivers.
+
+Callers: `install_auth` plugs a `TokenProvider` into the kit's HttpClient, so
+`await kit().http.request("POST", url, json=..., audience="echo")` carries a bearer token for
+audience `echo` (fetched from the token dealer, cached, refreshed before expiry, renewed once on
+a 401). Receivers: `@require_scope("admin")` on a route, or `guard_blueprint(bp, "data")`,
+verifies the token (RS256 only, JWKS from the dealer, `aud`/`iss`/`exp`/`nbf` checked) and the
+scopes; no or bad token → 401 JSON, missing scope → 403 JSON. Authentication is on exactly when
+`JEEVES_TOKENS_URL` is set (or forced with `JEEVES_AUTH_ENABLED`).
+"""
+
+from jeeves.kit.auth.guard import (
+    Auth,
+    auth_of,
+    current_claims,
+    guard_blueprint,
+    install_auth,
+    require_scope,
+)
+from jeeves.kit.auth.provider import TokenProvider, TokenUnavailable
+from jeeves.kit.auth.settings import AuthSettings
+from jeeves.kit.auth.verify import AuthError, Claims, JwksCache, Verifier, verify_token
+
+__all__ = [
+    "Auth",
+    "AuthError",
+    "AuthSettings",
+    "Claims",
+    "JwksCache",
+    "TokenProvider",
+    "TokenUnavailable",
+    "Verifier",
+    "auth_of",
+    "current_claims",
+    "guard_blueprint",
+    "install_auth",
+    "require_scope",
+    "verify_token",
+]

@@ -1,0 +1,177 @@
+"""The auth kit in a Quart app: `install_auth`, route and blueprint guards, verified claims.
+
+`install_auth(app, settings)` decides once whether authentication is on (JEEVES_TOKENS_URL set,
+or JEEVES_AUTH_ENABLED), builds the receiver's `Verifier` and, when the service has a client
+secret, plugs a `TokenProvider` into the kit's HttpClient. Guards answer 401 (no/bad token,
+with `WWW-Authenticate: Bearer`), 403 (missing scope) or 503 (keys unobtainable), always as kit
+JSON errors. The token itself is never logged; only the refusal reason is, and counted.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, ParamSpec, TypeVar
+
+from prometheus_client import Counter
+from quart import Blueprint, Quart, Response, current_app, g, request
+
+from jeeves.kit.app import kit
+from jeeves.kit.auth.provider import TokenProvider
+from jeeves.kit.auth.settings import AuthSettings
+from jeeves.kit.auth.verify import (
+    AuthError,
+    AuthUnavailable,
+    Claims,
+    JwksCache,
+    Verifier,
+    bearer_token,
+)
+from jeeves.kit.errors import error_response
+from jeeves.kit.http import HttpClient
+from jeeves.kit.logging import get_logger
+
+AUTH_KEY = "auth"
+REALM = "jeeves"
+JWKS_PATH = "/.well-known/jwks.json"
+TOKEN_PATH = "/oauth/token"  # noqa: S105 (a URL path)
+
+log = get_logger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@dataclass
+class Auth:
+    """One app's authentication state (reachable with `auth_of(app)`)."""
+
+    enabled: bool
+    verifier: Verifier | None
+    provider: TokenProvider | None
+    rejected: Counter
+
+
+def install_auth(app: Quart, settings: AuthSettings, *, audience: str | None = None) -> Auth:
+    """Set up verification (and outbound tokens) for `app`; a no-op guard when auth is off."""
+    the_kit = kit(app)
+    rejected = Counter(
+        "jeeves_auth_rejected_total",
+        "Inbound requests refused by authentication, by reason",
+        ["reason"],
+        registry=the_kit.registry,
+    )
+    if not settings.auth_on:
+        log.warning("auth_disabled", hint="set JEEVES_TOKENS_URL to authenticate service calls")
+        auth = Auth(enabled=False, verifier=None, provider=None, rejected=rejected)
+        the_kit.extras[AUTH_KEY] = auth
+        return auth
+    base = settings.tokens_url.rstrip("/")
+    jwks = JwksCache(
+        _jwks_fetcher(the_kit.http, base + JWKS_PATH),
+        ttl_s=settings.auth_jwks_ttl_s,
+        min_refetch_s=settings.auth_jwks_min_refetch_s,
+    )
+    verifier = Verifier(
+        jwks,
+        audience=audience or settings.auth_audience or the_kit.name,
+        issuer=settings.auth_issuer,
+        leeway_s=settings.auth_leeway_s,
+    )
+    provider = None
+    secret = settings.auth_client_secret.get_secret_value()
+    if secret:
+        provider = TokenProvider(
+            the_kit.http,
+            token_url=base + TOKEN_PATH,
+            client_id=settings.auth_client_id or the_kit.name,
+            client_secret=secret,
+        )
+        the_kit.http.bearer = provider
+    else:
+        log.warning("auth_no_client_secret", hint="outbound calls will carry no token")
+    auth = Auth(enabled=True, verifier=verifier, provider=provider, rejected=rejected)
+    the_kit.extras[AUTH_KEY] = auth
+    return auth
+
+
+def _jwks_fetcher(http: HttpClient, url: str) -> Callable[[], Awaitable[Any]]:
+    async def fetch() -> Any:
+        response = await http.request("GET", url, timeout_s=3.0)
+        if response.status != 200:
+            raise ConnectionError(f"JWKS answered {response.status}")
+        return await response.json(content_type=None)
+
+    return fetch
+
+
+def auth_of(app: Quart | None = None) -> Auth:
+    value = kit(app).extras.get(AUTH_KEY)
+    if not isinstance(value, Auth):
+        raise RuntimeError("install_auth(app, settings) was not called for this app")
+    return value
+
+
+def current_claims() -> Claims | None:
+    """The verified claims of the current request (None when auth is off)."""
+    claims = getattr(g, "jeeves_claims", None)
+    return claims if isinstance(claims, Claims) else None
+
+
+async def check_request(scopes: Iterable[str]) -> Response | None:
+    """None when the request may proceed, else the 401/403/503 JSON response."""
+    auth = auth_of(current_app)
+    g.jeeves_claims = None
+    if not auth.enabled or auth.verifier is None:
+        return None
+    try:
+        claims = await auth.verifier.verify(bearer_token(request.headers.get("Authorization")))
+    except AuthUnavailable as exc:
+        auth.rejected.labels("keys_unavailable").inc()
+        log.error("auth_unavailable", error=str(exc))
+        return error_response(503, "auth_unavailable", "cannot verify tokens right now")
+    except AuthError as exc:
+        auth.rejected.labels(exc.reason).inc()
+        log.info("auth_rejected", reason=exc.reason)
+        response = error_response(401, "unauthorized", exc.message)
+        detail = "" if exc.reason == "missing_token" else ', error="invalid_token"'
+        response.headers["WWW-Authenticate"] = f'Bearer realm="{REALM}"{detail}'
+        return response
+    missing = sorted(set(scopes) - claims.scopes)
+    if missing:
+        auth.rejected.labels("insufficient_scope").inc()
+        log.info("auth_forbidden", subject=claims.subject, missing=missing)
+        response = error_response(403, "forbidden", f"token lacks scope {' '.join(missing)!r}")
+        response.headers["WWW-Authenticate"] = (
+            f'Bearer realm="{REALM}", error="insufficient_scope", scope="{" ".join(missing)}"'
+        )
+        return response
+    g.jeeves_claims = claims
+    return None
+
+
+def require_scope(
+    *scopes: str,
+) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R | Response]]]:
+    """Route decorator: a valid token with every one of `scopes` (none: any valid token)."""
+
+    def decorator(func: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R | Response]]:
+        @functools.wraps(func)
+        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | Response:
+            refused = await check_request(scopes)
+            if refused is not None:
+                return refused
+            return await func(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def guard_blueprint(blueprint: Blueprint, *scopes: str) -> None:
+    """Require a valid token with `scopes` on every route of `blueprint`."""
+
+    async def _guard() -> Response | None:
+        return await check_request(scopes)
+
+    blueprint.before_request(_guard)

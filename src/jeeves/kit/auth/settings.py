@@ -1,0 +1,41 @@
+"""Authentication settings a service adds by subclassing `AuthSettings` instead of
+`ServiceSettings` (`JEEVES_TOKENS_URL`, `JEEVES_AUTH_*`)."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, model_validator
+
+from jeeves.kit.settings import ServiceSettings
+
+
+class AuthSettings(ServiceSettings):
+    # Base URL of the token dealer (jeeves-tokens); setting it turns authentication on.
+    tokens_url: str = ""
+    # Force authentication on or off; unset: on exactly when JEEVES_TOKENS_URL is set.
+    auth_enabled: bool | None = None
+    # Expected `iss` of every token (the dealer's JEEVES_AUTH_ISSUER).
+    auth_issuer: str = Field(default="jeeves-tokens", min_length=1)
+    # Audience this service accepts in tokens sent to it (default: the service's name).
+    auth_audience: str = ""
+    # This service's client id at the dealer, for its outbound calls (default: its name).
+    auth_client_id: str = ""
+    # This service's client secret at the dealer; without it outbound calls carry no token.
+    auth_client_secret: SecretStr = SecretStr("")
+    # Clock-skew allowance in seconds for exp/nbf/iat.
+    auth_leeway_s: float = Field(default=30.0, ge=0, le=300)
+    # Seconds a fetched JWKS is trusted before it is fetched again.
+    auth_jwks_ttl_s: float = Field(default=300.0, gt=0)
+    # Least seconds between JWKS fetches triggered by an unknown `kid` (limits abuse).
+    auth_jwks_min_refetch_s: float = Field(default=10.0, ge=0)
+
+    @model_validator(mode="after")
+    def _url_when_enabled(self) -> AuthSettings:
+        if self.auth_enabled and not self.tokens_url:
+            raise ValueError("JEEVES_AUTH_ENABLED needs JEEVES_TOKENS_URL")
+        if self.tokens_url and not self.tokens_url.startswith(("http://", "https://")):
+            raise ValueError("JEEVES_TOKENS_URL must be an http(s) URL")
+        return self
+
+    @property
+    def auth_on(self) -> bool:
+        return bool(self.tokens_url) if self.auth_enabled is None else self.auth_enabled
