@@ -1,0 +1,27 @@
+"""Helpers for the data service tests: run `jeeves-data` commands, the test encryption key.
+
+Real: the `jeeves-data` entry point as a subprocess. Nothing is faked.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+from cryptography.fernet import Fernet
+
+from support.services import entry_point
+
+ENCRYPTION_KEY = Fernet.generate_key().decode()
+
+
+def jeeves_data(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
+    """Run a `jeeves-data` management command to completion."""
+    return subprocess.run(
+        [*entry_point("jeeves-data"), *args],
+        env={**os.environ, "JEEVES_DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
