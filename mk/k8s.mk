@@ -8,7 +8,7 @@ K8S_PYTEST ?= .venv/bin/pytest
 
 .PHONY: k8s-apiserver k8s-apiserver-clean test-k8s-apiserver
 
-k8s-apiserver: ## build kube-apiserver + kube-controller-manager into $(JEEVES_CACHE)/k8s/bin (once, ~10 min)
+k8s-apiserver: ## build kube-apiserver + kube-controller-manager 1.20 into ~/.cache/jeeves/k8s (once, ~5-10 min)
 	JEEVES_CACHE="$(JEEVES_CACHE)" scripts/k8s/build-apiserver.sh
 
 test-k8s-apiserver: k8s-apiserver ## run the tests against the real kube-apiserver tier

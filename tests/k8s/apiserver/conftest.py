@@ -18,10 +18,18 @@ import pytest
 
 from .apiserver_tier import KubeAPIServer, MissingBinariesError, find_binaries, start_tier
 
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[2]
+# Applied before the controller-manager starts (see start_tier): the product's CRDs (source of
+# truth) and the test-only ones of this folder.
+PRELOADED_CRDS = (REPO / "manifests" / "crds", HERE / "crds")
+
 
 @pytest.fixture(name="kube_apiserver", scope="session")
 def fixture_kube_apiserver() -> Iterator[KubeAPIServer]:
     """A running real API tier; yields `.kubeconfig` (admin) and `.server` (https URL).
+
+    The CRDs in manifests/crds/ and tests/k8s/apiserver/crds/ are already Established.
 
     Set JEEVES_K8S_KEEP_WORKDIR=1 to keep the temporary directory (logs, PKI) after the run.
     """
@@ -36,7 +44,7 @@ def fixture_kube_apiserver() -> Iterator[KubeAPIServer]:
     keep = os.environ.get("JEEVES_K8S_KEEP_WORKDIR") == "1"
     tier: KubeAPIServer | None = None
     try:
-        tier = start_tier(workdir)
+        tier = start_tier(workdir, crds=PRELOADED_CRDS)
         yield tier
     finally:
         if tier is not None:

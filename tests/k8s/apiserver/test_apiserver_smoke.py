@@ -18,14 +18,16 @@ from .apiserver_tier import KubeAPIServer
 pytestmark = pytest.mark.k8s
 
 GROUP = "smoke.jeeves.dev"
-CRD = {
+# Widget (tests/k8s/apiserver/crds/) is preloaded by the fixture. Gadget is applied mid-session,
+# as a test or an operator installing its CRD would.
+GADGET_CRD = {
     "apiVersion": "apiextensions.k8s.io/v1",
     "kind": "CustomResourceDefinition",
-    "metadata": {"name": f"widgets.{GROUP}"},
+    "metadata": {"name": f"gadgets.{GROUP}"},
     "spec": {
         "group": GROUP,
         "scope": "Namespaced",
-        "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+        "names": {"plural": "gadgets", "singular": "gadget", "kind": "Gadget"},
         "versions": [
             {
                 "name": "v1",
@@ -37,10 +39,13 @@ CRD = {
                         "properties": {
                             "spec": {
                                 "type": "object",
-                                "required": ["size"],
+                                "required": ["keywords"],
                                 "properties": {
-                                    "size": {"type": "integer", "minimum": 1, "maximum": 10},
-                                    "colour": {"type": "string", "default": "blue"},
+                                    "keywords": {
+                                        "type": "array",
+                                        "minItems": 1,
+                                        "items": {"type": "string"},
+                                    },
                                 },
                             }
                         },
@@ -77,23 +82,23 @@ def get(kube: KubeAPIServer, *args: str) -> dict[str, Any] | None:
 
 @pytest.fixture(name="widget_crd", scope="module")
 def fixture_widget_crd(kube_apiserver: KubeAPIServer) -> str:
-    """The Widget CRD, applied and Established."""
-    kube_apiserver.kubectl("apply", "-f", "-", input=json.dumps(CRD))
-    kube_apiserver.kubectl(
-        "wait", "--for=condition=Established", f"crd/widgets.{GROUP}", "--timeout=60s"
-    )
-    return f"widgets.{GROUP}"
+    """The preloaded Widget CRD (Established before the controller-manager started)."""
+    crd = get(kube_apiserver, "crd", f"widgets.{GROUP}")
+    assert crd is not None, "the fixture should have applied tests/k8s/apiserver/crds/"
+    return str(crd["metadata"]["name"])
+
+
+def custom(kind: str, namespace: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "apiVersion": f"{GROUP}/v1",
+        "kind": kind,
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": spec,
+    }
 
 
 def widget(namespace: str, name: str, spec: dict[str, Any]) -> str:
-    return json.dumps(
-        {
-            "apiVersion": f"{GROUP}/v1",
-            "kind": "Widget",
-            "metadata": {"name": name, "namespace": namespace},
-            "spec": spec,
-        }
-    )
+    return json.dumps(custom("Widget", namespace, name, spec))
 
 
 def deployment_owned_by(namespace: str, owner: dict[str, Any]) -> str:
@@ -144,14 +149,25 @@ def test_crd_defaults_and_schema_rejection(
     assert created is not None
     assert created["spec"] == {"size": 3, "colour": "blue"}  # the schema default applied
 
+    # --validate=false: the apiserver (not kubectl's client-side check) must reject these.
     rejected = kube_apiserver.kubectl(
-        "apply", "-f", "-", input=widget(kube_namespace, "bad", {"size": 99}), check=False
+        "apply",
+        "--validate=false",
+        "-f",
+        "-",
+        input=widget(kube_namespace, "bad", {"size": 99}),
+        check=False,
     )
     assert rejected.returncode != 0
     assert "spec.size" in rejected.stderr
     assert "should be less than or equal to 10" in rejected.stderr
     missing = kube_apiserver.kubectl(
-        "apply", "-f", "-", input=widget(kube_namespace, "bad", {"colour": "red"}), check=False
+        "apply",
+        "--validate=false",
+        "-f",
+        "-",
+        input=widget(kube_namespace, "bad", {"colour": "red"}),
+        check=False,
     )
     assert missing.returncode != 0
     assert "spec.size: Required value" in missing.stderr
@@ -170,7 +186,8 @@ def test_server_side_apply(kube_apiserver: KubeAPIServer, kube_namespace: str) -
     kube_apiserver.kubectl(
         "apply", "--server-side", "--field-manager=jeeves-test", "-f", "-", input=config_map
     )
-    applied = get(kube_apiserver, "configmap", "ssa", "-n", kube_namespace)
+    # kubectl hides managedFields unless asked.
+    applied = get(kube_apiserver, "configmap", "ssa", "-n", kube_namespace, "--show-managed-fields")
     assert applied is not None
     managers = {entry["manager"] for entry in applied["metadata"]["managedFields"]}
     assert "jeeves-test" in managers
@@ -204,7 +221,47 @@ def test_deployment_owned_by_custom_resource_is_garbage_collected(
     kube_apiserver.kubectl("delete", "widget", "owner", "-n", ns, "--wait=true")
     poll(
         lambda: get(kube_apiserver, "deployment", "smoke", "-n", ns) is None,
-        timeout=90,
+        timeout=30,
         what="garbage collection of the Deployment owned by the deleted Widget",
     )
-    poll(lambda: replica_set() is None, timeout=60, what="garbage collection of the ReplicaSet")
+    poll(lambda: replica_set() is None, timeout=30, what="garbage collection of the ReplicaSet")
+
+
+def test_crd_applied_mid_session(kube_apiserver: KubeAPIServer, kube_namespace: str) -> None:
+    """A CRD applied while the tier runs is served, validated, and (once the garbage collector
+    has rediscovered the API, which `wait_for_garbage_collector` waits for) garbage-collected."""
+    ns = kube_namespace
+    kube_apiserver.kubectl("apply", "-f", "-", input=json.dumps(GADGET_CRD))
+    kube_apiserver.kubectl(
+        "wait", "--for=condition=Established", f"crd/gadgets.{GROUP}", "--timeout=60s"
+    )
+    empty = kube_apiserver.kubectl(
+        "create",
+        "--validate=false",
+        "-f",
+        "-",
+        input=json.dumps(custom("Gadget", ns, "empty", {"keywords": []})),
+        check=False,
+    )
+    assert empty.returncode != 0
+    assert "spec.keywords" in empty.stderr
+    assert "should have at least 1 items" in empty.stderr
+
+    took = kube_apiserver.wait_for_garbage_collector(
+        custom("Gadget", ns, "probe", {"keywords": ["weather"]})
+    )
+    assert took < 120
+    # From now on, dependents of Gadgets go as soon as their owner does.
+    owner_manifest = custom("Gadget", ns, "owner", {"keywords": ["memory"]})
+    owner = json.loads(
+        kube_apiserver.kubectl(
+            "create", "-o", "json", "-f", "-", input=json.dumps(owner_manifest)
+        ).stdout
+    )
+    kube_apiserver.kubectl("apply", "-f", "-", input=deployment_owned_by(ns, owner))
+    kube_apiserver.kubectl("delete", "gadget", "owner", "-n", ns)
+    poll(
+        lambda: get(kube_apiserver, "deployment", "smoke", "-n", ns) is None,
+        timeout=30,
+        what="garbage collection of the Deployment owned by the deleted Gadget",
+    )
