@@ -1,0 +1,1 @@
+"""The Slack emulator's domain: wire formats, signing, recorded state and fault rules (no I/O)."""

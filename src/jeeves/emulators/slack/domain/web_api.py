@@ -1,0 +1,283 @@
+"""The emulated Slack Web API: `auth.test`, `chat.postMessage`, `chat.postEphemeral`,
+`chat.update`, `users.info`, `api.test`.
+
+`WebApi.call` takes the method name, the merged parameters (query, form or JSON, as the real API
+accepts them) and the token, and returns the HTTP answer as data. Order of checks, as Slack's:
+unknown method → 404 `unknown_method`; missing token → `not_authed`; wrong token →
+`invalid_auth`; then injected faults; then the method's own validation. Slack answers errors
+with HTTP 200 and `{"ok": false, "error": …}`, except rate limits (429 + `Retry-After`) and
+server errors (5xx).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from jeeves.emulators.slack.domain.envelopes import Identity
+from jeeves.emulators.slack.domain.faults import FaultBook
+from jeeves.emulators.slack.domain.messages import CallLog, MessageLog
+
+MAX_TEXT = 40_000
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+@dataclass(frozen=True)
+class ApiAnswer:
+    status: int
+    body: dict[str, Any]
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def error(self) -> str | None:
+        return None if self.body.get("ok") else str(self.body.get("error", "unknown_error"))
+
+
+def ok(**fields: Any) -> ApiAnswer:
+    return ApiAnswer(200, {"ok": True, **fields})
+
+
+def fail(error: str, status: int = 200, **headers: str) -> ApiAnswer:
+    return ApiAnswer(status, {"ok": False, "error": error}, headers)
+
+
+class ParamError(Exception):
+    """A parameter Slack would reject; `error` is Slack's error code."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+def _text(params: Mapping[str, Any], key: str = "text") -> str | None:
+    value = params.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ParamError("invalid_arguments")
+    if len(value) > MAX_TEXT:
+        raise ParamError("msg_too_long")
+    return value
+
+
+def _blocks(params: Mapping[str, Any]) -> list[dict[str, Any]] | None:
+    value = params.get("blocks")
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise ParamError("invalid_blocks_format") from None
+    if not isinstance(value, list) or not all(
+        isinstance(b, dict) and isinstance(b.get("type"), str) for b in value
+    ):
+        raise ParamError("invalid_blocks")
+    return value
+
+
+def _optional_ts(params: Mapping[str, Any], key: str) -> str | None:
+    value = params.get(key)
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value:.6f}"
+    if not isinstance(value, str):
+        raise ParamError("invalid_arguments")
+    return value
+
+
+def user_profile(user_id: str, identity: Identity) -> dict[str, Any]:
+    """A minimal `user` object: the bot, or a person whose name derives from the id."""
+    is_bot = user_id == identity.bot_user_id
+    name = identity.bot_name if is_bot else user_id.removeprefix("U0").lower() or user_id.lower()
+    return {
+        "id": user_id,
+        "team_id": identity.team_id,
+        "name": name,
+        "deleted": False,
+        "real_name": name.title(),
+        "tz": "Europe/Lisbon",
+        "tz_offset": 0,
+        "is_bot": is_bot,
+        "is_admin": False,
+        "profile": {
+            "real_name": name.title(),
+            "display_name": name,
+            "team": identity.team_id,
+            **({"bot_id": identity.bot_id} if is_bot else {}),
+        },
+    }
+
+
+class WebApi:
+    """The Web API over the emulator's state."""
+
+    def __init__(
+        self,
+        *,
+        identity: Identity,
+        token: str,
+        messages: MessageLog,
+        calls: CallLog,
+        faults: FaultBook,
+        channels: Mapping[str, str] | None = None,
+    ) -> None:
+        self.identity = identity
+        self._token = token
+        self.messages = messages
+        self.calls = calls
+        self.faults = faults
+        self.channels = dict(channels or {})  # id -> name; empty: every channel exists
+        self._methods: dict[str, Callable[[Mapping[str, Any]], ApiAnswer]] = {
+            "api.test": self._api_test,
+            "auth.test": self._auth_test,
+            "chat.postMessage": self._post_message,
+            "chat.postEphemeral": self._post_ephemeral,
+            "chat.update": self._update,
+            "users.info": self._users_info,
+        }
+
+    def methods(self) -> list[str]:
+        return sorted(self._methods)
+
+    def call(self, method: str, params: Mapping[str, Any], token: str | None) -> ApiAnswer:
+        """Answer one Web API call and record it in the call log."""
+        answer = self._answer(method, params, token)
+        channel = params.get("channel")
+        retry_after = answer.headers.get("Retry-After")
+        self.calls.record(
+            method,
+            channel if isinstance(channel, str) else None,
+            answer.status,
+            answer.error,
+            int(retry_after) if retry_after else None,
+        )
+        return answer
+
+    def _answer(self, method: str, params: Mapping[str, Any], token: str | None) -> ApiAnswer:
+        handler = self._methods.get(method)
+        if handler is None:
+            return fail("unknown_method", 404)
+        if method != "api.test":
+            if not token:
+                return fail("not_authed")
+            if not hmac.compare_digest(token.encode(), self._token.encode()):
+                return fail("invalid_auth")
+        channel = params.get("channel")
+        fault = self.faults.take(method, channel if isinstance(channel, str) else None)
+        if fault is not None:
+            return fail(fault.error, fault.status, **fault.headers)
+        try:
+            return handler(params)
+        except ParamError as exc:
+            return fail(exc.error)
+
+    def resolve_channel(self, value: Any) -> str:
+        """A channel id from an id or a `#name`; `channel_not_found` when channels are fixed."""
+        if not isinstance(value, str) or not value:
+            raise ParamError("channel_not_found")
+        if not self.channels:
+            return value
+        if value in self.channels:
+            return value
+        by_name = {name: cid for cid, name in self.channels.items()}
+        found = by_name.get(value.removeprefix("#"))
+        if found is None:
+            raise ParamError("channel_not_found")
+        return found
+
+    def channel_name(self, channel: str) -> str:
+        return self.channels.get(channel, channel.lower())
+
+    def _api_test(self, params: Mapping[str, Any]) -> ApiAnswer:
+        return ok(args={k: v for k, v in params.items() if k != "token"})
+
+    def _auth_test(self, _params: Mapping[str, Any]) -> ApiAnswer:
+        identity = self.identity
+        return ok(
+            url=f"https://{identity.team_domain}.slack.com/",
+            team=identity.team_domain,
+            user=identity.bot_name,
+            team_id=identity.team_id,
+            user_id=identity.bot_user_id,
+            bot_id=identity.bot_id,
+            is_enterprise_install=False,
+        )
+
+    def _content(
+        self, params: Mapping[str, Any]
+    ) -> tuple[str, str, list[dict[str, Any]] | None, str | None]:
+        channel = self.resolve_channel(params.get("channel"))
+        text = _text(params)
+        blocks = _blocks(params)
+        if not text and not blocks and not params.get("attachments"):
+            raise ParamError("no_text")
+        return channel, text or "", blocks, _optional_ts(params, "thread_ts")
+
+    def _post_message(self, params: Mapping[str, Any]) -> ApiAnswer:
+        channel, text, blocks, thread_ts = self._content(params)
+        message = self.messages.add(
+            "api",
+            channel,
+            self.identity.bot_user_id,
+            text,
+            thread_ts=thread_ts,
+            blocks=blocks,
+            bot_id=self.identity.bot_id,
+            method="chat.postMessage",
+        )
+        return ok(
+            channel=channel,
+            ts=message.ts,
+            message=message.slack_json(self.identity.team_id),
+        )
+
+    def _post_ephemeral(self, params: Mapping[str, Any]) -> ApiAnswer:
+        channel, text, blocks, thread_ts = self._content(params)
+        user = params.get("user")
+        if not isinstance(user, str) or not _USER_ID.match(user):
+            raise ParamError("user_not_found")
+        message = self.messages.add(
+            "api",
+            channel,
+            self.identity.bot_user_id,
+            text,
+            thread_ts=thread_ts,
+            blocks=blocks,
+            bot_id=self.identity.bot_id,
+            method="chat.postEphemeral",
+            ephemeral_to=user,
+        )
+        return ok(message_ts=message.ts)
+
+    def _update(self, params: Mapping[str, Any]) -> ApiAnswer:
+        channel = self.resolve_channel(params.get("channel"))
+        ts = _optional_ts(params, "ts")
+        if ts is None:
+            raise ParamError("message_not_found")
+        message = self.messages.find(channel, ts)
+        if message is None:
+            raise ParamError("message_not_found")
+        if message.user != self.identity.bot_user_id or message.ephemeral_to:
+            raise ParamError("cant_update_message")
+        text, blocks = _text(params), _blocks(params)
+        if text is None and blocks is None:
+            raise ParamError("no_text")
+        self.messages.update(message, text, blocks)
+        return ok(
+            channel=channel,
+            ts=ts,
+            text=message.text,
+            message=message.slack_json(self.identity.team_id),
+        )
+
+    def _users_info(self, params: Mapping[str, Any]) -> ApiAnswer:
+        user = params.get("user")
+        if not isinstance(user, str) or not _USER_ID.match(user):
+            raise ParamError("user_not_found")
+        return ok(user=user_profile(user, self.identity))

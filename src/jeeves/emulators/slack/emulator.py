@@ -1,0 +1,388 @@
+"""The emulated workspace: its state (messages, calls, faults, deliveries) and what people do.
+
+`Emulator` ties the pure domain pieces to the `Deliverer`: sending a message records it as
+typed by a person and delivers the matching Events API envelope; a slash command or a click is
+delivered as Slack's form post and carries a `response_url` served by the emulator itself.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from quart import Quart
+
+from jeeves.emulators.slack.delivery import Deliverer, DeliveryConfig, Outgoing
+from jeeves.emulators.slack.domain.control import Replay, SendClick, SendCommand, SendMessage
+from jeeves.emulators.slack.domain.deliveries import Delivery, DeliveryKind, DeliveryLog
+from jeeves.emulators.slack.domain.envelopes import (
+    Identity,
+    block_actions_payload,
+    channel_type,
+    event_callback,
+    interactivity_form,
+    mentions,
+    message_event,
+    new_event_id,
+    new_trigger_id,
+    slash_command_form,
+)
+from jeeves.emulators.slack.domain.faults import FaultBook
+from jeeves.emulators.slack.domain.messages import CallLog, Message, MessageLog
+from jeeves.emulators.slack.domain.web_api import ApiAnswer, WebApi, fail, ok, user_profile
+from jeeves.kit.app import kit
+
+EVENTS_PATH = "/slack/events"
+COMMANDS_PATH = "/slack/commands"
+INTERACTIVITY_PATH = "/slack/interactivity"
+HOOK_USES = 5
+HOOK_TTL_S = 30 * 60
+
+
+class NotConfigured(Exception):
+    """Sending needs a gateway URL."""
+
+
+class UnknownEvent(Exception):
+    """A replay of an event the emulator never sent."""
+
+
+@dataclass
+class Hook:
+    """A `response_url`: where the app may answer a command or a click, 5 times in 30 min."""
+
+    channel: str
+    user: str
+    message_ts: str | None
+    thread_ts: str | None
+    created: float
+    uses: int = 0
+
+
+@dataclass(frozen=True)
+class Sent:
+    delivery: Delivery
+    message: Message | None = None
+    trigger_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "event_id": self.delivery.event_id,
+            "delivery_id": self.delivery.id,
+            "delivery": self.delivery.to_json() if self.delivery.done else None,
+        }
+        if self.message is not None:
+            data["ts"] = self.message.ts
+            data["channel"] = self.message.channel
+        if self.trigger_id is not None:
+            data["trigger_id"] = self.trigger_id
+        return data
+
+
+def _compact(data: Any) -> bytes:
+    return json.dumps(data, separators=(",", ":")).encode()
+
+
+class Emulator:
+    def __init__(
+        self,
+        *,
+        identity: Identity,
+        web_api: WebApi,
+        deliverer: Deliverer,
+        deliveries: DeliveryLog,
+        public_url: str,
+        default_user: str,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.identity = identity
+        self.web_api = web_api
+        self.deliverer = deliverer
+        self.deliveries = deliveries
+        self.public_url = public_url
+        self.default_user = default_user
+        self._clock = clock
+        self._hooks: dict[str, Hook] = {}
+        self._bodies: dict[str, Outgoing] = {}  # event_id -> what was sent, for replays
+
+    @property
+    def messages(self) -> MessageLog:
+        return self.web_api.messages
+
+    @property
+    def calls(self) -> CallLog:
+        return self.web_api.calls
+
+    @property
+    def faults(self) -> FaultBook:
+        return self.web_api.faults
+
+    @property
+    def config(self) -> DeliveryConfig:
+        return self.deliverer.config
+
+    def default_channel(self) -> str:
+        return next(iter(self.web_api.channels), "C0GENERAL")
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "team_id": self.identity.team_id,
+            "team_domain": self.identity.team_domain,
+            "app_id": self.identity.app_id,
+            "bot_user_id": self.identity.bot_user_id,
+            "bot_id": self.identity.bot_id,
+            "bot_name": self.identity.bot_name,
+            "default_user": self.default_user,
+            "default_channel": self.default_channel(),
+            "channels": self.channel_list(),
+            "gateway_url": self.config.gateway_url,
+            "ack_timeout_s": self.config.ack_timeout_s,
+            "retry_delays_s": list(self.config.retry_delays_s),
+            "api_url": f"{self.public_url}/api/",
+            "methods": self.web_api.methods(),
+        }
+
+    def channel_list(self) -> list[dict[str, str]]:
+        known = dict(self.web_api.channels) or {self.default_channel(): "general"}
+        for channel in self.messages.channels():
+            known.setdefault(channel, self.web_api.channel_name(channel))
+        return [{"id": cid, "name": name} for cid, name in known.items()]
+
+    def reset(self) -> None:
+        self.messages.clear()
+        self.calls.clear()
+        self.faults.clear()
+        self.deliveries.clear()
+        self._hooks.clear()
+        self._bodies.clear()
+
+    # People acting in the workspace -------------------------------------------------------
+
+    def _check_channel(self, channel: str) -> None:
+        self.web_api.resolve_channel(channel)
+
+    def _deliver(
+        self,
+        kind: DeliveryKind,
+        outgoing: Outgoing,
+        event_id: str | None,
+        summary: dict[str, Any],
+        on_done: Callable[[Delivery], None] | None = None,
+    ) -> Delivery:
+        if not self.config.gateway_url:
+            raise NotConfigured("no gateway URL: set JEEVES_EMULATOR_GATEWAY_URL or PUT config")
+        delivery = self.deliveries.new(kind, outgoing.path, event_id, summary)
+        if on_done is not None:
+            delivery.finished_callbacks.append(on_done)
+        self.deliverer.start(delivery, outgoing)
+        return delivery
+
+    def send_message(self, request: SendMessage) -> Sent:
+        """A person posts `text`; the app gets an `app_mention` or `message` event."""
+        self._check_channel(request.channel)
+        event_type = request.event
+        if event_type == "auto":
+            is_mention = mentions(request.text, self.identity.bot_user_id)
+            event_type = (
+                "app_mention" if is_mention and channel_type(request.channel) != "im" else "message"
+            )
+        parent = (
+            self.messages.find(request.channel, request.thread_ts) if request.thread_ts else None
+        )
+        message = self.messages.add(
+            "user", request.channel, request.user, request.text, thread_ts=request.thread_ts
+        )
+        event = message_event(
+            self.identity,
+            event_type=event_type,
+            user=request.user,
+            text=request.text,
+            channel=request.channel,
+            ts=message.ts,
+            thread_ts=request.thread_ts,
+            parent_user_id=parent.user if parent else None,
+        )
+        message.blocks = event["blocks"]
+        event_id = new_event_id()
+        envelope = event_callback(
+            self.identity, event, event_id=event_id, event_time=int(self._clock())
+        )
+        outgoing = Outgoing(
+            path=EVENTS_PATH,
+            body=_compact(envelope),
+            content_type="application/json",
+            retries=True,
+            as_retry=request.as_retry,
+            force_retries=request.force_retries,
+        )
+        self._bodies[event_id] = outgoing
+        summary = {"type": event_type, "channel": request.channel, "user": request.user}
+        return Sent(self._deliver("event", outgoing, event_id, summary), message)
+
+    def replay(self, request: Replay) -> Sent:
+        """Send an earlier event again, byte for byte, marked as Slack retry `retry_num`."""
+        original = self._bodies.get(request.event_id)
+        if original is None:
+            raise UnknownEvent(request.event_id)
+        outgoing = Outgoing(
+            path=original.path,
+            body=original.body,
+            content_type=original.content_type,
+            retries=False,
+            as_retry=request.retry_num,
+        )
+        summary = {"replay_of": request.event_id, "reason": request.reason}
+        return Sent(self._deliver("event", outgoing, request.event_id, summary))
+
+    def _hook(self, channel: str, user: str, message_ts: str | None) -> str:
+        hook_id = secrets.token_urlsafe(12)
+        parent = self.messages.find(channel, message_ts) if message_ts else None
+        thread_ts = parent.thread_ts if parent else None
+        self._hooks[hook_id] = Hook(channel, user, message_ts, thread_ts, self._clock())
+        return f"{self.public_url}/_emulator/hooks/{hook_id}"
+
+    def send_command(self, request: SendCommand) -> Sent:
+        """A person runs a slash command; the app gets Slack's form post."""
+        self._check_channel(request.channel)
+        trigger_id = new_trigger_id(self._clock())
+        self.messages.add(
+            "user",
+            request.channel,
+            request.user,
+            f"{request.command} {request.text}".strip(),
+            extra={"command": request.command},
+        )
+        form = slash_command_form(
+            self.identity,
+            user=request.user,
+            user_name=user_profile(request.user, self.identity)["name"],
+            channel=request.channel,
+            channel_name=self.web_api.channel_name(request.channel),
+            command=request.command,
+            text=request.text,
+            response_url=self._hook(request.channel, request.user, None),
+            trigger_id=trigger_id,
+        )
+        outgoing = Outgoing(
+            path=COMMANDS_PATH,
+            body=urlencode(form).encode(),
+            content_type="application/x-www-form-urlencoded",
+            retries=False,
+        )
+        summary = {"command": request.command, "channel": request.channel, "user": request.user}
+
+        def show_ack(delivery: Delivery) -> None:
+            self._record_ack(delivery, request.channel, request.user)
+
+        delivery = self._deliver("command", outgoing, trigger_id, summary, show_ack)
+        return Sent(delivery, trigger_id=trigger_id)
+
+    def send_click(self, request: SendClick) -> Sent:
+        """A person clicks a button on a message; the app gets a `block_actions` payload."""
+        self._check_channel(request.channel)
+        clicked = (
+            self.messages.find(request.channel, request.message_ts) if request.message_ts else None
+        )
+        trigger_id = new_trigger_id(self._clock())
+        payload = block_actions_payload(
+            self.identity,
+            user=request.user,
+            user_name=user_profile(request.user, self.identity)["name"],
+            channel=request.channel,
+            channel_name=self.web_api.channel_name(request.channel),
+            action_id=request.action_id,
+            value=request.value,
+            block_id=request.block_id,
+            message=clicked.slack_json(self.identity.team_id) if clicked else None,
+            response_url=self._hook(request.channel, request.user, request.message_ts),
+            trigger_id=trigger_id,
+            action_ts=f"{self._clock():.6f}",
+        )
+        outgoing = Outgoing(
+            path=INTERACTIVITY_PATH,
+            body=urlencode(interactivity_form(payload)).encode(),
+            content_type="application/x-www-form-urlencoded",
+            retries=False,
+        )
+        summary = {"action_id": request.action_id, "channel": request.channel}
+        return Sent(
+            self._deliver("interaction", outgoing, trigger_id, summary), trigger_id=trigger_id
+        )
+
+    def _record_ack(self, delivery: Delivery, channel: str, user: str) -> None:
+        """A command's immediate JSON answer shows in Slack like a response_url message."""
+        attempt = delivery.response()
+        if attempt is None or attempt.failure_reason() is not None or not attempt.body:
+            return
+        if "json" not in (attempt.content_type or ""):
+            self.messages.add(
+                "response_url", channel, self.identity.bot_user_id, attempt.body, ephemeral_to=user
+            )
+            return
+        try:
+            body = json.loads(attempt.body)
+        except ValueError:
+            return
+        if isinstance(body, dict) and (body.get("text") or body.get("blocks")):
+            self._post_response(channel, user, None, None, body)
+
+    # response_url --------------------------------------------------------------------------
+
+    def respond(self, hook_id: str, body: Any) -> ApiAnswer:
+        """An app answers a command or click through its `response_url`."""
+        hook = self._hooks.get(hook_id)
+        if hook is None or self._clock() - hook.created > HOOK_TTL_S:
+            return fail("expired_url", 404)
+        if hook.uses >= HOOK_USES:
+            return fail("used_url", 404)
+        if not isinstance(body, Mapping):
+            return fail("invalid_payload", 400)
+        hook.uses += 1
+        return self._post_response(hook.channel, hook.user, hook.message_ts, hook.thread_ts, body)
+
+    def _post_response(
+        self,
+        channel: str,
+        user: str,
+        message_ts: str | None,
+        thread_ts: str | None,
+        body: Mapping[str, Any],
+    ) -> ApiAnswer:
+        original = self.messages.find(channel, message_ts) if message_ts else None
+        if original is not None and body.get("delete_original") is True:
+            original.text, original.blocks = "(deleted)", None
+            return ok()
+        text = body.get("text")
+        blocks = body.get("blocks")
+        if not isinstance(text, str | None) or not isinstance(blocks, list | None):
+            return fail("invalid_payload", 400)
+        if original is not None and body.get("replace_original") is True:
+            self.messages.update(original, text, blocks)
+            return ok()
+        in_channel = body.get("response_type") == "in_channel"
+        self.messages.add(
+            "response_url",
+            channel,
+            self.identity.bot_user_id,
+            text or "",
+            blocks=blocks,
+            thread_ts=body.get("thread_ts") or thread_ts,
+            bot_id=self.identity.bot_id,
+            ephemeral_to=None if in_channel else user,
+        )
+        return ok()
+
+
+EXTRAS_KEY = "slack_emulator"
+
+
+def emulator_of(app: Quart | None = None) -> Emulator:
+    """The Emulator serving `app` (default: the current app)."""
+    value = kit(app).extras[EXTRAS_KEY]
+    assert isinstance(value, Emulator)
+    return value
