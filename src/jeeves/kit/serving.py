@@ -42,18 +42,25 @@ def reuseport_socket(bind: str) -> socket.socket:
     return sock
 
 
-async def serve_app(app: Quart, settings: ServiceSettings) -> None:
-    """Serve until SIGTERM/SIGINT, then shut down gracefully."""
+async def serve_app(app: Quart, settings: ServiceSettings, *, reuse_port: bool = False) -> None:
+    """Serve until SIGTERM/SIGINT, then shut down gracefully.
+
+    With `reuse_port`, the listening socket has SO_REUSEPORT, so sibling processes bound to the
+    same address share its connections evenly (the kernel balances them).
+    """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     config = hypercorn_config(settings)
-    log.info("serving", bind=settings.bind)
+    if reuse_port:
+        sock = reuseport_socket(settings.bind)
+        config.bind = [f"fd://{sock.fileno()}"]
+    log.info("serving", bind=settings.bind, reuse_port=reuse_port)
     await serve(app, config, shutdown_trigger=stop.wait)
     log.info("stopped")
 
 
-def run(app: Quart, settings: ServiceSettings) -> None:
+def run(app: Quart, settings: ServiceSettings, *, reuse_port: bool = False) -> None:
     """Entry-point helper: serve `app` in a fresh event loop."""
-    asyncio.run(serve_app(app, settings))
+    asyncio.run(serve_app(app, settings, reuse_port=reuse_port))

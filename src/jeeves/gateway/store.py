@@ -1,0 +1,196 @@
+"""The inbound event log and the group-commit writer that fills it.
+
+`gateway_inbound_events` holds one row per accepted Slack event, keyed by `event_id` (the dedup
+key: a Slack retry of a stored event inserts nothing). `EventWriter` collects the events of
+concurrent requests and writes each group in ONE transaction: a multi-row insert that skips
+known event ids, and a batch enqueue of a `dispatch` job for every row that was new. Every
+request awaits the outcome of its own event: accepted, or duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import asyncpg
+from prometheus_client import CollectorRegistry, Histogram
+
+from jeeves.kit.db import asyncpg_dsn
+from jeeves.kit.jobs import DISPATCH, DispatchJob
+from jeeves.kit.logging import get_logger
+from jeeves.kit.queue import enqueue_many, install_queue_schema
+
+log = get_logger(__name__)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS gateway_inbound_events (
+    event_id    text PRIMARY KEY,
+    kind        text NOT NULL,
+    team_id     text NOT NULL,
+    user_id     text NOT NULL,
+    channel     text NOT NULL,
+    body        jsonb NOT NULL,
+    received_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS gateway_inbound_events_received_at
+    ON gateway_inbound_events (received_at);
+"""
+
+INSERT_EVENTS = """
+INSERT INTO gateway_inbound_events (event_id, kind, team_id, user_id, channel, body)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[])
+ON CONFLICT (event_id) DO NOTHING
+RETURNING event_id
+"""
+
+BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+
+
+async def migrate(database_url: str) -> list[str]:
+    """Install the queue schema and the gateway's tables (idempotent); what was done, per part."""
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        queue = await install_queue_schema(conn)
+        await conn.execute(SCHEMA)
+    finally:
+        await conn.close()
+    return [f"queue schema: {queue}", "gateway tables: up to date"]
+
+
+@dataclass
+class _Pending:
+    job: DispatchJob
+    done: asyncio.Future[bool] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+class WriterMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.batch = Histogram(
+            "jeeves_gateway_commit_batch_events",
+            "Events written per group commit",
+            buckets=BATCH_BUCKETS,
+            registry=registry,
+        )
+        self.commit = Histogram(
+            "jeeves_gateway_commit_seconds",
+            "Time to write one group of events and their dispatch jobs",
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
+            registry=registry,
+        )
+
+
+class EventWriter:
+    """Group commit: `writers` transactions in flight, each taking every event waiting."""
+
+    def __init__(
+        self,
+        pool: Callable[[], asyncpg.Pool],
+        registry: CollectorRegistry,
+        *,
+        writers: int = 4,
+        max_batch: int = 256,
+        linger_s: float = 0.0,
+    ) -> None:
+        self._pool = pool
+        self._metrics = WriterMetrics(registry)
+        self._writers = writers
+        self._max_batch = max_batch
+        self._linger_s = linger_s
+        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._run(), name=f"gateway-writer-{i}")
+            for i in range(self._writers)
+        ]
+
+    async def stop(self, grace_s: float = 5.0) -> None:
+        """Write what is waiting (up to `grace_s`), then stop the writer tasks."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._queue.join(), grace_s)
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def submit(self, job: DispatchJob) -> bool:
+        """Store `job` and queue its dispatch; True when new, False when event_id was known."""
+        pending = _Pending(job)
+        self._queue.put_nowait(pending)
+        return await pending.done
+
+    async def _run(self) -> None:
+        while True:
+            first = await self._queue.get()
+            if self._linger_s:
+                await asyncio.sleep(self._linger_s)
+            batch = [first]
+            while len(batch) < self._max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                await self._write_batch(batch)
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+
+    async def _write_batch(self, batch: list[_Pending]) -> None:
+        started = time.perf_counter()
+        unique, repeats = split_repeats(batch)
+        try:
+            inserted = await self._write(unique)
+        except Exception as exc:
+            log.warning("event_write_failed", events=len(batch), error=type(exc).__name__)
+            for pending in batch:
+                if not pending.done.done():
+                    pending.done.set_exception(exc)
+            return
+        for pending in unique:
+            if not pending.done.done():
+                pending.done.set_result(pending.job["event_id"] in inserted)
+        for pending in repeats:
+            if not pending.done.done():
+                pending.done.set_result(False)
+        self._metrics.batch.observe(len(batch))
+        self._metrics.commit.observe(time.perf_counter() - started)
+
+    async def _write(self, batch: Sequence[_Pending]) -> set[str]:
+        jobs = [pending.job for pending in batch]
+        async with self._pool().acquire() as conn, conn.transaction():
+            rows = await conn.fetch(INSERT_EVENTS, *event_columns(jobs))
+            inserted = {row["event_id"] for row in rows}
+            await enqueue_many(
+                conn, [(DISPATCH, job) for job in jobs if job["event_id"] in inserted]
+            )
+        return inserted
+
+
+def split_repeats(batch: Sequence[_Pending]) -> tuple[list[_Pending], list[_Pending]]:
+    """(first occurrence of each event_id, later occurrences within the same batch)."""
+    seen: set[str] = set()
+    unique: list[_Pending] = []
+    repeats: list[_Pending] = []
+    for pending in batch:
+        event_id = pending.job["event_id"]
+        (repeats if event_id in seen else unique).append(pending)
+        seen.add(event_id)
+    return unique, repeats
+
+
+def event_columns(jobs: Sequence[DispatchJob]) -> tuple[list[str], ...]:
+    """The column arrays of INSERT_EVENTS for `jobs`."""
+    return (
+        [job["event_id"] for job in jobs],
+        [job["kind"] for job in jobs],
+        [job["team_id"] for job in jobs],
+        [job["user_id"] for job in jobs],
+        [job["channel"] for job in jobs],
+        [json.dumps(job, separators=(",", ":"), ensure_ascii=False) for job in jobs],
+    )
