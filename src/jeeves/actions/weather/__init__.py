@@ -1,0 +1,1 @@
+"""weather action: "weather", "weather in Lisbon", "weather in São Paulo tomorrow"."""
