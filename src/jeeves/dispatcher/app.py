@@ -1,0 +1,48 @@
+"""Assembles the dispatcher: kit app, database pool, action registry, queue worker, admin API."""
+
+from __future__ import annotations
+
+from quart import Quart
+
+from jeeves.dispatcher.dispatching import Dispatcher, DispatchMetrics
+from jeeves.dispatcher.routes import admin_blueprints
+from jeeves.dispatcher.settings import DispatcherSettings
+from jeeves.kit.app import create_app, kit
+from jeeves.kit.db import install_database, pool_of
+from jeeves.kit.dead_letters import static_admin_token
+from jeeves.kit.jobs import DISPATCH
+from jeeves.kit.logging import get_logger
+from jeeves.kit.queue import WorkerOptions, install_worker
+from jeeves.kit.registry import install_registry
+
+log = get_logger(__name__)
+
+
+def build_app(settings: DispatcherSettings) -> Quart:
+    app = create_app("dispatcher", settings)
+    install_database(app, settings.database_url, max_size=settings.db_pool_size)
+    registry = install_registry(
+        app,
+        env=settings.env,
+        etcd_endpoints=settings.etcd_endpoints,
+        static=settings.static_actions(),
+    )
+    dispatcher = Dispatcher(
+        registry=registry,
+        http=kit(app).http,
+        pool=lambda: pool_of(app),
+        bot_user_id=settings.bot_user_id,
+        metrics=DispatchMetrics(kit(app).registry),
+    )
+    options = WorkerOptions.from_settings(settings)
+    install_worker(app, settings.database_url, {DISPATCH: dispatcher.handle}, options)
+    admin_token = settings.admin_token.get_secret_value()
+    for blueprint in admin_blueprints(static_admin_token(admin_token)):
+        app.register_blueprint(blueprint)
+
+    @app.before_serving
+    async def _warn_open_admin() -> None:
+        if not admin_token:
+            log.warning("admin_api_unauthenticated", hint="set JEEVES_ADMIN_TOKEN")
+
+    return app

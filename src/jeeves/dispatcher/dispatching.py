@@ -1,0 +1,260 @@
+"""Handling one `dispatch` job: clean the text, route it, call the action, record and reply.
+
+The handler is idempotent by event id, because the queue delivers at least once:
+- the action receives the same `id` on every retry of one event (it deduplicates its writes);
+- the final outcome and the reply job are written in ONE transaction, guarded by a unique
+  "final" row per event, so a job run again after a crash enqueues no second reply;
+- the reply carries `reply:<event_id>` as its key, so even a duplicate reply job posts once.
+
+Transient failures (5xx, timeout, connection refused) are recorded as non-final attempts and
+raised, so the queue retries them with backoff and dead-letters the job after the last attempt.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import aiohttp
+import asyncpg
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from jeeves.dispatcher import store
+from jeeves.dispatcher.domain.jobs import interaction_target, parse_dispatch_job
+from jeeves.dispatcher.domain.protocol import (
+    Outcome,
+    Reply,
+    act_request,
+    action_url,
+    interpret,
+    reply_key,
+)
+from jeeves.dispatcher.domain.replies import (
+    GREETING,
+    LOGIN_NOT_AVAILABLE,
+    disabled_text,
+    help_text,
+    unknown_text,
+)
+from jeeves.dispatcher.domain.routing import Builtin, Disabled, Empty, Invoke, Unknown, route
+from jeeves.dispatcher.domain.text import extract_text
+from jeeves.kit.actions import ActionRegistry, ActionSpec
+from jeeves.kit.http import HttpClient
+from jeeves.kit.jobs import REPLY, DispatchJob, ReplyJob
+from jeeves.kit.logging import get_logger
+from jeeves.kit.queue import PermanentJobError, QueueJob, enqueue
+
+log = get_logger(__name__)
+NO_ACTION = "-"
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class ActionUnavailable(Exception):
+    """The action failed transiently (5xx, timeout, unreachable): the queue retries the job."""
+
+
+class ActionAuth(Protocol):
+    """Headers proving the dispatcher's identity to an action.
+
+    Hook for the token work: a JWT from the token dealer with `aud` = the action's name.
+    """
+
+    async def headers(self, spec: ActionSpec) -> Mapping[str, str]: ...
+
+
+class NoActionAuth:
+    """No credentials (until the token dealer is wired in)."""
+
+    async def headers(self, spec: ActionSpec) -> Mapping[str, str]:
+        return {}
+
+
+class DispatchMetrics:
+    """`jeeves_dispatch_total{action,outcome}` and the action call latency."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.total = Counter(
+            "jeeves_dispatch_total",
+            "Dispatch attempts by action and outcome",
+            ["action", "outcome"],
+            registry=registry,
+        )
+        self.latency = Histogram(
+            "jeeves_dispatch_action_latency_seconds",
+            "Time an action took to answer POST /v1/act",
+            ["action"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+
+
+@dataclass(frozen=True)
+class Decision:
+    """How one event was handled."""
+
+    action: str
+    outcome: Outcome
+    reply: Reply | None
+    status: int | None = None
+    latency_ms: float = 0.0
+    detail: str = ""
+
+
+def reply_job(job: DispatchJob, reply: Reply) -> ReplyJob:
+    """The poster's job for `reply` to `job`: in the same thread, keyed by the event."""
+    return {
+        "reply_key": reply_key(job["event_id"]),
+        "channel": job["channel"],
+        "thread_ts": job["thread_ts"],
+        "text": reply.text,
+        "blocks": reply.blocks,
+        "event_id": job["event_id"],
+        "sent_at": job["received_at"],
+    }
+
+
+def _json_or_none(raw: bytes) -> Any:
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        return None
+
+
+class Dispatcher:
+    """The `dispatch` entrypoint's handler."""
+
+    def __init__(
+        self,
+        *,
+        registry: ActionRegistry,
+        http: HttpClient,
+        pool: Callable[[], asyncpg.Pool],
+        bot_user_id: str,
+        metrics: DispatchMetrics,
+        auth: ActionAuth | None = None,
+    ) -> None:
+        self._registry = registry
+        self._http = http
+        self._pool = pool
+        self._bot = bot_user_id
+        self._metrics = metrics
+        self._auth = auth or NoActionAuth()
+
+    async def handle(self, job: QueueJob) -> None:
+        try:
+            payload = parse_dispatch_job(job.payload)
+        except ValueError as exc:
+            raise PermanentJobError(f"bad dispatch payload: {exc}") from None
+        if await store.is_finished(self._pool(), payload["event_id"]):
+            log.info("dispatch_already_done", event_id=payload["event_id"], job_id=job.id)
+            return
+        decision = await self._decide(job, payload)
+        await self._finish(job, payload, decision)
+
+    async def _decide(self, job: QueueJob, payload: DispatchJob) -> Decision:
+        actions = self._registry.actions()
+        if payload["kind"] == "interaction":
+            return await self._interaction(job, payload, actions)
+        text = extract_text(payload["text"], payload.get("blocks"), self._bot)
+        match route(text, actions):
+            case Invoke(spec=spec, args=args):
+                return await self._call(job, payload, spec, text, args)
+            case Builtin(name="help", args=topic):
+                return Decision("help", Outcome.BUILTIN, Reply(help_text(actions, topic)))
+            case Builtin(name=name):
+                return Decision(name, Outcome.BUILTIN, Reply(LOGIN_NOT_AVAILABLE))
+            case Disabled(spec=spec, keyword=keyword):
+                return Decision(spec.name, Outcome.DISABLED, Reply(disabled_text(keyword)))
+            case Unknown(word=word, suggestion=suggestion):
+                return Decision(NO_ACTION, Outcome.UNKNOWN, Reply(unknown_text(word, suggestion)))
+            case Empty():
+                return Decision(NO_ACTION, Outcome.BUILTIN, Reply(GREETING))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _interaction(
+        self, job: QueueJob, payload: DispatchJob, actions: Mapping[str, ActionSpec]
+    ) -> Decision:
+        """A click on a button an action posted: routed by its `<action>:…` action_id."""
+        target = interaction_target(payload)
+        spec = actions.get(target[0]) if target else None
+        if target is None or spec is None or not spec.enabled:
+            return Decision(NO_ACTION, Outcome.UNKNOWN, None, detail="interaction not routable")
+        return await self._call(job, payload, spec, target[1], target[1])
+
+    async def _call(
+        self, job: QueueJob, payload: DispatchJob, spec: ActionSpec, text: str, args: str
+    ) -> Decision:
+        body = act_request(payload, spec, text, args)
+        headers = {**(await self._auth.headers(spec)), "Idempotency-Key": body["id"]}
+        url = action_url(spec, payload["user_id"]) + "/v1/act"
+        started = time.perf_counter()
+        status: int | None = None
+        reply: Reply | None = None
+        try:
+            response = await self._http.request(
+                "POST", url, json=body, headers=headers, idempotent=False, timeout_s=spec.timeout_s
+            )
+        except TimeoutError:
+            outcome, detail, decoded = Outcome.TIMEOUT, f"no answer within {spec.timeout_s}s", None
+        except aiohttp.ClientError as exc:
+            outcome, detail, decoded = Outcome.UNREACHABLE, type(exc).__name__, None
+        else:
+            status = response.status
+            decoded = _json_or_none(await response.read())
+            answer = interpret(spec, status, decoded)
+            outcome, detail, reply = answer.outcome, answer.detail, answer.reply
+        latency = time.perf_counter() - started
+        self._metrics.latency.labels(spec.name).observe(latency)
+        if outcome.retried:
+            await self._record_failure(job, payload, spec, outcome, status, latency, detail)
+            raise ActionUnavailable(f"action {spec.name}: {outcome.value} ({detail})")
+        return Decision(spec.name, outcome, reply, status, latency * 1000, detail)
+
+    async def _record_failure(
+        self,
+        job: QueueJob,
+        payload: DispatchJob,
+        spec: ActionSpec,
+        outcome: Outcome,
+        status: int | None,
+        latency: float,
+        detail: str,
+    ) -> None:
+        self._metrics.total.labels(spec.name, outcome.value).inc()
+        attempt = store.Attempt(
+            payload["event_id"], job.id, job.attempt, spec.name, outcome.value, False, status,
+            latency * 1000, detail,
+        )  # fmt: skip
+        await store.record(self._pool(), attempt)
+        log.warning(
+            "dispatch_failed",
+            event_id=payload["event_id"],
+            action=spec.name,
+            outcome=outcome.value,
+            status=status,
+            attempt=job.attempt,
+            detail=detail,
+        )
+
+    async def _finish(self, job: QueueJob, payload: DispatchJob, decision: Decision) -> None:
+        attempt = store.Attempt(
+            payload["event_id"], job.id, job.attempt, decision.action, decision.outcome.value,
+            True, decision.status, decision.latency_ms, decision.detail,
+        )  # fmt: skip
+        async with self._pool().acquire() as conn, conn.transaction():
+            fresh = await store.record(conn, attempt)
+            if fresh and decision.reply is not None:
+                await enqueue(conn, REPLY, reply_job(payload, decision.reply))
+        self._metrics.total.labels(decision.action, decision.outcome.value).inc()
+        log.info(
+            "dispatched" if fresh else "dispatch_duplicate",
+            event_id=payload["event_id"],
+            action=decision.action,
+            outcome=decision.outcome.value,
+            status=decision.status,
+            latency_ms=round(decision.latency_ms, 2),
+            attempt=job.attempt,
+        )

@@ -1,0 +1,51 @@
+"""Settings of the dispatcher (`JEEVES_*`): database, registry source, bot identity, queue."""
+
+from __future__ import annotations
+
+import json
+
+from pydantic import Field, SecretStr, field_validator
+
+from jeeves.kit.actions import ActionSpec
+from jeeves.kit.queue import QueueWorkerSettings
+from jeeves.kit.settings import ServiceSettings
+
+
+def parse_actions(raw: str) -> list[ActionSpec]:
+    """`{"echo": {"keywords": [...], "url": ...}}` → specs; ValueError naming what is wrong."""
+    try:
+        data = json.loads(raw or "{}")
+    except ValueError as exc:
+        raise ValueError(f"must be a JSON object of actions: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError('must be a JSON object like {"echo": {"keywords": [...], "url": ...}}')
+    return [ActionSpec.from_json(name, value) for name, value in sorted(data.items())]
+
+
+class DispatcherSettings(QueueWorkerSettings):
+    # PostgreSQL holding the queue and the dispatch_attempts table.
+    database_url: str
+    # Slack user id of the bot; its leading mention is removed before routing.
+    bot_user_id: str = Field(pattern=r"^[UWB][A-Z0-9]{2,30}$")
+    # Comma-separated etcd endpoints (host:port); empty: route with JEEVES_ACTIONS instead.
+    etcd_endpoints: str = ""
+    # Static action registry used when etcd is not: JSON {"name": {"keywords", "url", ...}}.
+    actions: str = "{}"
+    # Bearer token for the admin API (dead letters); empty leaves it open (loopback dev only).
+    admin_token: SecretStr = SecretStr("")
+    # Connections in the pool used to record outcomes and enqueue replies.
+    db_pool_size: int = Field(default=10, ge=1, le=100)
+
+    @field_validator("actions")
+    @classmethod
+    def _check_actions(cls, value: str) -> str:
+        parse_actions(value)
+        return value
+
+    def static_actions(self) -> list[ActionSpec]:
+        return parse_actions(self.actions)
+
+
+class MigrateSettings(ServiceSettings):
+    # PostgreSQL to install the queue schema and the dispatcher's table into.
+    database_url: str

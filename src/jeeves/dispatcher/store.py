@@ -1,0 +1,100 @@
+"""The dispatcher's table, `dispatch_attempts`: one row per attempt to handle an event.
+
+Every attempt is recorded with its action, outcome, HTTP status and latency. At most one row per
+event is `final` (a partial unique index): it is written in the same transaction as the reply
+job, so a job that runs again after a crash — between that commit and the queue's
+acknowledgement — finds the final row and enqueues nothing twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import asyncpg
+
+SCHEMA_LOCK = 7_203_411  # advisory lock id serialising concurrent `migrate` runs
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS dispatch_attempts (
+    id          bigserial PRIMARY KEY,
+    event_id    text NOT NULL,
+    job_id      bigint,
+    attempt     integer NOT NULL,
+    action      text NOT NULL,
+    outcome     text NOT NULL,
+    final       boolean NOT NULL,
+    status      integer,
+    latency_ms  double precision NOT NULL,
+    detail      text NOT NULL DEFAULT '',
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS dispatch_attempts_event_idx ON dispatch_attempts (event_id);
+CREATE INDEX IF NOT EXISTS dispatch_attempts_created_idx ON dispatch_attempts (created_at);
+CREATE UNIQUE INDEX IF NOT EXISTS dispatch_attempts_final_idx
+    ON dispatch_attempts (event_id) WHERE final;
+"""
+
+_INSERT = """
+INSERT INTO dispatch_attempts
+    (event_id, job_id, attempt, action, outcome, final, status, latency_ms, detail)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT (event_id) WHERE final DO NOTHING
+RETURNING id
+"""
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One attempt at an event, as recorded."""
+
+    event_id: str
+    job_id: int | None
+    attempt: int
+    action: str
+    outcome: str
+    final: bool
+    status: int | None
+    latency_ms: float
+    detail: str = ""
+
+
+async def migrate(conn: asyncpg.Connection) -> None:
+    """Create the dispatcher's table and indexes (idempotent, safe to run concurrently)."""
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", SCHEMA_LOCK)
+        await conn.execute(SCHEMA)
+
+
+async def record(conn: asyncpg.Connection | asyncpg.Pool, attempt: Attempt) -> bool:
+    """Insert `attempt`; False when it is final and the event already had a final row."""
+    row_id = await conn.fetchval(
+        _INSERT,
+        attempt.event_id,
+        attempt.job_id,
+        attempt.attempt,
+        attempt.action,
+        attempt.outcome,
+        attempt.final,
+        attempt.status,
+        attempt.latency_ms,
+        attempt.detail[:500],
+    )
+    return row_id is not None
+
+
+async def is_finished(conn: asyncpg.Connection | asyncpg.Pool, event_id: str) -> bool:
+    """True when the event already has its final outcome recorded."""
+    found = await conn.fetchval(
+        "SELECT 1 FROM dispatch_attempts WHERE event_id = $1 AND final", event_id
+    )
+    return found is not None
+
+
+async def attempts_of(conn: asyncpg.Connection | asyncpg.Pool, event_id: str) -> list[Attempt]:
+    """Every recorded attempt at `event_id`, oldest first."""
+    rows = await conn.fetch(
+        "SELECT event_id, job_id, attempt, action, outcome, final, status, latency_ms, detail "
+        "FROM dispatch_attempts WHERE event_id = $1 ORDER BY id",
+        event_id,
+    )
+    return [Attempt(**dict(row)) for row in rows]
