@@ -1,0 +1,181 @@
+"""Route and blueprint guards in a kit app, through Quart's test client (in-process).
+
+Real: the kit app, `install_auth`, the guards and the verifier. The JWKS comes from a function
+returning the test's keys instead of the dealer's URL (swapped in after `install_auth`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from authkit_helpers import KeyPair, mint
+from quart import Blueprint, Quart, jsonify
+from quart.typing import ResponseReturnValue
+from quart.typing import TestClientProtocol as Client
+
+from jeeves.kit.app import create_app, kit
+from jeeves.kit.auth import (
+    AuthSettings,
+    auth_of,
+    current_claims,
+    guard_blueprint,
+    install_auth,
+    require_scope,
+)
+from jeeves.kit.auth.verify import JwksCache
+
+pytestmark = pytest.mark.unit
+UNREACHABLE = "http://127.0.0.1:9"
+
+
+def build(settings: AuthSettings, keys: list[KeyPair], *, down: bool = False) -> Quart:
+    app = create_app("echo", settings)
+    auth = install_auth(app, settings)
+
+    async def fetch() -> Any:
+        if down:
+            raise ConnectionError("down")
+        return {"keys": [pair.jwk() for pair in keys]}
+
+    if auth.verifier is not None:
+        auth.verifier.jwks = JwksCache(fetch, min_refetch_s=0.0)
+
+    @app.get("/open")
+    async def open_route() -> ResponseReturnValue:
+        return jsonify({"ok": True})
+
+    @app.post("/act")
+    @require_scope("act")
+    async def act() -> ResponseReturnValue:
+        claims = current_claims()
+        return jsonify({"sub": claims.subject if claims else None})
+
+    @app.get("/admin")
+    @require_scope("admin")
+    async def admin() -> ResponseReturnValue:
+        return jsonify({"ok": True})
+
+    blueprint = Blueprint("data", __name__)
+    guard_blueprint(blueprint, "data")
+
+    @blueprint.get("/bp/thing")
+    async def thing() -> ResponseReturnValue:
+        return jsonify({"ok": True})
+
+    app.register_blueprint(blueprint)
+    return app
+
+
+@pytest.fixture(name="client")
+async def fixture_client(pair: KeyPair) -> AsyncIterator[Client]:
+    app = build(AuthSettings(tokens_url=UNREACHABLE), [pair])
+    async with app.test_app():
+        yield app.test_client()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_valid_token_with_scope_passes(client: Client, pair: KeyPair) -> None:
+    response = await client.post("/act", headers=bearer(mint(pair, scope="act")))
+    assert response.status_code == 200
+    assert await response.get_json() == {"sub": "dispatcher"}
+
+
+async def test_no_token_is_401_json_with_a_bearer_challenge(client: Client) -> None:
+    response = await client.post("/act")
+    assert response.status_code == 401
+    assert (await response.get_json())["error"]["code"] == "unauthorized"
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="jeeves"'
+
+
+@pytest.mark.parametrize(
+    "overrides", [{"aud": "data"}, {"iss": "evil"}, {"exp": 1}, {"nbf": 4102444800}]
+)
+async def test_bad_tokens_are_401_invalid_token(
+    client: Client, pair: KeyPair, overrides: dict[str, Any]
+) -> None:
+    response = await client.post("/act", headers=bearer(mint(pair, **overrides)))
+    assert response.status_code == 401
+    assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+
+
+async def test_unknown_kid_is_401(client: Client, other_pair: KeyPair) -> None:
+    response = await client.post("/act", headers=bearer(mint(other_pair)))
+    assert response.status_code == 401
+
+
+async def test_wrong_scope_is_403_json(client: Client, pair: KeyPair) -> None:
+    response = await client.get("/admin", headers=bearer(mint(pair, scope="act data")))
+    assert response.status_code == 403
+    body = await response.get_json()
+    assert body["error"]["code"] == "forbidden"
+    assert 'error="insufficient_scope", scope="admin"' in response.headers["WWW-Authenticate"]
+
+
+async def test_blueprint_guard_covers_its_routes(client: Client, pair: KeyPair) -> None:
+    assert (await client.get("/bp/thing")).status_code == 401
+    assert (await client.get("/bp/thing", headers=bearer(mint(pair)))).status_code == 403
+    ok = await client.get("/bp/thing", headers=bearer(mint(pair, scope="data")))
+    assert ok.status_code == 200
+    assert (await client.get("/open")).status_code == 200
+    assert (await client.get("/healthz")).status_code == 200
+
+
+async def test_refusals_are_counted_by_reason(client: Client, pair: KeyPair) -> None:
+    await client.post("/act", headers=bearer(mint(pair, aud="other")))
+    text = (await (await client.get("/metrics")).get_data()).decode()
+    assert 'jeeves_auth_rejected_total{reason="wrong_audience"}' in text
+
+
+async def test_the_token_is_never_logged(pair: KeyPair, capsys: pytest.CaptureFixture[str]) -> None:
+    app = build(AuthSettings(tokens_url=UNREACHABLE, log_level="debug"), [pair])
+    token = mint(pair, aud="other")
+    async with app.test_app():
+        await app.test_client().post("/act", headers=bearer(token))
+    out = capsys.readouterr().out
+    assert "auth_rejected" in out
+    assert token not in out
+    assert token.split(".")[2] not in out
+
+
+async def test_unobtainable_keys_are_503(pair: KeyPair) -> None:
+    app = build(AuthSettings(tokens_url=UNREACHABLE), [pair], down=True)
+    async with app.test_app():
+        response = await app.test_client().post("/act", headers=bearer(mint(pair)))
+    assert response.status_code == 503
+    assert (await response.get_json())["error"]["code"] == "auth_unavailable"
+
+
+async def test_auth_off_without_tokens_url(pair: KeyPair) -> None:
+    app = build(AuthSettings(), [pair])
+    assert not auth_of(app).enabled
+    async with app.test_app():
+        response = await app.test_client().post("/act")
+    assert (response.status_code, await response.get_json()) == (200, {"sub": None})
+
+
+async def test_guard_without_install_auth_fails_closed() -> None:
+    app = create_app("bare", AuthSettings())
+
+    @app.get("/x")
+    @require_scope()
+    async def x() -> ResponseReturnValue:
+        return jsonify({"ok": True})
+
+    async with app.test_app():
+        response = await app.test_client().get("/x")
+    assert response.status_code == 500
+    assert kit(app).name == "bare"
+
+
+def test_settings_validate_the_switch() -> None:
+    assert AuthSettings(tokens_url="http://t").auth_on
+    assert not AuthSettings(tokens_url="http://t", auth_enabled=False).auth_on
+    with pytest.raises(ValueError, match="JEEVES_AUTH_ENABLED needs JEEVES_TOKENS_URL"):
+        AuthSettings(auth_enabled=True)
+    with pytest.raises(ValueError, match="http"):
+        AuthSettings(tokens_url="tokens:8080")
