@@ -160,8 +160,9 @@ class Dispatcher:
             return await self._interaction(job, payload, actions)
         text = extract_text(payload["text"], payload.get("blocks"), self._bot)
         match route(text, actions):
-            case Invoke(spec=spec, args=args):
-                return await self._call(job, payload, spec, text, args)
+            case Invoke(spec=spec, keyword=keyword, args=rest):
+                args = {"keyword": keyword, "message": text}
+                return await self._call(job, payload, spec, rest, args)
             case Builtin(name="help", args=topic):
                 return Decision("help", Outcome.BUILTIN, Reply(help_text(actions, topic)))
             case Builtin(name=name):
@@ -182,10 +183,16 @@ class Dispatcher:
         spec = actions.get(target[0]) if target else None
         if target is None or spec is None or not spec.enabled:
             return Decision(NO_ACTION, Outcome.UNKNOWN, None, detail="interaction not routable")
-        return await self._call(job, payload, spec, target[1], target[1])
+        args = {"interaction": payload.get("interaction")}
+        return await self._call(job, payload, spec, target[1], args)
 
     async def _call(
-        self, job: QueueJob, payload: DispatchJob, spec: ActionSpec, text: str, args: str
+        self,
+        job: QueueJob,
+        payload: DispatchJob,
+        spec: ActionSpec,
+        text: str,
+        args: Mapping[str, Any],
     ) -> Decision:
         body = act_request(payload, spec, text, args)
         headers = {**(await self._auth.headers(spec)), "Idempotency-Key": body["id"]}

@@ -1,6 +1,7 @@
 """A Jeeves action whose behaviour the message scripts, run as a real process by pipeline tests.
 
-It serves the action protocol (`POST /v1/act`) on the kit; what it answers depends on `args`:
+It serves the action protocol (`POST /v1/act`) on the kit; what it answers depends on `text`
+(the words after the keyword):
 - `ok <words>`  → 200 `{"reply": {"text": "ok: <words>"}}`
 - `fail <n>`    → 500 for the first n calls with one `id`, then 200 "recovered after <n>"
 - `broken`      → 500 while the switch `POST /control {"broken": true}` is on, else 200 "fixed"
@@ -37,7 +38,7 @@ def build(settings: ServiceSettings) -> Quart:
         body = await request.get_json()
         calls.append({"body": body, "headers": dict(request.headers)})
         seen[body["id"]] += 1
-        command, _, rest = str(body.get("args", "")).partition(" ")
+        command, _, rest = str(body.get("text", "")).partition(" ")
         if command == "fail" and seen[body["id"]] <= int(rest or "1"):
             return jsonify({"error": {"code": "boom", "message": "scripted failure"}}), 500
         if command == "fail":

@@ -171,8 +171,8 @@ async def test_action_receives_the_protocol_body_and_its_reply_is_queued(
     assert call["body"] == {
         "id": f"{job['event_id']}:scripted",
         "action": "scripted",
-        "text": "Try ok Berlin & more",
-        "args": "ok Berlin & more",
+        "text": "ok Berlin & more",
+        "args": {"keyword": "try", "message": "Try ok Berlin & more"},
         "user": {"slack_id": "U42", "team_id": "T9"},
         "channel": "C1",
         "thread_ts": None,

@@ -38,12 +38,13 @@ def job(**overrides: object) -> DispatchJob:
 
 
 def test_request_body_follows_the_protocol() -> None:
-    body = act_request(job(), WEATHER, "weather in Berlin", "in Berlin")
+    args = {"keyword": "weather", "message": "weather in Berlin"}
+    body = act_request(job(), WEATHER, "in Berlin", args)
     assert body == {
         "id": "Ev1:weather",
         "action": "weather",
-        "text": "weather in Berlin",
-        "args": "in Berlin",
+        "text": "in Berlin",
+        "args": {"keyword": "weather", "message": "weather in Berlin"},
         "user": {"slack_id": "U1", "team_id": "T1"},
         "channel": "C1",
         "thread_ts": "1.000001",

@@ -72,13 +72,20 @@ def action_url(spec: ActionSpec, user_id: str) -> str:
     return spec.url
 
 
-def act_request(job: DispatchJob, spec: ActionSpec, text: str, args: str) -> dict[str, Any]:
-    """The JSON body of `POST /v1/act` for this job."""
+def act_request(
+    job: DispatchJob, spec: ActionSpec, text: str, args: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The JSON body of `POST /v1/act` for this job.
+
+    `text` is what the user wrote after the keyword ("in Berlin" for "weather in Berlin");
+    `args` carries the context: `keyword` (which keyword matched) and `message` (the whole
+    cleaned message), or `interaction` for a button click.
+    """
     return {
         "id": action_call_id(job["event_id"], spec.name),
         "action": spec.name,
         "text": text,
-        "args": args,
+        "args": dict(args),
         "user": {"slack_id": job["user_id"], "team_id": job["team_id"]},
         "channel": job["channel"],
         "thread_ts": job["thread_ts"],
