@@ -53,7 +53,9 @@ class FlagSpec:
         return cls(enabled=enabled, percent=float(percent), allow=frozenset(allow))
 
     def to_dict(self) -> dict[str, Any]:
-        percent: float | int = int(self.percent) if float(self.percent).is_integer() else self.percent
+        percent: float | int = (
+            int(self.percent) if float(self.percent).is_integer() else self.percent
+        )
         return {"enabled": self.enabled, "percent": percent, "allow": sorted(self.allow)}
 
     def to_json(self) -> str:
