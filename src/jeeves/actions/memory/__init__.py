@@ -1,0 +1,1 @@
+"""memory action: remembers facts about a user (location, timezone, units, …) via data."""

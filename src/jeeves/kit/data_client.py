@@ -1,0 +1,110 @@
+"""A typed client for the data service's facts and users API, for actions and other services.
+
+Only the data service touches user tables; everyone else asks it over HTTP through this client
+(`JEEVES_DATA_URL`). Requests go through the kit's shared `HttpClient` with audience `data`, so
+they carry a token once authentication is on. Failures surface as two exceptions: the data
+service refused the request (`DataRejected`, with the field it named) or could not be used
+(`DataUnavailable`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+
+from jeeves.kit.http import HttpClient
+
+AUDIENCE = "data"
+
+
+class DataUnavailable(Exception):
+    """The data service did not answer usefully (down, timeout, 5xx, unexpected body)."""
+
+
+class DataRejected(Exception):
+    """The data service refused the request (4xx); `field` names what was wrong, if known."""
+
+    def __init__(self, status: int, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.field = field
+
+
+class DataClient:
+    def __init__(self, http: HttpClient, base_url: str, *, timeout_s: float = 3.0) -> None:
+        self._http = http
+        self._base = base_url.rstrip("/")
+        self._timeout_s = timeout_s
+
+    def _user(self, team_id: str, slack_id: str) -> str:
+        return f"{self._base}/v1/users/{quote(team_id, safe='')}/{quote(slack_id, safe='')}"
+
+    async def _call(self, method: str, url: str, body: Any = None) -> tuple[int, Any]:
+        try:
+            response = await self._http.request(
+                method, url, json=body, timeout_s=self._timeout_s, audience=AUDIENCE
+            )
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise DataUnavailable(f"data service unreachable: {type(exc).__name__}") from None
+        raw = await response.read()
+        try:
+            decoded = json.loads(raw) if raw else None
+        except ValueError:
+            raise DataUnavailable(f"data service answered {response.status}, not JSON") from None
+        if response.status >= 500:
+            raise DataUnavailable(f"data service answered {response.status}")
+        return response.status, decoded
+
+    @staticmethod
+    def _rejected(status: int, body: Any) -> DataRejected:
+        error = body.get("error", {}) if isinstance(body, dict) else {}
+        message = str(error.get("message") or f"status {status}")
+        field = error.get("field")
+        return DataRejected(status, message, field if isinstance(field, str) else None)
+
+    async def facts(self, team_id: str, slack_id: str) -> dict[str, str]:
+        """Every fact of the user as {key: value} (an unknown user has none)."""
+        facts: dict[str, str] = {}
+        cursor = ""
+        for _ in range(20):  # at most 20 pages of 200: far beyond any real user
+            url = f"{self._user(team_id, slack_id)}/facts?limit=200&cursor={quote(cursor)}"
+            status, body = await self._call("GET", url)
+            if status != 200 or not isinstance(body, dict):
+                raise self._rejected(status, body)
+            for item in body.get("items", []):
+                facts[str(item["key"])] = str(item["value"])
+            cursor = body.get("next_cursor") or ""
+            if not cursor:
+                break
+        return facts
+
+    async def set_fact(self, team_id: str, slack_id: str, key: str, value: str) -> str:
+        """Create or replace a fact; returns the value as stored (normalised by the service)."""
+        url = f"{self._user(team_id, slack_id)}/facts/{quote(key, safe='')}"
+        status, body = await self._call("PUT", url, {"value": value})
+        if status not in (200, 201) or not isinstance(body, dict):
+            raise self._rejected(status, body)
+        return str(body["value"])
+
+    async def delete_fact(self, team_id: str, slack_id: str, key: str) -> bool:
+        """Delete a fact; False when there was none."""
+        url = f"{self._user(team_id, slack_id)}/facts/{quote(key, safe='')}"
+        status, body = await self._call("DELETE", url)
+        if status == 404:
+            return False
+        if status != 204:
+            raise self._rejected(status, body)
+        return True
+
+    async def delete_user(self, team_id: str, slack_id: str) -> bool:
+        """Delete the user and everything held about them; False when unknown."""
+        status, body = await self._call("DELETE", self._user(team_id, slack_id))
+        if status == 404:
+            return False
+        if status != 204:
+            raise self._rejected(status, body)
+        return True
