@@ -1,10 +1,11 @@
 """A live, last-known-good copy of one etcd prefix: list, watch, resync, report freshness.
 
 `ConfigWatch` lists `/jeeves/<env>/` once, then follows it with a watch from the next revision.
-A prober asks etcd every `probe_interval_s`; when etcd comes back after being unreachable the
-watcher re-lists and re-watches (so nothing written meanwhile is missed, whatever the client
-library did while reconnecting), and when etcd answers that the watch start was compacted it
-re-lists too. While etcd is unreachable the last-known values stay in place.
+A prober asks etcd every `probe_interval_s`; when etcd comes back after being unreachable, or
+when the client library re-creates the watch stream after an error, the watcher re-lists and
+re-watches (so nothing written meanwhile is missed, whatever revision the library resumed
+from), and when etcd answers that the watch start was compacted it re-lists too. While etcd
+is unreachable the last-known values stay in place.
 
 `ParsedSection` turns one section (`actions/`, `flags/`) into typed values: a key whose value
 does not parse is ignored (as if absent) with an error log and `jeeves_config_invalid_total`;
@@ -170,7 +171,10 @@ class ConfigWatch:
         self.metrics.keys.set(len(self._values))
         if changes:
             for listener in self._listeners:
-                listener(changes)
+                try:
+                    listener(changes)
+                except Exception:  # a faulty listener must not stop the watch
+                    log.exception("config_listener_failed", prefix=self.prefix)
 
     def _replace(self, snapshot: Snapshot) -> None:
         self.apply(diff(self._values, snapshot.values), snapshot.revision)
@@ -212,7 +216,7 @@ class ConfigWatch:
         self._replace(await read_prefix(self._client, self.prefix))
         self._mark(True)
         watch = asyncio.create_task(self._watch(self.revision + 1))
-        resync = asyncio.create_task(self._resync.wait())
+        resync: asyncio.Task[Any] = asyncio.create_task(self._resync.wait())
         try:
             done, _ = await asyncio.wait({watch, resync}, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -221,12 +225,11 @@ class ConfigWatch:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         if watch in done:
-            watch.result()  # re-raise a watch failure
-            return "compacted"
+            return watch.result()  # or re-raise a watch failure
         return "reconnected"
 
-    async def _watch(self, start_revision: int) -> None:
-        """Apply watch events until etcd says the start revision was compacted."""
+    async def _watch(self, start_revision: int) -> str:
+        """Apply watch events; return why a re-list is needed (compaction, or a new stream)."""
         assert self._client is not None
         assert self._client.watch is not None
         # Declared an AsyncIterator, it is an async generator: close it so the stream ends.
@@ -236,6 +239,7 @@ class ConfigWatch:
                 self.prefix, prefix_range_end(self.prefix), start_revision=start_revision
             ),
         )
+        streams = 0
         async with contextlib.aclosing(stream) as responses:
             async for response in responses:
                 if response.canceled or response.compact_revision:
@@ -244,13 +248,18 @@ class ConfigWatch:
                         prefix=self.prefix,
                         compact_revision=response.compact_revision,
                     )
-                    return
+                    return "compacted"
+                if response.created:
+                    streams += 1
+                    if streams > 1:  # etcd3aio re-created the stream after an error
+                        return "rewatched"
                 changes: dict[str, bytes | None] = {}
                 for event in response.events:
                     key = event.kv.key.decode()[len(self.prefix) :]
                     changes[key] = None if event.type == DELETE else bytes(event.kv.value)
                 if changes:
                     self.apply(changes, int(response.header.revision))
+        return "ended"
 
     async def _probe_forever(self) -> None:
         while True:

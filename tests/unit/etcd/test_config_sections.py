@@ -64,6 +64,21 @@ def test_sections_subscribed_late_see_current_values() -> None:
     assert sorted(EtcdRegistry(watch).actions()) == ["echo"]
 
 
+def test_a_failing_listener_does_not_stop_the_others() -> None:
+    watch, _ = make_watch()
+    seen: list[str] = []
+
+    def broken(_changes: object) -> None:
+        raise RuntimeError("listener bug")
+
+    watch.subscribe(broken)
+    registry = EtcdRegistry(watch)
+    watch.subscribe(lambda changes: seen.extend(changes))
+    watch.apply({"actions/echo": ECHO}, 2)
+    assert sorted(registry.actions()) == ["echo"]
+    assert seen == ["actions/echo"]
+
+
 def test_status_before_any_load_is_not_fresh() -> None:
     watch, _ = make_watch()
     fresh, detail = watch.status()
