@@ -10,7 +10,7 @@ import subprocess
 
 from cryptography.fernet import Fernet
 
-from support.services import entry_point
+from support.services import ServiceProcess, entry_point
 
 ENCRYPTION_KEY = Fernet.generate_key().decode()
 
@@ -25,3 +25,19 @@ def jeeves_data(*args: str, database_url: str) -> subprocess.CompletedProcess[st
         timeout=60,
         check=False,
     )
+
+
+def start_data_service(database_url: str) -> ServiceProcess:
+    """Migrate `database_url` and start `jeeves-data` on it (the caller closes it)."""
+    done = jeeves_data("migrate", database_url=database_url)
+    assert done.returncode == 0, done.stderr
+    service = ServiceProcess(
+        "jeeves-data",
+        {"JEEVES_DATABASE_URL": database_url, "JEEVES_DATA_ENCRYPTION_KEY": ENCRYPTION_KEY},
+    )
+    try:
+        service.start()
+    except BaseException:
+        service.close()
+        raise
+    return service
