@@ -10,7 +10,8 @@ Global options (before or after the command): `--env` (default `$JEEVES_ENV` or 
 Config keys are relative to `/jeeves/<env>/` unless they start with `/`.
 
 Exit status, for scripts: 0 ok; 1 not found; 2 usage error; 3 etcd unreachable;
-4 malformed value (given on the command line, or found stored in etcd).
+4 malformed value (given on the command line, or found stored in etcd); 5 the value kept
+changing under a read-modify-write (`flags set`/`rollout`): try again.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from jeeves.kit.actions import ActionSpec
 from jeeves.kit.etcd import (
     ACTIONS,
     FLAGS,
+    ConflictError,
     action_key,
     delete_key,
     env_prefix,
@@ -40,11 +42,12 @@ from jeeves.kit.etcd import (
     make_client,
     read_key,
     read_prefix,
+    update_key,
     write_key,
 )
 from jeeves.kit.flags import FlagSpec
 
-OK, NOT_FOUND, USAGE, UNREACHABLE, MALFORMED = 0, 1, 2, 3, 4
+OK, NOT_FOUND, USAGE, UNREACHABLE, MALFORMED, CONFLICT = 0, 1, 2, 3, 4, 5
 DEFAULT_ETCD = "127.0.0.1:2379"
 TIMEOUT_S = 3.0
 
@@ -205,21 +208,16 @@ async def flags_rollout(client: Etcd3Client, ctx: Context, args: argparse.Namesp
 async def update_flag(
     client: Etcd3Client, key: str, name: str, change: Callable[[FlagSpec | None], FlagSpec]
 ) -> FlagSpec:
-    """Read-modify-write guarded by the key's version, so concurrent edits are not lost."""
-    assert client.kv is not None
-    for _ in range(5):
-        response = await client.kv.get(key, timeout=TIMEOUT_S)
-        current = response.kvs[0] if response.kvs else None
-        spec = change(parse_flag_value(name, current.value) if current else None)
-        version = int(current.version) if current else 0
-        result = await client.kv.txn(
-            [client.kv.txn_compare_version(key, version)],
-            [client.kv.txn_op_put(key, spec.to_json())],
-            timeout=TIMEOUT_S,
-        )
-        if result.succeeded:
-            return spec
-    raise CliError(UNREACHABLE, f"flag {name} kept changing underneath; try again")
+    """Change one flag with a version-guarded read-modify-write (no lost concurrent edits)."""
+
+    def apply(raw: bytes | None) -> str:
+        return change(parse_flag_value(name, raw) if raw is not None else None).to_json()
+
+    try:
+        written = await update_key(client, key, apply)
+    except ConflictError as exc:
+        raise CliError(CONFLICT, str(exc)) from None
+    return parse_flag_value(name, written)
 
 
 async def flags_delete(client: Etcd3Client, ctx: Context, args: argparse.Namespace) -> int:
@@ -363,7 +361,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jeeves",
         description="Manage Jeeves feature flags, actions and configuration in etcd.",
-        epilog="exit status: 0 ok, 1 not found, 2 usage, 3 etcd unreachable, 4 malformed value",
+        epilog="exit status: 0 ok, 1 not found, 2 usage, 3 etcd unreachable, 4 malformed value, "
+        "5 concurrent update conflict",
     )
     _common(parser, top=True)
     groups = parser.add_subparsers(dest="group", required=True, metavar="{flags,actions,config}")

@@ -8,7 +8,7 @@ The live, watched view of a prefix is `jeeves.kit.config_watch`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from etcd3aio import Etcd3Client, prefix_range_end
@@ -120,6 +120,39 @@ async def write_key(
     assert client.kv is not None, "client is not connected"
     response = await client.kv.put(key, value, timeout=timeout_s)
     return int(response.header.revision)
+
+
+class ConflictError(Exception):
+    """A compare-and-swap update kept losing to concurrent writers."""
+
+
+async def update_key(
+    client: Etcd3Client,
+    key: str,
+    change: Callable[[bytes | None], str | bytes],
+    *,
+    attempts: int = 5,
+    timeout_s: float = RPC_TIMEOUT_S,
+) -> str | bytes:
+    """Read-modify-write `key` guarded by its version, so a concurrent edit is never lost.
+
+    `change` gets the current value (None when absent) and returns the new one; it may raise
+    to abort. Returns what was written; raises ConflictError after `attempts` lost races.
+    """
+    assert client.kv is not None, "client is not connected"
+    for _ in range(attempts):
+        response = await client.kv.get(key, timeout=timeout_s)
+        current = response.kvs[0] if response.kvs else None
+        value = change(bytes(current.value) if current else None)
+        version = int(current.version) if current else 0
+        result = await client.kv.txn(
+            [client.kv.txn_compare_version(key, version)],
+            [client.kv.txn_op_put(key, value)],
+            timeout=timeout_s,
+        )
+        if result.succeeded:
+            return value
+    raise ConflictError(f"{key} kept changing during the update; try again")
 
 
 async def delete_key(client: Etcd3Client, key: str, *, timeout_s: float = RPC_TIMEOUT_S) -> bool:
