@@ -26,7 +26,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from quart import Quart
 
 from jeeves.kit.app import kit
-from jeeves.kit.etcd import Snapshot, env_prefix, make_client, read_prefix
+from jeeves.kit.etcd import Snapshot, env_prefix, make_client, parse_endpoints, read_prefix
 from jeeves.kit.logging import get_logger
 
 log = get_logger(__name__)
@@ -86,6 +86,7 @@ class ConfigWatch:
         registry: CollectorRegistry | None = None,
         probe_interval_s: float = 0.5,
     ) -> None:
+        parse_endpoints(endpoints)  # a malformed setting fails at build time, not at serving
         self.prefix = prefix
         self.metrics = ConfigMetrics(registry or CollectorRegistry())
         self._endpoints = endpoints
