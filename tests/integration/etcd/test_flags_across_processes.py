@@ -17,6 +17,7 @@ import pytest
 from jeeves.kit.etcd import flag_key, make_client, write_key
 from jeeves.kit.flags import FlagSpec, decide
 from jeeves.localstack.etcd import EtcdServer
+from jeeves.localstack.ports import wait_until
 from support.services import ServiceProcess, http_json
 
 pytestmark = pytest.mark.integration
@@ -72,10 +73,32 @@ def test_a_served_flag_decides_the_same_before_and_after_a_restart(
         assert served == expected
 
 
-async def _put_flag(endpoint: str, env: str) -> None:
+def test_a_flag_switched_off_applies_without_restart(etcd_server: EtcdServer, env: str) -> None:
+    asyncio.run(_put_flag(etcd_server.endpoint, env))
+    process_env = {
+        "PYTHONPATH": f"{HERE}:{HERE.parent.parent}",
+        "JEEVES_ENV": env,
+        "JEEVES_ETCD_ENDPOINTS": etcd_server.endpoint,
+    }
+    service = ServiceProcess("-m registry_app", process_env).start()
+    try:
+        allowed = f"{service.url}/flags/beta/UVIP"
+        assert http_json("GET", allowed)[1]["reason"] in {"rollout", "outside"}
+        off = FlagSpec(enabled=True, percent=0, allow=frozenset({"UVIP"}))
+        asyncio.run(_put_flag(etcd_server.endpoint, env, off))
+        wait_until(
+            lambda: http_json("GET", allowed)[1]["reason"] == "allow",
+            timeout=15,
+            what="the allow-list change to apply",
+        )
+    finally:
+        service.close()
+
+
+async def _put_flag(endpoint: str, env: str, spec: FlagSpec = SPEC) -> None:
     client = make_client(endpoint, attempts=5)
     await client.connect()
     try:
-        await write_key(client, flag_key(env, "beta"), SPEC.to_json())
+        await write_key(client, flag_key(env, "beta"), spec.to_json())
     finally:
         await client.close()
