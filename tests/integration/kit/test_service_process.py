@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import threading
+import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -96,7 +97,7 @@ def test_logs_are_json_with_request_id_and_no_secret(gateway: ServiceProcess) ->
 
 def test_metrics_show_requests_by_route_template(gateway: ServiceProcess) -> None:
     http_status(gateway.url + "/healthz")
-    with __import__("urllib.request").request.urlopen(gateway.url + "/metrics") as response:
+    with urllib.request.urlopen(gateway.url + "/metrics") as response:
         text = response.read().decode()
     assert (
         'jeeves_http_requests_total{method="GET",route="/healthz",service="gateway",status="200"}'
@@ -115,7 +116,7 @@ def test_readyz_follows_postgres(gateway: ServiceProcess, outage_postgres: Postg
             timeout=20,
             what="/readyz to turn 503 with PostgreSQL down",
         )
-        status, body = http_json("GET", gateway.url + "/readyz")
+        _, body = http_json("GET", gateway.url + "/readyz")
         failing = [c["name"] for c in body["checks"] if not c["ok"]]
         assert failing == ["database"]
     finally:
@@ -169,6 +170,6 @@ def test_sigterm_lets_a_slow_request_finish() -> None:
 
 
 def _in_flight(service: ServiceProcess) -> bool:
-    with __import__("urllib.request").request.urlopen(service.url + "/metrics") as response:
+    with urllib.request.urlopen(service.url + "/metrics") as response:
         text = response.read().decode()
     return 'jeeves_http_requests_in_progress{service="slowapp"} 2.0' in text

@@ -19,7 +19,8 @@ def test_round_trip_keeps_every_field() -> None:
     assert spec.keywords == ("weather", "forecast")
     assert spec.url == "http://w:8080"
     assert spec.enabled is False
-    assert spec.canary is not None and spec.canary.percent == 10
+    assert spec.canary is not None
+    assert spec.canary.percent == 10
     assert ActionSpec.from_json("weather", spec.to_json()) == spec
 
 
@@ -43,5 +44,5 @@ def test_bad_values_name_the_problem(raw: str, message: str) -> None:
 
 
 def test_malformed_json_raises_value_error() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="Expecting property name"):
         ActionSpec.from_json("a", "{not json")
