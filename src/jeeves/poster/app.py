@@ -1,0 +1,77 @@
+"""Assembles the poster: kit app, database pool, Slack client, governor, queue worker, API."""
+
+from __future__ import annotations
+
+import aiohttp
+from quart import Quart
+from slack_sdk.web.async_client import AsyncWebClient
+
+from jeeves.kit.app import create_app, kit
+from jeeves.kit.db import install_database, pool_of
+from jeeves.kit.dead_letters import static_admin_token
+from jeeves.kit.jobs import REPLY
+from jeeves.kit.logging import get_logger
+from jeeves.kit.queue import WorkerOptions, install_worker
+from jeeves.poster.domain.governor import Governor
+from jeeves.poster.posting import Poster, PostMetrics
+from jeeves.poster.routes import blueprints
+from jeeves.poster.settings import PosterSettings
+
+log = get_logger(__name__)
+SLACK_CLIENT = "slack_client"
+
+
+async def _open_sender() -> None:
+    """No sender authentication yet: the token dealer's JWT check goes here."""
+
+
+def build_app(settings: PosterSettings) -> Quart:
+    app = create_app("poster", settings)
+    install_database(app, settings.database_url, max_size=settings.db_pool_size)
+    governor = Governor(
+        channel_rate=settings.post_channel_rate,
+        channel_burst=settings.post_channel_burst,
+        global_rate=settings.post_global_rate,
+        global_burst=settings.post_global_burst,
+    )
+
+    def client() -> AsyncWebClient:
+        value = kit(app).extras.get(SLACK_CLIENT)
+        if not isinstance(value, AsyncWebClient):
+            raise RuntimeError("the Slack client is not open (serving has not started)")
+        return value
+
+    @app.before_serving
+    async def _open_slack() -> None:
+        session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100))
+        kit(app).extras[SLACK_CLIENT] = AsyncWebClient(
+            token=settings.slack_bot_token.get_secret_value(),
+            base_url=settings.slack_api_url,
+            timeout=int(max(1, settings.slack_timeout_s)),
+            session=session,
+            retry_handlers=[],  # retries belong to the queue, which knows about the outbound log
+        )
+        if not settings.admin_token.get_secret_value():
+            log.warning("admin_api_unauthenticated", hint="set JEEVES_ADMIN_TOKEN")
+
+    @app.after_serving
+    async def _close_slack() -> None:
+        value = kit(app).extras.pop(SLACK_CLIENT, None)
+        if isinstance(value, AsyncWebClient) and value.session is not None:
+            await value.session.close()
+
+    poster = Poster(
+        client=client,
+        pool=lambda: pool_of(app),
+        governor=governor,
+        metrics=PostMetrics(kit(app).registry),
+        lease_s=settings.post_lease_s,
+        max_wait_s=settings.post_max_wait_s,
+    )
+    install_worker(
+        app, settings.database_url, {REPLY: poster.handle}, WorkerOptions.from_settings(settings)
+    )
+    admin = static_admin_token(settings.admin_token.get_secret_value())
+    for blueprint in blueprints(_open_sender, admin):
+        app.register_blueprint(blueprint)
+    return app

@@ -1,0 +1,200 @@
+"""Handling one `reply` job: claim its key, wait for the governor, post with slack_sdk, record.
+
+Per job:
+1. claim the reply key in the outbound log (see `jeeves.poster.outbound` for the guarantees);
+   an already-posted key is acknowledged without posting;
+2. ask the governor for a slot in the channel: a short wait happens in-process, a long one
+   sends the job back to the queue with that delay (so it neither blocks a worker slot nor
+   burns an attempt);
+3. post with `AsyncWebClient.chat_postMessage` (in the thread when the reply has thread_ts);
+4. Slack's answer: ok → `posted`; 429 → block that channel for `Retry-After` and try again
+   (other channels keep flowing); permanent errors → dead letter with Slack's reason;
+   5xx/timeouts/connection errors → retried by the queue with backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, cast
+
+import aiohttp
+import asyncpg
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from jeeves.kit.jobs import REPLY, ReplyJob
+from jeeves.kit.logging import get_logger
+from jeeves.kit.queue import PermanentJobError, QueueJob, RetryJob, enqueue
+from jeeves.poster import outbound
+from jeeves.poster.domain.governor import Governor
+from jeeves.poster.domain.slack import Kind, SlackResult, classify
+
+log = get_logger(__name__)
+MAX_RATE_LIMITED_ROUNDS = 5
+LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+METADATA_EVENT = "jeeves_reply"
+
+
+class PostMetrics:
+    """Posting outcomes, governor waits and the end-to-end reply latency."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.posts = Counter(
+            "jeeves_poster_posts_total",
+            "chat.postMessage outcomes (posted, rate_limited, permanent, transient) and skips "
+            "(duplicate, deferred)",
+            ["outcome"],
+            registry=registry,
+        )
+        self.wait = Histogram(
+            "jeeves_poster_governor_wait_seconds",
+            "Time a reply waited for its channel's slot",
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.latency = Histogram(
+            "jeeves_reply_latency_seconds",
+            "From the gateway receiving an event to its reply being posted",
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+
+
+def parse_reply_job(payload: Mapping[str, Any]) -> ReplyJob:
+    """`payload` as a ReplyJob; ValueError naming the first bad field (pure)."""
+    for name in ("reply_key", "channel", "text"):
+        value = payload.get(name)
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"'{name}' must be a non-empty string")
+    thread_ts = payload.get("thread_ts")
+    if thread_ts is not None and not isinstance(thread_ts, str):
+        raise ValueError("'thread_ts' must be a string or null")
+    blocks = payload.get("blocks")
+    if blocks is not None and not isinstance(blocks, list):
+        raise ValueError("'blocks' must be a list or null")
+    job = dict(payload)
+    job.setdefault("thread_ts", None)
+    return cast(ReplyJob, job)
+
+
+class Poster:
+    """The `reply` entrypoint's handler."""
+
+    def __init__(
+        self,
+        *,
+        client: Callable[[], AsyncWebClient],
+        pool: Callable[[], asyncpg.Pool],
+        governor: Governor,
+        metrics: PostMetrics,
+        lease_s: float,
+        max_wait_s: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._client = client
+        self._pool = pool
+        self._governor = governor
+        self._metrics = metrics
+        self._lease_s = lease_s
+        self._max_wait_s = max_wait_s
+        self._clock = clock
+        self._sleep = sleep
+
+    async def handle(self, job: QueueJob) -> None:
+        try:
+            reply = parse_reply_job(job.payload)
+        except ValueError as exc:
+            raise PermanentJobError(f"bad reply payload: {exc}") from None
+        async with self._pool().acquire() as conn:
+            claimed = await outbound.claim(
+                conn,
+                reply_key=reply["reply_key"],
+                channel=reply["channel"],
+                thread_ts=reply["thread_ts"],
+                event_id=reply.get("event_id"),
+                lease_s=self._lease_s,
+            )
+        if claimed.claim is outbound.Claim.DONE:
+            self._metrics.posts.labels("duplicate").inc()
+            log.info("reply_already_posted", reply_key=reply["reply_key"], job_id=job.id)
+            return
+        if claimed.claim is outbound.Claim.BUSY:
+            raise RetryJob("reply key is being posted by another worker", claimed.lease_left_s)
+        if claimed.uncertain:
+            log.warning("reply_resent_after_lost_attempt", reply_key=reply["reply_key"])
+        await self._deliver(reply, job)
+
+    async def _deliver(self, reply: ReplyJob, job: QueueJob) -> None:
+        channel = reply["channel"]
+        for _ in range(MAX_RATE_LIMITED_ROUNDS):
+            if self._governor.delay(channel, self._clock()) > self._max_wait_s:
+                await self._defer(reply, self._governor.delay(channel, self._clock()))
+                return
+            wait = self._governor.reserve(channel, self._clock())
+            self._metrics.wait.observe(wait)
+            if wait > 0:
+                await self._sleep(wait)
+            if self._governor.blocked_for(channel, self._clock()) > 0:
+                continue  # a 429 for this channel arrived while we waited
+            result = await self._post(reply)
+            if result.kind is Kind.RATE_LIMITED:
+                self._metrics.posts.labels("rate_limited").inc()
+                self._governor.block(channel, self._clock() + result.retry_after_s)
+                log.warning("slack_rate_limited", channel=channel, retry_after=result.retry_after_s)
+                continue
+            await self._settle(reply, job, result)
+            return
+        await outbound.mark_unsent(self._pool(), reply["reply_key"], "ratelimited", permanent=False)
+        raise RetryJob(
+            "slack kept answering 429", self._governor.blocked_for(channel, self._clock())
+        )
+
+    async def _post(self, reply: ReplyJob) -> SlackResult:
+        try:
+            response = await self._client().chat_postMessage(
+                channel=reply["channel"],
+                text=reply["text"],
+                blocks=reply.get("blocks") or None,
+                thread_ts=reply["thread_ts"] or None,
+                metadata={
+                    "event_type": METADATA_EVENT,
+                    "event_payload": {"reply_key": reply["reply_key"]},
+                },
+            )
+        except SlackApiError as exc:
+            answer = exc.response
+            data = answer.data if isinstance(answer.data, dict) else None
+            return classify(answer.status_code, data, answer.headers)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            return SlackResult(Kind.TRANSIENT, type(exc).__name__)
+        data = response.data if isinstance(response.data, dict) else None
+        return classify(response.status_code, data, response.headers)
+
+    async def _settle(self, reply: ReplyJob, job: QueueJob, result: SlackResult) -> None:
+        key = reply["reply_key"]
+        self._metrics.posts.labels(result.kind.value).inc()
+        if result.kind is Kind.POSTED:
+            await outbound.mark_posted(self._pool(), key, result.ts)
+            sent_at = reply.get("sent_at")
+            if isinstance(sent_at, int | float):
+                self._metrics.latency.observe(max(0.0, time.time() - sent_at))
+            log.info("reply_posted", reply_key=key, channel=reply["channel"], attempt=job.attempt)
+            return
+        permanent = result.kind is Kind.PERMANENT
+        await outbound.mark_unsent(self._pool(), key, result.reason, permanent=permanent)
+        log.warning("reply_not_posted", reply_key=key, reason=result.reason, permanent=permanent)
+        if permanent:
+            raise PermanentJobError(f"slack refused the reply: {result.reason}")
+        raise RetryJob(f"slack failed: {result.reason}")
+
+    async def _defer(self, reply: ReplyJob, delay_s: float) -> None:
+        """Hand the reply back to the queue for later; this job ends without an attempt spent."""
+        async with self._pool().acquire() as conn, conn.transaction():
+            await outbound.release(conn, reply["reply_key"])
+            await enqueue(conn, REPLY, reply, delay_s=delay_s)
+        self._metrics.posts.labels("deferred").inc()
+        log.info("reply_deferred", reply_key=reply["reply_key"], delay_s=round(delay_s, 3))

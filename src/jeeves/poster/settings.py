@@ -1,0 +1,48 @@
+"""Settings of the poster (`JEEVES_*`): database, Slack Web API, pacing, queue."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
+
+from jeeves.kit.queue import QueueWorkerSettings
+from jeeves.kit.settings import ServiceSettings
+
+
+class PosterSettings(QueueWorkerSettings):
+    # PostgreSQL holding the queue and the outbound_messages log.
+    database_url: str
+    # Slack bot token (xoxb-…) used for chat.postMessage.
+    slack_bot_token: SecretStr
+    # Slack Web API base URL; tests and local runs point it at the emulator's /api/.
+    slack_api_url: str = Field(default="https://slack.com/api/", pattern=r"^https?://")
+    # Seconds one chat.postMessage call may take before it counts as failed (and is retried).
+    slack_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    # Messages per second per channel (Slack allows about 1) and the burst allowed at once.
+    post_channel_rate: float = Field(default=1.0, gt=0)
+    post_channel_burst: int = Field(default=3, ge=1)
+    # Messages per second for the whole process, and its burst.
+    post_global_rate: float = Field(default=100.0, gt=0)
+    post_global_burst: int = Field(default=100, ge=1)
+    # Longest pause a job waits in-process for its channel; longer waits go back to the queue.
+    post_max_wait_s: float = Field(default=5.0, ge=0)
+    # A key left `sending` this long by a vanished worker is sent again (must exceed one attempt).
+    post_lease_s: float = Field(default=30.0, gt=0)
+    # Bearer token for the admin API (dead letters); empty leaves it open (loopback dev only).
+    admin_token: SecretStr = SecretStr("")
+    # Connections in the pool used by the outbound log and POST /v1/messages.
+    db_pool_size: int = Field(default=10, ge=1, le=100)
+
+    @field_validator("post_lease_s")
+    @classmethod
+    def _lease_outlasts_an_attempt(cls, value: float, info: ValidationInfo) -> float:
+        attempt = info.data.get("post_max_wait_s", 0.0) + info.data.get("slack_timeout_s", 0.0)
+        if value <= attempt:
+            raise ValueError(
+                f"must exceed JEEVES_POST_MAX_WAIT_S + JEEVES_SLACK_TIMEOUT_S ({attempt:g}s)"
+            )
+        return value
+
+
+class MigrateSettings(ServiceSettings):
+    # PostgreSQL to install the queue schema and the outbound log into.
+    database_url: str
