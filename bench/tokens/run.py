@@ -1,0 +1,222 @@
+"""Token benchmarks: verification cost per request, and token issue rate of the real dealer.
+
+1. Verification (in this process, warm JWKS cache), microseconds per token, median of
+   `--repeats` rounds of `--count` tokens, compared with two baselines measured in the same run:
+   - `hmac+json`   — HMAC-SHA256 over the signing input and a JSON parse of the payload (what a
+                     bare shared-secret check costs);
+   - `pyjwt-nocheck` — PyJWT decode with signature and claim checks off (parsing only);
+   - `verify_token`  — the kit's pure check (RS256 pinned, aud/iss/exp/nbf/iat/sub);
+   - `Verifier.verify` — the same through the async verifier and its JWKS cache.
+2. Issue rate: one real `jeeves-tokens` process on loopback, `--concurrency` keep-alive clients
+   for `--duration` seconds: `POST /oauth/token` (client secret verified from the warm cache,
+   RS256 signature per token) compared with `GET /healthz` on the same process (the HTTP floor).
+   The cold cost of one scrypt secret check is printed for reference.
+
+Bounded in time; traffic only to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import aiohttp
+import jwt
+
+from jeeves.kit.auth.verify import JwksCache, Verifier, parse_jwks, verify_token
+from jeeves.localstack.ports import free_port, wait_until
+from jeeves.tokens.domain.grant import build_claims, sign
+from jeeves.tokens.domain.keys import generate_key, jwks, plan_keys
+from jeeves.tokens.domain.secrets import hash_secret
+from jeeves.tokens.keystore import write_key
+
+BIN = Path(sys.executable).parent
+ISSUER = "jeeves-tokens"
+CLIENT, SECRET = "bench", "bench-secret-0123456789abcdef"
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=2000, help="tokens per verification round")
+    parser.add_argument("--repeats", type=int, default=5, help="verification rounds")
+    parser.add_argument("--duration", type=float, default=4.0, help="seconds per HTTP mode")
+    parser.add_argument("--concurrency", type=int, default=8, help="concurrent HTTP clients")
+    return parser.parse_args()
+
+
+def per_call_us(func: Callable[[str], object], tokens: list[str], repeats: int) -> float:
+    rounds = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        for token in tokens:
+            func(token)
+        rounds.append((time.perf_counter() - started) / len(tokens) * 1e6)
+    return statistics.median(rounds)
+
+
+def verification(count: int, repeats: int) -> None:
+    now = time.time()
+    key = generate_key(now=now, sign_from=now)
+    keys = parse_jwks(jwks(plan_keys([key], now=now, ttl_s=900, grace_s=0)))
+    tokens = [
+        sign(
+            build_claims(
+                issuer=ISSUER,
+                client_id="dispatcher",
+                audience="echo",
+                scopes=frozenset({"act"}),
+                now=int(now),
+                ttl_s=900,
+            ),
+            key,
+        )
+        for _ in range(count)
+    ]
+    secret = os.urandom(32)
+
+    def hmac_json(token: str) -> object:
+        head, payload, signature = token.rsplit(".", 2)
+        digest = hmac.new(secret, f"{head}.{payload}".encode(), hashlib.sha256).digest()
+        hmac.compare_digest(digest, base64.urlsafe_b64decode(signature + "=="))
+        return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+    def pyjwt_nocheck(token: str) -> object:
+        return jwt.decode(token, options={"verify_signature": False})
+
+    def ours(token: str) -> object:
+        return verify_token(token, keys, audience="echo", issuer=ISSUER, leeway_s=30)
+
+    async def fetch() -> object:
+        return jwks(plan_keys([key], now=now, ttl_s=900, grace_s=0))
+
+    verifier = Verifier(JwksCache(fetch), audience="echo", issuer=ISSUER, leeway_s=30)
+
+    async def through_verifier() -> float:
+        await verifier.verify(tokens[0])  # warm the cache
+        rounds = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            for token in tokens:
+                await verifier.verify(token)
+            rounds.append((time.perf_counter() - started) / len(tokens) * 1e6)
+        return statistics.median(rounds)
+
+    baseline = per_call_us(hmac_json, tokens, repeats)
+    parse_only = per_call_us(pyjwt_nocheck, tokens, repeats)
+    pure = per_call_us(ours, tokens, repeats)
+    full = asyncio.run(through_verifier())
+    print(f"verification, {count} tokens x {repeats} rounds (median µs per token)")
+    print(f"  hmac+json        {baseline:8.1f} µs   (baseline)")
+    print(f"  pyjwt-nocheck    {parse_only:8.1f} µs   ({parse_only / baseline:.1f}x baseline)")
+    print(f"  verify_token     {pure:8.1f} µs   ({pure / baseline:.1f}x baseline)")
+    print(f"  Verifier.verify  {full:8.1f} µs   ({full / baseline:.1f}x baseline)")
+
+
+@contextmanager
+def dealer() -> Iterator[str]:
+    with tempfile.TemporaryDirectory(prefix="jeeves-bench-tokens-") as tmp:
+        root = Path(tmp)
+        now = time.time()
+        write_key(root / "keys", generate_key(now=now, sign_from=now - 1))
+        clients = {
+            "clients": {
+                CLIENT: {"secret_hash": hash_secret(SECRET), "audiences": ["*"], "scopes": ["act"]}
+            }
+        }
+        (root / "clients.json").write_text(json.dumps(clients))
+        port = free_port()
+        env = {
+            **os.environ,
+            "JEEVES_BIND": f"127.0.0.1:{port}",
+            "JEEVES_LOG_LEVEL": "warning",
+            "JEEVES_TOKENS_KEYS_DIR": str(root / "keys"),
+            "JEEVES_TOKENS_CLIENTS_FILE": str(root / "clients.json"),
+        }
+        proc = subprocess.Popen(
+            [str(BIN / "jeeves-tokens")], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_until(lambda: _ready(url, proc), timeout=30, what="jeeves-tokens /readyz")
+            yield url
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+
+
+def _ready(url: str, proc: subprocess.Popen[bytes]) -> bool:
+    if proc.poll() is not None:
+        raise RuntimeError(
+            f"jeeves-tokens exited: {proc.stderr.read().decode() if proc.stderr else ''}"
+        )
+    try:
+        with urllib.request.urlopen(url + "/readyz", timeout=1) as response:  # noqa: S310
+            return response.status == 200
+    except OSError:
+        return False
+
+
+async def drive(url: str, mode: str, duration: float, concurrency: int) -> tuple[float, int]:
+    basic = base64.b64encode(f"{CLIENT}:{SECRET}".encode()).decode()
+    headers = {"Authorization": f"Basic {basic}"}
+    form = {"grant_type": "client_credentials", "audience": "echo"}
+    count = errors = 0
+    deadline = time.monotonic() + duration
+
+    async def worker(session: aiohttp.ClientSession) -> None:
+        nonlocal count, errors
+        while time.monotonic() < deadline:
+            if mode == "token":
+                response = await session.post(url + "/oauth/token", data=form, headers=headers)
+            else:
+                response = await session.get(url + "/healthz")
+            await response.read()
+            if response.status == 200:
+                count += 1
+            else:
+                errors += 1
+
+    async with aiohttp.ClientSession() as session:
+        started = time.monotonic()
+        await asyncio.gather(*(worker(session) for _ in range(concurrency)))
+        elapsed = time.monotonic() - started
+    return count / elapsed, errors
+
+
+def issue_rate(duration: float, concurrency: int) -> None:
+    started = time.perf_counter()
+    hash_secret(SECRET)
+    scrypt_ms = (time.perf_counter() - started) * 1000
+    with dealer() as url:
+        asyncio.run(drive(url, "token", 0.5, 1))  # warm: secret verified once, then cached
+        floor, floor_errors = asyncio.run(drive(url, "healthz", duration, concurrency))
+        rate, errors = asyncio.run(drive(url, "token", duration, concurrency))
+    print(f"issue rate, one jeeves-tokens process, {concurrency} clients x {duration:.0f} s")
+    print(f"  GET /healthz       {floor:8.0f} req/s  (baseline; errors {floor_errors})")
+    share = f"{rate / floor:.0%} of baseline; errors {errors}"
+    print(f"  POST /oauth/token  {rate:8.0f} tokens/s ({share})")
+    print(f"  cold secret check (scrypt n=2^14) {scrypt_ms:.0f} ms, once per client per 5 min")
+
+
+def main() -> None:
+    args = parse_args()
+    verification(args.count, args.repeats)
+    issue_rate(args.duration, args.concurrency)
+
+
+if __name__ == "__main__":
+    main()
