@@ -95,3 +95,27 @@ async def _write_after_recovery(endpoint: str) -> None:
         await write_key(client, service_key(ENV, "poster"), "http://10.1.2.3:8080/")
     finally:
         await client.close()
+
+
+def test_a_service_started_while_etcd_is_down_catches_up(private_etcd: EtcdServer) -> None:
+    asyncio.run(seed_actions(private_etcd.endpoint, ENV, [action("echo", "echo")]))
+    private_etcd.stop()
+    env = {
+        "PYTHONPATH": f"{HERE}:{HERE.parent.parent}",
+        "JEEVES_ENV": ENV,
+        "JEEVES_ETCD_ENDPOINTS": private_etcd.endpoint,
+    }
+    service = ServiceProcess("-m registry_app", env, probe="/healthz")
+    try:
+        service.start()
+        assert config_check(service.url)[0] == 503
+        assert http_json("GET", f"{service.url}/route/echo")[0] == 404  # nothing known yet
+        private_etcd.start()
+        wait_until(
+            lambda: http_json("GET", f"{service.url}/route/echo")[0] == 200,
+            timeout=15,
+            what="the registry to load once etcd is up",
+        )
+        wait_until(lambda: config_check(service.url)[0] == 200, timeout=15, what="/readyz")
+    finally:
+        service.close()
