@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from quart import Quart
 
-from jeeves.gateway.routes import STATE_KEY, EventMetrics, GatewayState, blueprint
+from jeeves.gateway.routes import EventMetrics, GatewayState, SlackRoutes
 from jeeves.gateway.settings import GatewaySettings
 from jeeves.gateway.store import EventWriter
 from jeeves.kit.app import create_app, kit
@@ -14,21 +14,25 @@ from jeeves.kit.etcd import install_etcd_check
 
 def build_app(settings: GatewaySettings) -> Quart:
     app = create_app("gateway", settings)
-    registry = kit(app).registry
+    tools = kit(app)
     writer = EventWriter(
         lambda: pool_of(app),
-        registry,
+        tools.registry,
         writers=settings.ingest_writers,
         max_batch=settings.ingest_max_batch,
         linger_s=settings.ingest_linger_ms / 1000,
     )
-    kit(app).extras[STATE_KEY] = GatewayState(
+    state = GatewayState(
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         bot_user_id=settings.slack_bot_user_id,
         writer=writer,
-        metrics=EventMetrics(registry),
+        metrics=EventMetrics(tools.registry),
+        http_metrics=tools.http_metrics,
         timeout_s=settings.ingest_timeout_s,
+        max_body_bytes=settings.max_body_bytes,
     )
+    # Quart's middleware hook: the Slack routes are served in front of Quart (see routes.py).
+    app.asgi_app = SlackRoutes(app.asgi_app, state)  # type: ignore[method-assign,assignment]
 
     @app.before_serving
     async def _start_writer() -> None:
@@ -43,5 +47,4 @@ def build_app(settings: GatewaySettings) -> Quart:
     install_database(app, settings.database_url, max_size=settings.database_pool_size)
     if settings.etcd_endpoints:
         install_etcd_check(app, settings.etcd_endpoints)
-    app.register_blueprint(blueprint)
     return app

@@ -1,9 +1,14 @@
-"""Slack's three doors into Jeeves: `/slack/events`, `/slack/commands`, `/slack/interactivity`.
+"""Slack's three doors into Jeeves: `POST /slack/events`, `/slack/commands`, `/slack/interactivity`.
 
 Every request is verified against the signing secret on its raw body before anything is parsed.
-Accepted events are handed to the group-commit writer (stored + dispatch queued in one
-transaction) and acknowledged once committed; duplicates and ignored events are acknowledged
-without storing anything.
+Accepted events go to the group-commit writer (stored + dispatch queued in one transaction) and
+are acknowledged once committed; duplicates and ignored events are acknowledged without storing.
+
+These routes are the hot path, so `SlackRoutes` serves them as plain ASGI in front of the Quart
+app (installed as `app.asgi_app`, Quart's middleware hook): measured here, Quart's request and
+response machinery cost about as much CPU as everything the gateway does for an event. They
+keep the kit's contract — JSON errors, the body limit (413), `X-Request-ID`, the kit's HTTP
+metrics and access log — and every other path (health, metrics, 404s) is Quart's as usual.
 """
 
 from __future__ import annotations
@@ -11,12 +16,11 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter
-from quart import Blueprint, Response, request
-from werkzeug.exceptions import HTTPException
 
 from jeeves.gateway.domain import (
     Accept,
@@ -30,12 +34,20 @@ from jeeves.gateway.domain import (
     type_label,
 )
 from jeeves.gateway.store import EventWriter
-from jeeves.kit.app import kit
+from jeeves.kit.context import REQUEST_ID_HEADER, bind_request_id, clear_request_id
 from jeeves.kit.errors import APIError
 from jeeves.kit.logging import get_logger
+from jeeves.kit.metrics import HttpMetrics
 
 log = get_logger(__name__)
-STATE_KEY = "gateway"
+access_log = get_logger("jeeves.access")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[..., Awaitable[None]]  # the wrapped app (Quart's asgi_app)
+
 WORKING_ON_IT = {"response_type": "ephemeral", "text": "Working on it…"}
 
 
@@ -51,42 +63,41 @@ class EventMetrics:
 
 @dataclass
 class GatewayState:
-    """What the routes need, kept in the kit's extras."""
+    """What the Slack routes need."""
 
     signing_secret: str
     bot_user_id: str
     writer: EventWriter
     metrics: EventMetrics
+    http_metrics: HttpMetrics
     timeout_s: float
+    max_body_bytes: int
 
 
-def _state() -> GatewayState:
-    state = kit().extras[STATE_KEY]
-    assert isinstance(state, GatewayState)
-    return state
+# --- the decision for one request, independent of the server -----------------------------------
+
+Parse = Callable[[GatewayState, bytes, float], Outcome]
+Answer = Callable[[Outcome, str], dict[str, Any]]
 
 
-def _json(body: object, status: int = 200) -> Response:
-    return Response(json.dumps(body, ensure_ascii=False), status, content_type="application/json")
+def _ack(outcome: Outcome, result: str) -> dict[str, Any]:
+    if isinstance(outcome, Challenge):
+        return {"challenge": outcome.challenge}
+    return {"ok": True, "outcome": result}
 
 
-blueprint = Blueprint("slack", __name__)
+def _working_on_it(_outcome: Outcome, _result: str) -> dict[str, Any]:
+    return WORKING_ON_IT
 
 
-async def _verified_body(state: GatewayState, now: float) -> bytes:
-    raw = await request.get_data(cache=False)
-    assert isinstance(raw, bytes)
-    check_signature(
-        state.signing_secret,
-        raw,
-        request.headers.get("X-Slack-Request-Timestamp"),
-        request.headers.get("X-Slack-Signature"),
-        now,
-    )
-    return raw
+ROUTES: dict[str, tuple[Parse, Answer]] = {
+    "/slack/events": (lambda s, raw, now: parse_event(raw, s.bot_user_id, now), _ack),
+    "/slack/commands": (lambda _s, raw, now: parse_command(raw, now), _working_on_it),
+    "/slack/interactivity": (lambda _s, raw, now: parse_interaction(raw, now), _ack),
+}
 
 
-async def _store(state: GatewayState, accept: Accept) -> str:
+async def _store(state: GatewayState, accept: Accept, retry: str | None) -> str:
     """'accepted' or 'duplicate'; 503 when the event could not be stored in time."""
     try:
         new = await asyncio.wait_for(state.writer.submit(accept.job), state.timeout_s)
@@ -94,62 +105,137 @@ async def _store(state: GatewayState, accept: Accept) -> str:
         log.warning("event_not_stored", type=accept.type, error=type(exc).__name__)
         raise APIError(503, "unavailable", "could not store the event; retry later") from None
     outcome = "accepted" if new else "duplicate"
-    log.debug(
-        "event_" + outcome,
-        event_id=accept.job["event_id"],
-        type=accept.type,
-        retry=request.headers.get("X-Slack-Retry-Num"),
-    )
+    log.debug("event_" + outcome, event_id=accept.job["event_id"], type=accept.type, retry=retry)
     return outcome
 
 
-async def _handle(
-    parse: Callable[[GatewayState, bytes, float], Outcome],
-    answer: Callable[[Outcome, str], Response],
-) -> Response:
-    """Verify, parse, store; count the outcome whatever happens."""
-    state = _state()
+async def handle(
+    state: GatewayState, route: str, raw: bytes, headers: dict[str, str]
+) -> dict[str, Any]:
+    """Verify, parse and store one request to `route`; count its outcome whatever happens."""
+    parse, answer = ROUTES[route]
     label = "unknown"
     try:
         now = time.time()
-        outcome = parse(state, await _verified_body(state, now), now)
+        check_signature(
+            state.signing_secret,
+            raw,
+            headers.get("x-slack-request-timestamp"),
+            headers.get("x-slack-signature"),
+            now,
+        )
+        outcome = parse(state, raw, now)
         if isinstance(outcome, Accept):
             label = type_label(outcome.type)
-            result = await _store(state, outcome)
+            result = await _store(state, outcome, headers.get("x-slack-retry-num"))
         elif isinstance(outcome, Ignore):
             label, result = type_label(outcome.type), "ignored"
         else:
             label, result = "url_verification", "accepted"
-    except (APIError, HTTPException):
+    except APIError:
         state.metrics.events.labels(label, "rejected").inc()
         raise
     state.metrics.events.labels(label, result).inc()
     return answer(outcome, result)
 
 
-def _ack(outcome: Outcome, result: str) -> Response:
-    if isinstance(outcome, Challenge):
-        return _json({"challenge": outcome.challenge})
-    return _json({"ok": True, "outcome": result})
+# --- the ASGI front ------------------------------------------------------------------------------
 
 
-def _working_on_it(_outcome: Outcome, _result: str) -> Response:
-    return _json(WORKING_ON_IT)
+class BodyTooLarge(Exception):
+    pass
 
 
-@blueprint.post("/slack/events")
-async def slack_events() -> Response:
-    """Events API: url_verification, app_mention and direct messages."""
-    return await _handle(lambda s, raw, now: parse_event(raw, s.bot_user_id, now), _ack)
+class SlackRoutes:
+    """Serves the Slack routes directly; hands every other request to `inner` (Quart)."""
+
+    def __init__(self, inner: ASGIApp, state: GatewayState, service: str = "gateway") -> None:
+        self.inner = inner
+        self.state = state
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] not in ROUTES:
+            await self.inner(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        request_id = bind_request_id(headers.get("x-request-id"))
+        metrics = self.state.http_metrics
+        in_progress = metrics.in_progress.labels(self.service)
+        in_progress.inc()
+        status = 500
+        try:
+            status, body, extra = await self._respond(scope, receive, headers)
+            await _send_json(send, status, body, [(REQUEST_ID_HEADER, request_id), *extra])
+        finally:
+            in_progress.dec()
+            elapsed = time.perf_counter() - started
+            route, method = scope["path"], scope["method"]
+            metrics.requests.labels(self.service, route, method, str(status)).inc()
+            metrics.duration.labels(self.service, route, method).observe(elapsed)
+            access_log.info(
+                "request",
+                method=method,
+                route=route,
+                status=status,
+                duration_ms=round(elapsed * 1000, 2),
+            )
+            clear_request_id()
+
+    async def _respond(
+        self, scope: Scope, receive: Receive, headers: dict[str, str]
+    ) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
+        """(status, JSON body, extra headers) for one Slack request."""
+        if scope["method"] != "POST":
+            error = _error(405, "method_not_allowed", "use POST")
+            return 405, error, [("Allow", "POST")]
+        try:
+            raw = await read_body(receive, headers, self.state.max_body_bytes)
+            return 200, await handle(self.state, scope["path"], raw, headers), []
+        except BodyTooLarge:
+            self.state.metrics.events.labels("unknown", "rejected").inc()
+            limit = self.state.max_body_bytes
+            return 413, _error(413, "payload_too_large", f"body over {limit} bytes"), []
+        except APIError as exc:
+            return exc.status, _error(exc.status, exc.code, exc.message), []
+        except Exception as exc:
+            log.error("unhandled_error", error_type=type(exc).__name__, exc_info=exc)
+            return 500, _error(500, "internal_error", "internal error; see the service logs"), []
 
 
-@blueprint.post("/slack/commands")
-async def slack_commands() -> Response:
-    """Slash command `/jeeves <text>`: acknowledged at once with an ephemeral note."""
-    return await _handle(lambda _s, raw, now: parse_command(raw, now), _working_on_it)
+def _error(status: int, code: str, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message}}
 
 
-@blueprint.post("/slack/interactivity")
-async def slack_interactivity() -> Response:
-    """Button clicks (block_actions); other interaction types are acknowledged and ignored."""
-    return await _handle(lambda _s, raw, now: parse_interaction(raw, now), _ack)
+async def read_body(receive: Receive, headers: dict[str, str], limit: int) -> bytes:
+    """The whole request body; BodyTooLarge as soon as it passes `limit` bytes."""
+    declared = headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise APIError(400, "bad_request", "client went away")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def _send_json(
+    send: Send, status: int, body: dict[str, Any], headers: list[tuple[str, str]]
+) -> None:
+    payload = json.dumps(body, ensure_ascii=False).encode()
+    raw_headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+        *((name.lower().encode(), value.encode("latin-1")) for name, value in headers),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": payload})

@@ -23,7 +23,7 @@ class GatewaySettings(MigrateSettings):
     # Comma-separated etcd endpoints (host:port); empty disables the etcd check.
     etcd_endpoints: str = ""
     # Group commit: transactions writing events at the same time.
-    ingest_writers: int = Field(default=3, ge=1, le=32)
+    ingest_writers: int = Field(default=2, ge=1, le=32)
     # Group commit: most events written in one transaction.
     ingest_max_batch: int = Field(default=256, ge=1, le=5000)
     # Group commit: milliseconds a writer waits for more events after the first (0: none).

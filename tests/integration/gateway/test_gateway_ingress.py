@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 import asyncpg
 import pytest
 
+from jeeves.localstack.ports import wait_until
 from support.services import ServiceProcess, entry_point
 
 pytestmark = pytest.mark.integration
@@ -367,3 +368,40 @@ async def test_metrics_count_events_by_type_and_outcome(gateway: ServiceProcess)
     assert 'jeeves_gateway_events_total{outcome="rejected",type="unknown"}' in text
     assert "jeeves_gateway_commit_batch_events_bucket" in text
     assert SECRET not in gateway.logs()
+
+
+def test_slack_routes_keep_the_kit_contract(gateway: ServiceProcess) -> None:
+    """Served in front of Quart, the Slack routes still speak the kit's HTTP dialect."""
+    request = urllib.request.Request(gateway.url + "/slack/events", method="GET")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=5)
+    assert refused.value.code == 405
+    assert refused.value.headers["Allow"] == "POST"
+    assert json.loads(refused.value.read())["error"]["code"] == "method_not_allowed"
+    body = event_body("EvREQID")
+    request = urllib.request.Request(
+        gateway.url + "/slack/events",
+        data=body,
+        method="POST",
+        headers={**sign(body), "X-Request-ID": "trace-gw-7", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.headers["X-Request-ID"] == "trace-gw-7"
+
+    def access_logged() -> bool:
+        return any(
+            r.get("request_id") == "trace-gw-7"
+            and r.get("event") == "request"
+            and r.get("route") == "/slack/events"
+            for r in gateway.log_records()
+        )
+
+    wait_until(access_logged, timeout=5, what="the access log line of the Slack route")
+    with urllib.request.urlopen(gateway.url + "/metrics", timeout=5) as response:
+        text = response.read().decode()
+    assert (
+        'jeeves_http_requests_total{method="POST",route="/slack/events",service="gateway",'
+        'status="200"}'
+    ) in text
+    status, answer, _ = post(gateway.url + "/no/such/route", b"{}", {})
+    assert (status, answer["error"]["code"]) == (404, "not_found")
