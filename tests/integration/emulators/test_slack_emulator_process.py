@@ -387,3 +387,18 @@ def test_click_sends_block_actions(slack: SlackEmulator, receiver: Receiver) -> 
     )
     assert status == 200
     assert slack.messages("C0GENERAL")[0]["text"] == "Replayed 42"
+
+
+def test_url_verification_handshake(slack: SlackEmulator, receiver: Receiver) -> None:
+    receiver.reset(
+        Step(headers={"Content-Type": "application/json"}, body=b'{"challenge": "c-123"}'),
+        Step(body=b"something else"),
+    )
+    status, answer = http_json(
+        "POST", slack.url + "/_emulator/send/url_verification", {"challenge": "c-123"}
+    )
+    assert (status, answer["verified"]) == (200, True)
+    sent = receiver.requests[0].json()
+    assert sent == {"token": sent["token"], "challenge": "c-123", "type": "url_verification"}
+    _, refused = http_json("POST", slack.url + "/_emulator/send/url_verification", {})
+    assert refused["verified"] is False

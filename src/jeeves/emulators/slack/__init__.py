@@ -25,6 +25,7 @@ Control API (JSON, what tests and the chat page use; `tests/support/slack.py` wr
   POST   /_emulator/send/mention         same; the text gets the bot's `<@U0JEEVES>` prefix
   POST   /_emulator/send/command         {"text", "command"?: "/jeeves", "channel"?, "user"?}
   POST   /_emulator/send/click           {"action_id", "value", "message_ts"?, "block_id"?, …}
+  POST   /_emulator/send/url_verification  {"challenge"?} → {"challenge", "verified", …}
   POST   /_emulator/replay               {"event_id", "retry_num"?: 1, "wait"?} same bytes again
   GET    /_emulator/messages             ?channel=&since=<epoch>&source=api|user|response_url|all
   GET    /_emulator/calls                every Web API call: method, channel, status, error

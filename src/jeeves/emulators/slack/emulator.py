@@ -31,6 +31,7 @@ from jeeves.emulators.slack.domain.envelopes import (
     new_event_id,
     new_trigger_id,
     slash_command_form,
+    url_verification,
 )
 from jeeves.emulators.slack.domain.faults import FaultBook
 from jeeves.emulators.slack.domain.messages import CallLog, Message, MessageLog
@@ -238,6 +239,16 @@ class Emulator:
         )
         summary = {"replay_of": request.event_id, "reason": request.reason}
         return Sent(self._deliver("event", outgoing, request.event_id, summary))
+
+    def send_url_verification(self, challenge: str) -> Sent:
+        """The handshake Slack sends when the Events request URL is saved (never retried)."""
+        outgoing = Outgoing(
+            path=EVENTS_PATH,
+            body=_compact(url_verification(self.identity, challenge)),
+            content_type="application/json",
+            retries=False,
+        )
+        return Sent(self._deliver("event", outgoing, None, {"type": "url_verification"}))
 
     def _hook(self, channel: str, user: str, message_ts: str | None) -> str:
         hook_id = secrets.token_urlsafe(12)

@@ -6,6 +6,8 @@ Documented in docs/slack-emulator.md (and summarised in the package docstring).
 from __future__ import annotations
 
 import asyncio
+import json
+import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -55,6 +57,20 @@ def _send(action: Callable[[], Sent]) -> Sent:
         raise APIError(404, "unknown_event", f"no event {exc} was sent") from None
     except ParamError as exc:
         raise APIError(404, exc.error, "that channel is not one of the configured ones") from None
+
+
+def challenge_echoed(delivery: Delivery, challenge: str) -> bool:
+    """Slack accepts the challenge as plain text, or as JSON `{"challenge": …}`."""
+    attempt = delivery.response()
+    if attempt is None or attempt.status != 200 or attempt.body is None:
+        return False
+    if attempt.body.strip() == challenge:
+        return True
+    try:
+        answer = json.loads(attempt.body)
+    except ValueError:
+        return False
+    return isinstance(answer, dict) and answer.get("challenge") == challenge
 
 
 def _wait_budget(emulator: Emulator) -> float:
@@ -164,6 +180,27 @@ async def send_click() -> Response:
         )
     )
     return await _answer(_send(lambda: emulator.send_click(parsed)), parsed.wait)
+
+
+@blueprint.post("/send/url_verification")
+async def send_url_verification() -> Response:
+    """Slack's handshake; answers whether the gateway echoed the challenge back."""
+    emulator = emulator_of()
+    body = await _body()
+    challenge = body.get("challenge") if isinstance(body, dict) else None
+    if challenge is None:
+        challenge = secrets.token_urlsafe(24)
+    if not isinstance(challenge, str) or not challenge:
+        raise APIError(422, "validation_failed", "'challenge' must be a non-empty string")
+    sent = _send(lambda: emulator.send_url_verification(challenge))
+    await _wait(sent.delivery, _wait_budget(emulator))
+    return jsonify(
+        {
+            "challenge": challenge,
+            "verified": challenge_echoed(sent.delivery, challenge),
+            "delivery": sent.delivery.to_json(),
+        }
+    )
 
 
 @blueprint.post("/replay")
