@@ -307,10 +307,10 @@ class ActionEndpoint:
         key = f"{parsed.action}:{parsed.id}"
         stored = await self.store.get(key)
         if stored is not None:
-            return self._count(stored, "duplicate")
+            return self._count(stored, "duplicate", parsed.id)
         running = self._in_flight.get(key)
         if running is not None:
-            return self._count(await asyncio.shield(running), "duplicate")
+            return self._count(await asyncio.shield(running), "duplicate", parsed.id)
         future: asyncio.Future[StoredAnswer] = asyncio.get_running_loop().create_future()
         self._in_flight[key] = future
         try:
@@ -323,7 +323,7 @@ class ActionEndpoint:
             raise
         finally:
             del self._in_flight[key]
-        return self._count(answer)
+        return self._count(answer, None, parsed.id)
 
     async def _run(self, parsed: ActionRequest) -> StoredAnswer:
         started = time.perf_counter()
@@ -349,8 +349,12 @@ class ActionEndpoint:
             return StoredAnswer(500, _error_body("internal_error", "the action gave no reply"))
         return StoredAnswer(200, {"reply": result.to_json()})
 
-    def _count(self, answer: StoredAnswer, outcome: str | None = None) -> StoredAnswer:
-        self.metrics.requests.labels(self.name, outcome or outcome_of(answer.status)).inc()
+    def _count(
+        self, answer: StoredAnswer, outcome: str | None = None, action_id: str | None = None
+    ) -> StoredAnswer:
+        outcome = outcome or outcome_of(answer.status)
+        self.metrics.requests.labels(self.name, outcome).inc()
+        log.info("action", action=self.name, id=action_id, outcome=outcome, status=answer.status)
         return answer
 
 
@@ -387,7 +391,6 @@ def create_action_app(
             raise APIError(400, "bad_request", "the body must be a JSON action envelope")
         headers = {key.lower(): value for key, value in request.headers.items()}
         answer = await endpoint.serve(headers, body)
-        log.info("action", action=name, status=answer.status)
         response = jsonify(answer.body)
         response.status_code = answer.status
         return response
