@@ -85,6 +85,9 @@ async def start_services(supervisor: Supervisor, plan: list[ServiceSpec]) -> Non
         if spec.migrate:
             say(f"migrating {spec.name}")
             await supervisor.run_once(spec.name, [spec.command, "migrate"], env)
+        if spec.prepare:
+            say(f"preparing {spec.name}")
+            await supervisor.run_once(spec.name, [spec.command, *spec.prepare], env)
         say(f"starting {spec.name} on {spec.url}")
         child = await supervisor.start(spec.name, [spec.command], env)
         try:

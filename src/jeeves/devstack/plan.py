@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from jeeves.tokens.commands import DEV_CLIENTS
+
 DEV_SIGNING_SECRET = "dev-signing-secret-not-for-production"  # noqa: S105
 DEV_BOT_TOKEN = "xoxb-dev-bot-token"  # noqa: S105
 BOT_USER_ID = "U0JEEVES"
@@ -27,6 +29,7 @@ class ServiceSpec:
     port: int
     env: Mapping[str, str]
     migrate: bool = False  # run `jeeves-<name> migrate` before starting
+    prepare: tuple[str, ...] = ()  # run `jeeves-<name> <prepare...>` before starting
     probe: str = "/healthz"
     description: str = ""
     extra_urls: tuple[tuple[str, str], ...] = ()
@@ -116,6 +119,7 @@ def build_plan(
 ) -> list[ServiceSpec]:
     """Every service that exists in the tree, wired to its neighbours."""
     included = {name for name, module, _ in SERVICES if present(module)}
+    tokens_dir = infra.data_dir / "tokens"
 
     def url(name: str) -> str:
         return f"http://127.0.0.1:{ports[name]}" if name in included else ""
@@ -144,8 +148,16 @@ def build_plan(
             "JEEVES_DATABASE_URL": infra.database_url(DATA_DB),
             "JEEVES_DATA_ENCRYPTION_KEY": "ZGV2LWtleS1kZXYta2V5LWRldi1rZXktZGV2LWtleSE=",
         },
-        "tokens": {"JEEVES_TOKENS_KEY_DIR": str(infra.data_dir / "keys")},
+        "tokens": {
+            "JEEVES_TOKENS_KEYS_DIR": str(tokens_dir / "keys"),
+            "JEEVES_TOKENS_CLIENTS_FILE": str(tokens_dir / "clients.json"),
+        },
     }
+    if "tokens" in included:  # each caller authenticates with its own dev client secret
+        for name in DEV_CLIENTS:
+            per_service.setdefault(name, {})["JEEVES_AUTH_CLIENT_SECRET_FILE"] = str(
+                tokens_dir / "secrets" / name
+            )
     plan = []
     for name, module, description in SERVICES:
         if name not in included:
@@ -159,6 +171,7 @@ def build_plan(
                 port=ports[name],
                 env=env,
                 migrate=name in MIGRATED,
+                prepare=("init-dev", "--dir", str(tokens_dir)) if name == "tokens" else (),
                 description=description,
             )
         )

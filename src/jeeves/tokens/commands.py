@@ -122,6 +122,9 @@ def init_dev(directory: Path) -> int:
     parse_clients(document)
     _write_private(directory / "clients.json", json.dumps(document, indent=2))
     _write_private(secrets_path, json.dumps(plain, indent=2))
+    (directory / "secrets").mkdir(mode=0o700, exist_ok=True)
+    for cid, secret in plain.items():  # one file per client: JEEVES_AUTH_CLIENT_SECRET_FILE
+        _write_private(directory / "secrets" / cid, secret)
     print(
         json.dumps(
             {

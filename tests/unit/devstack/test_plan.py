@@ -42,3 +42,19 @@ def test_only_present_services_run_and_are_wired_together() -> None:
     assert set(actions) == {"echo"}
     assert actions["echo"]["url"] == f"http://127.0.0.1:{ports['echo']}"
     assert {spec.name for spec in plan if spec.migrate} == {"gateway", "dispatcher", "poster"}
+
+
+def test_tokens_is_prepared_and_callers_get_their_secret_files() -> None:
+    ports = allocate_ports(9000)
+    present = {"jeeves.tokens.main", "jeeves.dispatcher.main", "jeeves.actions.echo.main"}
+    plan = {
+        spec.name: spec for spec in build_plan(_infra(ports), ports, present=present.__contains__)
+    }
+    tokens = plan["tokens"]
+    assert tokens.prepare == ("init-dev", "--dir", "/x/tokens")
+    assert tokens.env["JEEVES_TOKENS_KEYS_DIR"] == "/x/tokens/keys"
+    assert tokens.env["JEEVES_TOKENS_CLIENTS_FILE"] == "/x/tokens/clients.json"
+    assert (
+        plan["dispatcher"].env["JEEVES_AUTH_CLIENT_SECRET_FILE"] == "/x/tokens/secrets/dispatcher"
+    )
+    assert plan["echo"].env["JEEVES_TOKENS_URL"] == tokens.url

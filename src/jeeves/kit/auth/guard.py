@@ -79,7 +79,7 @@ def install_auth(app: Quart, settings: AuthSettings, *, audience: str | None = N
         leeway_s=settings.auth_leeway_s,
     )
     provider = None
-    secret = settings.auth_client_secret.get_secret_value()
+    secret = settings.client_secret()
     if secret:
         provider = TokenProvider(
             the_kit.http,

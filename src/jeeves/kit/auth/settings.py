@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, model_validator
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from jeeves.kit.settings import ServiceSettings
 
@@ -21,12 +23,21 @@ class AuthSettings(ServiceSettings):
     auth_client_id: str = ""
     # This service's client secret at the dealer; without it outbound calls carry no token.
     auth_client_secret: SecretStr = SecretStr("")
+    # A file holding the client secret instead (a mounted Secret; `make dev` writes these).
+    auth_client_secret_file: Path | None = None
     # Clock-skew allowance in seconds for exp/nbf/iat.
     auth_leeway_s: float = Field(default=30.0, ge=0, le=300)
     # Seconds a fetched JWKS is trusted before it is fetched again.
     auth_jwks_ttl_s: float = Field(default=300.0, gt=0)
     # Least seconds between JWKS fetches triggered by an unknown `kid` (limits abuse).
     auth_jwks_min_refetch_s: float = Field(default=10.0, ge=0)
+
+    @field_validator("auth_client_secret_file")
+    @classmethod
+    def _readable(cls, value: Path | None) -> Path | None:
+        if value is not None and not _read_secret(value):
+            raise ValueError(f"{value} is not a readable, non-empty file")
+        return value
 
     @model_validator(mode="after")
     def _url_when_enabled(self) -> AuthSettings:
@@ -39,3 +50,22 @@ class AuthSettings(ServiceSettings):
     @property
     def auth_on(self) -> bool:
         return bool(self.tokens_url) if self.auth_enabled is None else self.auth_enabled
+
+    def client_secret(self) -> str:
+        """The client secret, from the variable or else from the file."""
+        direct = self.auth_client_secret.get_secret_value()
+        if direct or self.auth_client_secret_file is None:
+            return direct
+        return _read_secret(self.auth_client_secret_file)
+
+    def secret_values(self) -> list[str]:
+        values = super().secret_values()
+        from_file = self.client_secret()
+        return [*values, from_file] if from_file and from_file not in values else values
+
+
+def _read_secret(path: Path) -> str:
+    try:
+        return path.read_text().strip()
+    except (OSError, UnicodeDecodeError):
+        return ""
