@@ -12,6 +12,7 @@ from jeeves.data.routes.common import STORE_KEY
 from jeeves.data.settings import DataSettings
 from jeeves.data.store import Store
 from jeeves.kit.app import create_app, kit
+from jeeves.kit.db import install_database, pool_of
 
 
 def build_app(settings: DataSettings) -> Quart:
@@ -19,6 +20,7 @@ def build_app(settings: DataSettings) -> Quart:
     cipher = TokenCipher(settings.data_encryption_key.get_secret_value())
     for blueprint in blueprints():
         app.register_blueprint(blueprint)
+    install_database(app, settings.database_url, max_size=settings.database_pool_size)
     _install_store(app, settings, cipher)
     return app
 
@@ -30,13 +32,13 @@ def _install_store(app: Quart, settings: DataSettings, cipher: TokenCipher) -> N
     async def _open() -> None:
         engine = create_async_engine(
             sqlalchemy_url(settings.database_url),
-            pool_size=settings.database_pool_size,
+            pool_size=max(2, settings.database_pool_size // 2),
             max_overflow=0,
             pool_pre_ping=False,
             pool_recycle=300,
             connect_args={"command_timeout": 10},
         )
-        kit(app).extras[STORE_KEY] = Store(engine, cipher)
+        kit(app).extras[STORE_KEY] = Store(engine, lambda: pool_of(app), cipher)
 
     @app.after_serving
     async def _close() -> None:
@@ -52,4 +54,4 @@ def _install_store(app: Quart, settings: DataSettings, cipher: TokenCipher) -> N
             raise RuntimeError(f"schema at {current}, expected {head}: run `jeeves-data migrate`")
         return f"revision {current}"
 
-    kit(app).readiness.add("database", _schema)
+    kit(app).readiness.add("schema", _schema)

@@ -13,5 +13,5 @@ class DataSettings(ServiceSettings):
     # Fernet key(s) encrypting third-party tokens at rest; comma-separated, newest first, so a
     # key can be rotated (old keys still decrypt). Make one with `jeeves-data genkey`.
     data_encryption_key: SecretStr
-    # Size of the SQLAlchemy connection pool.
+    # Connections for reads (asyncpg pool); writes get a SQLAlchemy pool half this size.
     database_pool_size: int = Field(default=10, gt=0, le=100)

@@ -1,15 +1,18 @@
-"""Queries of the data service, in SQLAlchemy Core on one async engine (asyncpg underneath).
+"""Queries of the data service: writes in SQLAlchemy Core, hot reads in plain asyncpg.
 
 Every function is one short transaction. Writes guarded by If-Match compare the row's version
-in the UPDATE/DELETE itself, so two concurrent writers can never both win.
+in the UPDATE/DELETE itself, so two concurrent writers can never both win. The hottest reads
+(a user, a fact, a page of facts) run as prepared statements on an asyncpg pool: through the
+SQLAlchemy async engine the same read cost ~3x the CPU (measured by bench/data).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy import RowMapping, and_, delete, func, literal_column, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -72,8 +75,11 @@ def _version_matches(table: Any, pre: Precondition | None) -> Any:
 class Store:
     """The data service's database access; one per process, opened in before_serving."""
 
-    def __init__(self, engine: AsyncEngine, cipher: TokenCipher) -> None:
+    def __init__(
+        self, engine: AsyncEngine, pool: Callable[[], asyncpg.Pool], cipher: TokenCipher
+    ) -> None:
         self.engine = engine
+        self.pool = pool
         self.cipher = cipher
 
     # -- users ----------------------------------------------------------------------------
@@ -122,9 +128,9 @@ class Store:
         result = await conn.execute(select(*USER_COLUMNS).where(_user_is(team_id, slack_id)))
         return result.mappings().first()
 
-    async def get_user(self, team_id: str, slack_id: str) -> RowMapping | None:
-        async with self.engine.connect() as conn:
-            return await self._get_user(conn, team_id, slack_id)
+    async def get_user(self, team_id: str, slack_id: str) -> Mapping[str, Any] | None:
+        row: Mapping[str, Any] | None = await self.pool().fetchrow(USER_SQL, team_id, slack_id)
+        return row
 
     async def list_users(self, after_id: int, limit: int) -> Sequence[RowMapping]:
         statement = (
@@ -193,27 +199,17 @@ class Store:
 
     # -- facts ----------------------------------------------------------------------------
 
-    async def get_fact(self, team_id: str, slack_id: str, key: str) -> RowMapping | None:
-        statement = (
-            select(*FACT_COLUMNS)
-            .join(users, users.c.id == facts.c.user_id)
-            .where(_user_is(team_id, slack_id), facts.c.key == key)
-        )
-        async with self.engine.connect() as conn:
-            return (await conn.execute(statement)).mappings().first()
+    async def get_fact(self, team_id: str, slack_id: str, key: str) -> Mapping[str, Any] | None:
+        row: Mapping[str, Any] | None = await self.pool().fetchrow(FACT_SQL, team_id, slack_id, key)
+        return row
 
     async def list_facts(
         self, team_id: str, slack_id: str, after_key: str, limit: int
-    ) -> Sequence[RowMapping]:
-        statement = (
-            select(*FACT_COLUMNS)
-            .join(users, users.c.id == facts.c.user_id)
-            .where(_user_is(team_id, slack_id), facts.c.key > after_key)
-            .order_by(facts.c.key)
-            .limit(limit)
+    ) -> Sequence[Mapping[str, Any]]:
+        rows: list[Mapping[str, Any]] = await self.pool().fetch(
+            FACTS_PAGE_SQL, team_id, slack_id, after_key, limit
         )
-        async with self.engine.connect() as conn:
-            return (await conn.execute(statement)).mappings().all()
+        return rows
 
     async def put_fact(
         self,
@@ -353,6 +349,16 @@ class Store:
             revision = await conn.scalar(text("SELECT version_num FROM alembic_version"))
         return str(revision) if revision is not None else None
 
+
+FACT_SELECT = """
+    SELECT f.id, f.key, f.value, f.version, f.created_at, f.updated_at
+    FROM facts f JOIN users u ON u.id = f.user_id
+    WHERE u.team_id = $1 AND u.slack_id = $2"""
+FACT_SQL = FACT_SELECT + " AND f.key = $3"
+FACTS_PAGE_SQL = FACT_SELECT + " AND f.key > $3 ORDER BY f.key LIMIT $4"
+USER_SQL = """
+    SELECT id, team_id, slack_id, is_admin, version, created_at, updated_at
+    FROM users WHERE team_id = $1 AND slack_id = $2"""
 
 PER_ACTION_SQL = text(
     """

@@ -86,7 +86,7 @@ def test_service_is_not_ready_until_migrated(postgres_server: PostgresServer) ->
         service.start()
         status, body = http_json("GET", service.url + "/readyz")
         assert status == 503
-        check = next(c for c in body["checks"] if c["name"] == "database")
+        check = next(c for c in body["checks"] if c["name"] == "schema")
         assert check["ok"] is False
         _run("migrate", url=url)
         service.wait_ready()

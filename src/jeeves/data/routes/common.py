@@ -6,12 +6,12 @@ flag): today it lets every caller through; the tokens work plugs JWT checks in h
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from quart import Response, jsonify, request
-from sqlalchemy import RowMapping
 
 from jeeves.data.domain import (
     Precondition,
@@ -26,6 +26,7 @@ from jeeves.data.store import Store
 from jeeves.kit.app import kit
 
 M = TypeVar("M", bound=BaseModel)
+Row = Mapping[Any, Any]  # a SQLAlchemy RowMapping or an asyncpg Record
 STORE_KEY = "data_store"
 
 
@@ -69,7 +70,7 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def user_json(row: RowMapping) -> dict[str, Any]:
+def user_json(row: Row) -> dict[str, Any]:
     return {
         "team_id": row["team_id"],
         "slack_id": row["slack_id"],
@@ -80,11 +81,11 @@ def user_json(row: RowMapping) -> dict[str, Any]:
     }
 
 
-def user_etag(row: RowMapping) -> str:
+def user_etag(row: Row) -> str:
     return make_etag("u", row["id"], row["version"])
 
 
-def fact_json(row: RowMapping) -> dict[str, Any]:
+def fact_json(row: Row) -> dict[str, Any]:
     return {
         "key": row["key"],
         "value": row["value"],
@@ -94,11 +95,11 @@ def fact_json(row: RowMapping) -> dict[str, Any]:
     }
 
 
-def fact_etag(row: RowMapping) -> str:
+def fact_etag(row: Row) -> str:
     return make_etag("f", row["id"], row["version"])
 
 
-def connection_json(row: RowMapping) -> dict[str, Any]:
+def connection_json(row: Row) -> dict[str, Any]:
     """A connection as clients see it: never the token or its ciphertext."""
     return {
         "provider": row["provider"],
@@ -110,7 +111,7 @@ def connection_json(row: RowMapping) -> dict[str, Any]:
     }
 
 
-def activity_json(row: RowMapping) -> dict[str, Any]:
+def activity_json(row: Row) -> dict[str, Any]:
     return {
         "action": row["action"],
         "outcome": row["outcome"],
