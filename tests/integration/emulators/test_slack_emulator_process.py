@@ -11,6 +11,7 @@ import json
 import threading
 import time
 import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -402,3 +403,13 @@ def test_url_verification_handshake(slack: SlackEmulator, receiver: Receiver) ->
     assert sent == {"token": sent["token"], "challenge": "c-123", "type": "url_verification"}
     _, refused = http_json("POST", slack.url + "/_emulator/send/url_verification", {})
     assert refused["verified"] is False
+
+
+def test_metrics_count_calls_and_deliveries(slack: SlackEmulator, receiver: Receiver) -> None:
+    http_json("POST", slack.api_url + "chat.nonsense", {}, {"Authorization": f"Bearer {TOKEN}"})
+    slack.send("mention", "count me", "C0GENERAL", None, None, 0, 0, wait=True)
+    with urllib.request.urlopen(slack.url + "/metrics") as response:
+        text = response.read().decode()
+    assert 'jeeves_slack_emulator_api_calls_total{method="<unknown>",status="404"}' in text
+    assert 'jeeves_slack_emulator_deliveries_total{kind="event",outcome="acked"}' in text
+    assert "chat.nonsense" not in text

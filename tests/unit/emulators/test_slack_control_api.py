@@ -58,6 +58,7 @@ async def test_sending_without_a_gateway_is_a_clear_409(client: Client) -> None:
 async def test_bad_control_requests_name_the_field(client: Client) -> None:
     cases = [
         ("/_emulator/send/message", {}, "'text'"),
+        ("/_emulator/send/message", {"text": "x", "channel": ""}, "'channel'"),
         ("/_emulator/send/message", {"text": "x", "as_retry": 9}, "'as_retry'"),
         ("/_emulator/send/message", {"text": "x", "event": "reaction"}, "'event'"),
         ("/_emulator/send/command", {"command": "jeeves"}, "'command'"),

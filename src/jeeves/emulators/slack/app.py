@@ -11,6 +11,7 @@ from jeeves.emulators.slack.domain.faults import FaultBook
 from jeeves.emulators.slack.domain.messages import CallLog, MessageLog
 from jeeves.emulators.slack.domain.web_api import WebApi
 from jeeves.emulators.slack.emulator import EXTRAS_KEY, Emulator
+from jeeves.emulators.slack.metrics import EmulatorMetrics
 from jeeves.emulators.slack.routes import control, page, web_api
 from jeeves.emulators.slack.settings import SlackEmulatorSettings, parse_channels, parse_delays
 from jeeves.kit.app import create_app, kit
@@ -47,12 +48,14 @@ def build_emulator(app: Quart, settings: SlackEmulatorSettings) -> Emulator:
         deliveries=DeliveryLog(limit),
         public_url=settings.public_url(),
         default_user=settings.emulator_default_user,
+        keep=limit,
     )
 
 
 def build_app(settings: SlackEmulatorSettings) -> Quart:
     app = create_app("slack-emulator", settings)
     emulator = build_emulator(app, settings)
+    emulator.metrics = EmulatorMetrics(kit(app).registry, emulator.web_api.methods())
     kit(app).extras[EXTRAS_KEY] = emulator
     app.register_blueprint(web_api.blueprint)
     app.register_blueprint(control.blueprint)

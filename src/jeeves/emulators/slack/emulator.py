@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from quart import Quart
@@ -36,6 +37,7 @@ from jeeves.emulators.slack.domain.envelopes import (
 from jeeves.emulators.slack.domain.faults import FaultBook
 from jeeves.emulators.slack.domain.messages import CallLog, Message, MessageLog
 from jeeves.emulators.slack.domain.web_api import ApiAnswer, WebApi, fail, ok, user_profile
+from jeeves.emulators.slack.metrics import EmulatorMetrics
 from jeeves.kit.app import kit
 
 EVENTS_PATH = "/slack/events"
@@ -43,6 +45,7 @@ COMMANDS_PATH = "/slack/commands"
 INTERACTIVITY_PATH = "/slack/interactivity"
 HOOK_USES = 5
 HOOK_TTL_S = 30 * 60
+V = TypeVar("V")
 
 
 class NotConfigured(Exception):
@@ -85,6 +88,13 @@ class Sent:
         return data
 
 
+def _bounded_put(entries: OrderedDict[str, V], key: str, value: V, keep: int) -> None:
+    """Insert, dropping the oldest entries beyond `keep`."""
+    entries[key] = value
+    while len(entries) > keep:
+        entries.popitem(last=False)
+
+
 def _compact(data: Any) -> bytes:
     return json.dumps(data, separators=(",", ":")).encode()
 
@@ -99,17 +109,20 @@ class Emulator:
         deliveries: DeliveryLog,
         public_url: str,
         default_user: str,
+        keep: int = 10_000,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.identity = identity
         self.web_api = web_api
         self.deliverer = deliverer
+        self.metrics: EmulatorMetrics | None = None
         self.deliveries = deliveries
         self.public_url = public_url
         self.default_user = default_user
         self._clock = clock
-        self._hooks: dict[str, Hook] = {}
-        self._bodies: dict[str, Outgoing] = {}  # event_id -> what was sent, for replays
+        self._hooks: OrderedDict[str, Hook] = OrderedDict()
+        self._bodies: OrderedDict[str, Outgoing] = OrderedDict()  # event_id -> bytes, for replays
+        self._keep = keep
 
     @property
     def messages(self) -> MessageLog:
@@ -178,6 +191,8 @@ class Emulator:
         if not self.config.gateway_url:
             raise NotConfigured("no gateway URL: set JEEVES_EMULATOR_GATEWAY_URL or PUT config")
         delivery = self.deliveries.new(kind, outgoing.path, event_id, summary)
+        if self.metrics is not None:
+            delivery.finished_callbacks.append(self.metrics.delivered)
         if on_done is not None:
             delivery.finished_callbacks.append(on_done)
         self.deliverer.start(delivery, outgoing)
@@ -221,7 +236,7 @@ class Emulator:
             as_retry=request.as_retry,
             force_retries=request.force_retries,
         )
-        self._bodies[event_id] = outgoing
+        _bounded_put(self._bodies, event_id, outgoing, self._keep)
         summary = {"type": event_type, "channel": request.channel, "user": request.user}
         return Sent(self._deliver("event", outgoing, event_id, summary), message)
 
@@ -254,7 +269,8 @@ class Emulator:
         hook_id = secrets.token_urlsafe(12)
         parent = self.messages.find(channel, message_ts) if message_ts else None
         thread_ts = parent.thread_ts if parent else None
-        self._hooks[hook_id] = Hook(channel, user, message_ts, thread_ts, self._clock())
+        hook = Hook(channel, user, message_ts, thread_ts, self._clock())
+        _bounded_put(self._hooks, hook_id, hook, self._keep)
         return f"{self.public_url}/_emulator/hooks/{hook_id}"
 
     def send_command(self, request: SendCommand) -> Sent:

@@ -68,9 +68,14 @@ def _obj(data: Any) -> Mapping[str, Any]:
     return data
 
 
-def _str(data: Mapping[str, Any], key: str, default: str | None = None) -> str:
-    value = data.get(key, default)
-    if not isinstance(value, str) or (not value and default is None):
+def _str(
+    data: Mapping[str, Any], key: str, default: str | None = None, *, empty: bool = False
+) -> str:
+    """A string field; missing or null takes `default` (required when None)."""
+    value = data.get(key)
+    if value is None and default is not None:
+        return default
+    if not isinstance(value, str) or (not value and not empty):
         raise ControlError(key, "must be a non-empty string")
     return value
 
@@ -128,7 +133,7 @@ def parse_send_command(raw: Any, *, default_channel: str, default_user: str) -> 
     if not command.startswith("/") or len(command) < 2:
         raise ControlError("command", "must start with '/', e.g. /jeeves")
     return SendCommand(
-        text=_str(data, "text", ""),
+        text=_str(data, "text", "", empty=True),
         channel=_str(data, "channel", default_channel),
         user=_str(data, "user", default_user),
         command=command,
@@ -140,7 +145,7 @@ def parse_send_click(raw: Any, *, default_channel: str, default_user: str) -> Se
     data = _obj(raw)
     return SendClick(
         action_id=_str(data, "action_id"),
-        value=_str(data, "value", ""),
+        value=_str(data, "value", "", empty=True),
         channel=_str(data, "channel", default_channel),
         user=_str(data, "user", default_user),
         block_id=_str(data, "block_id", "actions"),

@@ -40,7 +40,10 @@ def _token(params: dict[str, Any]) -> str | None:
 @blueprint.route("/api/<method>", methods=["GET", "POST"])
 async def call(method: str) -> Response:
     params = await _params()
-    answer = emulator_of().web_api.call(method, params, _token(params))
+    emulator = emulator_of()
+    answer = emulator.web_api.call(method, params, _token(params))
+    if emulator.metrics is not None:
+        emulator.metrics.api_call(method, answer.status)
     return Response(
         json.dumps(answer.body),
         status=answer.status,
