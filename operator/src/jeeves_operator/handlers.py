@@ -65,30 +65,38 @@ async def _reconcile(trigger: Trigger, deps: Deps, kwargs: dict[str, Any]) -> Ou
 def register(registry: kopf.OperatorRegistry, deps: Deps) -> None:
     """Attach every handler of the operator to `registry`."""
 
-    @kopf.index(*ACTIONS, registry=registry)
+    @kopf.on.login(id="login", registry=registry)
+    def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
+        # The same credentials the `k8s` layer loads: in-cluster, else the kubeconfig.
+        return kopf.login_via_client(**kwargs)
+
+    @kopf.index(*ACTIONS, id="claims_index", registry=registry)
     def claims_index(spec: kopf.Spec, meta: kopf.Meta, **_: Any) -> dict[str, claims.Claim]:
         ref = _ref(meta)
         claim = claims.claim_of(ref)
         return {key: claim for key in claims.claim_keys(_spec(spec), ref)}
 
-    @kopf.on.create(*ACTIONS, registry=registry)
-    @kopf.on.update(*ACTIONS, field="spec", registry=registry)
+    @kopf.on.create(*ACTIONS, id="create", registry=registry)
+    @kopf.on.update(*ACTIONS, id="update", field="spec", registry=registry)
     async def changed(**kwargs: Any) -> None:
         outcome = await _reconcile("change", deps, kwargs)
         if outcome.retry:
             raise kopf.TemporaryError("etcd unreachable", delay=deps.settings.retry_delay)
 
-    @kopf.on.resume(*ACTIONS, registry=registry)
+    @kopf.on.resume(*ACTIONS, id="resume", registry=registry)
     async def resumed(**kwargs: Any) -> None:
         outcome = await _reconcile("resume", deps, kwargs)
         if outcome.retry:
             raise kopf.TemporaryError("etcd unreachable", delay=deps.settings.retry_delay)
 
-    @kopf.timer(*ACTIONS, interval=deps.settings.drift_interval, registry=registry)
-    async def drift(**kwargs: Any) -> None:
-        await _reconcile("drift", deps, kwargs)
+    interval = deps.settings.drift_interval
 
-    @kopf.on.delete(*ACTIONS, registry=registry)
+    @kopf.timer(*ACTIONS, id="drift", interval=interval, initial_delay=interval, registry=registry)
+    async def drift(**kwargs: Any) -> None:
+        first = not (kwargs["status"] or {}).get("observedGeneration")
+        await _reconcile("change" if first else "drift", deps, kwargs)
+
+    @kopf.on.delete(*ACTIONS, id="unregister", registry=registry)
     async def deleted(spec: kopf.Spec, meta: kopf.Meta, body: kopf.Body, **_: Any) -> None:
         try:
             note = await reconcile.finalize(_spec(spec), _ref(meta), deps)
@@ -100,6 +108,7 @@ def register(registry: kopf.OperatorRegistry, deps: Deps) -> None:
         "apps",
         "v1",
         "deployments",
+        id="deployment_event",
         registry=registry,
         labels={"app.kubernetes.io/managed-by": MANAGER},
     )

@@ -27,7 +27,7 @@ def kopf_settings(settings: OperatorSettings) -> kopf.OperatorSettings:
         prefix="jeeves.dev", key="last-handled-configuration"
     )
     configured.peering.mandatory = not settings.standalone
-    configured.peering.lifetime = 30
+    configured.peering.lifetime = settings.peering_lifetime
     configured.posting.level = logging.INFO
     configured.watching.server_timeout = 300
     configured.watching.client_timeout = 330
