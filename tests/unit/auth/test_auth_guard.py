@@ -17,12 +17,14 @@ from quart.typing import TestClientProtocol as Client
 
 from jeeves.kit.app import create_app, kit
 from jeeves.kit.auth import (
+    AuthRefused,
     AuthSettings,
     auth_of,
     current_claims,
     guard_blueprint,
     install_auth,
     require_scope,
+    verify_headers,
 )
 from jeeves.kit.auth.verify import JwksCache
 
@@ -179,3 +181,20 @@ def test_settings_validate_the_switch() -> None:
         AuthSettings(auth_enabled=True)
     with pytest.raises(ValueError, match="http"):
         AuthSettings(tokens_url="tokens:8080")
+
+
+async def test_verify_headers_outside_a_route(pair: KeyPair) -> None:
+    app = build(AuthSettings(tokens_url=UNREACHABLE), [pair])
+    auth = auth_of(app)
+    token = mint(pair, scope="act")
+    for name in ("Authorization", "authorization"):
+        claims = await verify_headers(auth, {name: f"Bearer {token}"}, ["act"])
+        assert claims is not None
+        assert claims.subject == "dispatcher"
+    with pytest.raises(AuthRefused) as caught:
+        await verify_headers(auth, {"authorization": f"Bearer {token}"}, ["admin"])
+    assert (caught.value.status, caught.value.code) == (403, "forbidden")
+    with pytest.raises(AuthRefused) as missing:
+        await verify_headers(auth, {}, [])
+    assert missing.value.status == 401
+    assert await verify_headers(auth_of(build(AuthSettings(), [pair])), {}, ["admin"]) is None

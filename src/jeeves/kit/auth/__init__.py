@@ -3,7 +3,8 @@
 Callers: `install_auth` plugs a `TokenProvider` into the kit's HttpClient, so
 `await kit().http.request("POST", url, json=..., audience="echo")` carries a bearer token for
 audience `echo` (fetched from the token dealer, cached, refreshed before expiry, renewed once on
-a 401). Receivers: `@require_scope("admin")` on a route, or `guard_blueprint(bp, "data")`,
+a 401). Receivers: `@require_scope("admin")` on a route, `guard_blueprint(bp, "data")`, or
+`scope_authorizer("admin")` as a hook (`verify_headers` for code outside a request handler)
 verifies the token (RS256 only, JWKS from the dealer, `aud`/`iss`/`exp`/`nbf` checked) and the
 scopes; no or bad token → 401 JSON, missing scope → 403 JSON. Authentication is on exactly when
 `JEEVES_TOKENS_URL` is set (or forced with `JEEVES_AUTH_ENABLED`).
@@ -11,11 +12,15 @@ scopes; no or bad token → 401 JSON, missing scope → 403 JSON. Authentication
 
 from jeeves.kit.auth.guard import (
     Auth,
+    AuthRefused,
     auth_of,
+    authorize,
     current_claims,
     guard_blueprint,
     install_auth,
     require_scope,
+    scope_authorizer,
+    verify_headers,
 )
 from jeeves.kit.auth.provider import TokenProvider, TokenUnavailable
 from jeeves.kit.auth.settings import AuthSettings
@@ -24,6 +29,7 @@ from jeeves.kit.auth.verify import AuthError, Claims, JwksCache, Verifier, verif
 __all__ = [
     "Auth",
     "AuthError",
+    "AuthRefused",
     "AuthSettings",
     "Claims",
     "JwksCache",
@@ -31,9 +37,12 @@ __all__ = [
     "TokenUnavailable",
     "Verifier",
     "auth_of",
+    "authorize",
     "current_claims",
     "guard_blueprint",
     "install_auth",
     "require_scope",
+    "scope_authorizer",
+    "verify_headers",
     "verify_token",
 ]

@@ -10,7 +10,7 @@ JSON errors. The token itself is never logged; only the refusal reason is, and c
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
@@ -28,7 +28,7 @@ from jeeves.kit.auth.verify import (
     Verifier,
     bearer_token,
 )
-from jeeves.kit.errors import error_response
+from jeeves.kit.errors import APIError, error_response
 from jeeves.kit.http import HttpClient
 from jeeves.kit.logging import get_logger
 
@@ -55,6 +55,7 @@ class Auth:
 def install_auth(app: Quart, settings: AuthSettings, *, audience: str | None = None) -> Auth:
     """Set up verification (and outbound tokens) for `app`; a no-op guard when auth is off."""
     the_kit = kit(app)
+    app.register_error_handler(AuthRefused, _refusal_response)
     rejected = Counter(
         "jeeves_auth_rejected_total",
         "Inbound requests refused by authentication, by reason",
@@ -118,49 +119,82 @@ def current_claims() -> Claims | None:
     return claims if isinstance(claims, Claims) else None
 
 
-async def check_request(scopes: Iterable[str]) -> Response | None:
-    """None when the request may proceed, else the 401/403/503 JSON response."""
-    auth = auth_of(current_app)
-    g.jeeves_claims = None
+class AuthRefused(APIError):
+    """A refused request: 401 (no/bad token), 403 (missing scope) or 503 (keys unobtainable).
+
+    An `APIError`, so the kit answers it as JSON anywhere; the handler `install_auth` adds also
+    sets the `WWW-Authenticate` challenge of RFC 6750 §3.
+    """
+
+    def __init__(self, status: int, code: str, message: str, challenge: str | None) -> None:
+        super().__init__(status, code, message)
+        self.challenge = challenge
+
+
+def _refusal_response(exc: AuthRefused) -> Response:
+    response = error_response(exc.status, exc.code, exc.message)
+    if exc.challenge:
+        response.headers["WWW-Authenticate"] = exc.challenge
+    return response
+
+
+async def verify_headers(
+    auth: Auth, headers: Mapping[str, str], scopes: Iterable[str]
+) -> Claims | None:
+    """Verify the bearer token in `headers` (any key case) and its scopes; None when auth is
+    off. Raises AuthRefused."""
     if not auth.enabled or auth.verifier is None:
         return None
+    header = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
     try:
-        claims = await auth.verifier.verify(bearer_token(request.headers.get("Authorization")))
+        claims = await auth.verifier.verify(bearer_token(header))
     except AuthUnavailable as exc:
         auth.rejected.labels("keys_unavailable").inc()
         log.error("auth_unavailable", error=str(exc))
-        return error_response(503, "auth_unavailable", "cannot verify tokens right now")
+        raise AuthRefused(503, "auth_unavailable", "cannot verify tokens right now", None) from None
     except AuthError as exc:
         auth.rejected.labels(exc.reason).inc()
         log.info("auth_rejected", reason=exc.reason)
-        response = error_response(401, "unauthorized", exc.message)
         detail = "" if exc.reason == "missing_token" else ', error="invalid_token"'
-        response.headers["WWW-Authenticate"] = f'Bearer realm="{REALM}"{detail}'
-        return response
+        challenge = f'Bearer realm="{REALM}"{detail}'
+        raise AuthRefused(401, "unauthorized", exc.message, challenge) from None
     missing = sorted(set(scopes) - claims.scopes)
     if missing:
         auth.rejected.labels("insufficient_scope").inc()
         log.info("auth_forbidden", subject=claims.subject, missing=missing)
-        response = error_response(403, "forbidden", f"token lacks scope {' '.join(missing)!r}")
-        response.headers["WWW-Authenticate"] = (
-            f'Bearer realm="{REALM}", error="insufficient_scope", scope="{" ".join(missing)}"'
-        )
-        return response
+        wanted = " ".join(missing)
+        challenge = f'Bearer realm="{REALM}", error="insufficient_scope", scope="{wanted}"'
+        raise AuthRefused(403, "forbidden", f"token lacks scope {wanted!r}", challenge)
+    return claims
+
+
+async def authorize(*scopes: str) -> Claims | None:
+    """Check the current request (raises AuthRefused); keeps the claims for `current_claims`."""
+    g.jeeves_claims = None
+    headers = {"authorization": request.headers.get("Authorization", "")}
+    claims = await verify_headers(auth_of(current_app), headers, scopes)
     g.jeeves_claims = claims
-    return None
+    return claims
+
+
+def scope_authorizer(*scopes: str) -> Callable[[], Awaitable[None]]:
+    """An `authorize` hook (e.g. for `dead_letter_blueprint`) requiring `scopes`."""
+
+    async def hook() -> None:
+        await authorize(*scopes)
+
+    return hook
 
 
 def require_scope(
     *scopes: str,
-) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R | Response]]]:
+) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
     """Route decorator: a valid token with every one of `scopes` (none: any valid token)."""
 
-    def decorator(func: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R | Response]]:
+    def decorator(func: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         @functools.wraps(func)
-        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | Response:
-            refused = await check_request(scopes)
-            if refused is not None:
-                return refused
+        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            await authorize(*scopes)
             return await func(*args, **kwargs)
 
         return wrapper
@@ -171,7 +205,4 @@ def require_scope(
 def guard_blueprint(blueprint: Blueprint, *scopes: str) -> None:
     """Require a valid token with `scopes` on every route of `blueprint`."""
 
-    async def _guard() -> Response | None:
-        return await check_request(scopes)
-
-    blueprint.before_request(_guard)
+    blueprint.before_request(scope_authorizer(*scopes))
