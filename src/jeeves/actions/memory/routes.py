@@ -52,8 +52,21 @@ def deps() -> Deps:
     return value
 
 
+def command_of(request: ActionRequest) -> Command:
+    """The dispatcher sends the words after the keyword as `text` and the whole message as
+    `args.message`; a button click comes as its `value` with `args.interaction`. Only a click
+    can confirm "forget everything"."""
+    clicked = isinstance(request.args.get("interaction"), dict)
+    message = request.args.get("message")
+    spoken = message if isinstance(message, str) and message.strip() else request.text
+    command = parse_command(request.text if clicked else spoken)
+    if isinstance(command, ConfirmForgetAll | Cancel) and not clicked:
+        return Help()
+    return command
+
+
 async def act(request: ActionRequest) -> Reply | Later:
-    command = parse_command(request.text)
+    command = command_of(request)
     log.debug("memory_command", command=type(command).__name__)
     try:
         answer = await run(command, request.user, deps(), int(time.time()))

@@ -37,7 +37,8 @@ def deps() -> Deps:
 
 async def act(request: ActionRequest) -> Reply | Later:
     service, data = deps().service, deps().data
-    query = parse_query(request.text)
+    message = request.args.get("message")  # the whole message; `text` lacks the keyword
+    query = parse_query(message if isinstance(message, str) and message else request.text)
     try:
         facts = await data.facts(request.user.team_id, request.user.slack_id)
     except (DataUnavailable, DataRejected) as exc:

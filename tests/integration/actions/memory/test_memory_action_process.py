@@ -17,14 +17,29 @@ from support.services import ServiceProcess, http_json
 pytestmark = pytest.mark.integration
 _ids = itertools.count(1)
 TEAM = "T0MEMORY"
+KEYWORDS = ("remember", "forget", "what do you know", "my")
 
 
-def act(memory: ServiceProcess, text: str, user: str, call_id: str | None = None) -> Any:
+def click(memory: ServiceProcess, button: dict[str, Any], user: str) -> Any:
+    """Call the action as the dispatcher does for a button click."""
+    interaction = {"action_id": button["action_id"], "value": button["value"], "block_id": "b"}
+    return act(memory, button["value"], user, args={"interaction": interaction})
+
+
+def act(
+    memory: ServiceProcess,
+    text: str,
+    user: str,
+    call_id: str | None = None,
+    args: dict[str, Any] | None = None,
+) -> Any:
+    """Call the action as the dispatcher does for a message (`text` lacks the keyword)."""
+    keyword = "" if args else next((k for k in KEYWORDS if text.lower().startswith(k)), "")
     body = {
         "id": call_id or f"memory-test-{next(_ids)}",
         "action": "memory",
-        "text": text,
-        "args": {},
+        "text": text[len(keyword) :].strip(),
+        "args": args if args is not None else {"keyword": keyword, "message": text},
         "user": {"slack_id": user, "team_id": TEAM},
         "channel": "C0TEST",
         "thread_ts": None,
@@ -83,10 +98,12 @@ def test_forget_everything_needs_the_button_of_the_same_user(
     buttons = next(b for b in asked["blocks"] if b["type"] == "actions")["elements"]
     confirm = next(b for b in buttons if b["action_id"] == "memory:forget_all:confirm")
     cancel = next(b for b in buttons if b["action_id"] == "memory:forget_all:cancel")
-    assert "keep" in act(memory_action, cancel["value"], user)["text"]
-    assert "belongs to someone else" in act(memory_action, confirm["value"], "U0INTRUDER")["text"]
+    assert "keep" in click(memory_action, cancel, user)["text"]
+    assert "belongs to someone else" in click(memory_action, confirm, "U0INTRUDER")["text"]
+    typed = act(memory_action, confirm["value"], user)  # typed, not clicked: never confirms
+    assert "I can remember things" in typed["text"]
     assert facts_of(memory_data_service, user) == {"location": "São Paulo"}
-    assert "forgotten everything" in act(memory_action, confirm["value"], user)["text"]
+    assert "forgotten everything" in click(memory_action, confirm, user)["text"]
     assert http_json("GET", f"{memory_data_service.url}/v1/users/{TEAM}/{user}")[0] == 404
 
 

@@ -20,11 +20,14 @@ TEAM = "T0WEATHER"
 
 
 def act(weather: ServiceProcess, text: str, user: str = "U0W1") -> tuple[int, Any]:
+    """Call the action as the dispatcher does: `text` without the keyword, the whole message
+    in `args.message`."""
+    keyword = text.split()[0] if text.split() else ""
     body = {
         "id": f"weather-test-{next(_ids)}",
         "action": "weather",
-        "text": text,
-        "args": {},
+        "text": text[len(keyword) :].strip(),
+        "args": {"keyword": keyword, "message": text},
         "user": {"slack_id": user, "team_id": TEAM},
         "channel": "C0TEST",
         "thread_ts": None,
