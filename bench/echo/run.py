@@ -1,0 +1,171 @@
+"""The action SDK's cost per call: echo's `POST /v1/act` against the kit's floor.
+
+Starts one real `jeeves-echo` process and, each for `--duration` seconds with `--concurrency`
+keep-alive aiohttp clients on loopback:
+
+- `healthz`   — `GET /healthz`: the kit's floor, the baseline of this run;
+- `act`       — `POST /v1/act` with a new `id` each time (validate, handler, store the answer);
+- `repeat`    — `POST /v1/act` repeating ids already answered (validate, answer from the store).
+
+Prints each mode and its ratio to `healthz`. Bounded in time, traffic only to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import os
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from jeeves.localstack.ports import free_port, wait_until
+
+BIN = Path(sys.executable).parent
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=3.0, help="seconds per mode")
+    parser.add_argument("--concurrency", type=int, default=8, help="concurrent clients")
+    return parser.parse_args()
+
+
+@dataclass
+class Figures:
+    mode: str
+    count: int
+    seconds: float
+    latencies_ms: list[float]
+    errors: int
+    cpu_s: float = 0.0  # CPU time the server process spent during the mode
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.seconds
+
+    @property
+    def cpu_us(self) -> float:
+        return self.cpu_s / max(1, self.count) * 1e6
+
+    def line(self, baseline: Figures | None) -> str:
+        ordered = sorted(self.latencies_ms) or [0.0]
+        p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+        ratio = f"   {self.cpu_us / baseline.cpu_us:4.2f}x healthz CPU" if baseline else ""
+        return (
+            f"{self.mode:>8}: {self.rate:7.0f} /s   p50 {statistics.median(ordered):6.2f} ms   "
+            f"p99 {p99:6.2f} ms   server CPU {self.cpu_us:5.0f} µs/req   "
+            f"({self.count} done, {self.errors} errors){ratio}"
+        )
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process `pid` (Linux /proc), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def drive(
+    mode: str, call: Callable[[], Awaitable[bool]], duration: float, concurrency: int, pid: int
+) -> Figures:
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + duration
+
+    async def worker() -> None:
+        nonlocal errors
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            ok = await call()
+            latencies.append((time.perf_counter() - started) * 1000)
+            errors += 0 if ok else 1
+
+    started, cpu = time.perf_counter(), cpu_seconds(pid)
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed, used = time.perf_counter() - started, cpu_seconds(pid) - cpu
+    return Figures(mode, len(latencies), elapsed, latencies, errors, used)
+
+
+@contextmanager
+def echo_service() -> Iterator[tuple[str, int]]:
+    port = free_port()
+    env = {**os.environ, "JEEVES_BIND": f"127.0.0.1:{port}", "JEEVES_LOG_LEVEL": "warning"}
+    process = subprocess.Popen([str(BIN / "jeeves-echo")], env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: _up(url), timeout=30, what="jeeves-echo")
+        yield url, process.pid
+    finally:
+        process.terminate()
+        process.wait(20)
+
+
+def _up(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/healthz", timeout=1) as response:  # noqa: S310
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def envelope(action_id: str) -> dict[str, Any]:
+    return {
+        "id": action_id,
+        "action": "echo",
+        "text": "hello there",
+        "args": {},
+        "user": {"slack_id": "U0BENCH", "team_id": "T0TEAM"},
+        "channel": "C0BENCH",
+        "thread_ts": None,
+        "sent_at": time.time(),
+    }
+
+
+async def main() -> None:
+    args = parse_args()
+    ids = itertools.count()
+    with echo_service() as (url, pid):
+        async with aiohttp.ClientSession() as session:
+
+            async def healthz() -> bool:
+                async with session.get(url + "/healthz") as response:
+                    await response.read()
+                    return response.status == 200
+
+            async def act() -> bool:
+                async with session.post(
+                    url + "/v1/act", json=envelope(f"new-{next(ids)}")
+                ) as response:
+                    await response.read()
+                    return response.status == 200
+
+            async def repeat() -> bool:
+                async with session.post(
+                    url + "/v1/act", json=envelope(f"new-{next(ids) % 100}")
+                ) as response:
+                    await response.read()
+                    return response.status == 200
+
+            duration, concurrency = args.duration, args.concurrency
+            print(f"echo (action SDK), {concurrency} clients, {duration:.0f} s per mode (loopback)")
+            await drive("warm-up", healthz, 1.0, concurrency, pid)  # open connections first
+            baseline = await drive("healthz", healthz, duration, concurrency, pid)
+            print(baseline.line(None))
+            for mode, call in (("act", act), ("repeat", repeat)):
+                print((await drive(mode, call, duration, concurrency, pid)).line(baseline))
+            # The machine is shared: the floor measured again says how much it moved meanwhile.
+            print((await drive("healthz", healthz, duration, concurrency, pid)).line(baseline))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
