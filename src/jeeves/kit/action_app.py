@@ -24,7 +24,8 @@ ids) and serves the action protocol (DESIGN.md "Action protocol") at `POST /v1/a
   handler may then run twice for one id); pass a shared `ReplyStore` for stronger guarantees;
 - authentication is a hook: `verifier(headers)` (header names lower-cased) runs before anything
   else and returns the caller's claims (kept on `ActionRequest.claims`) or raises
-  `ActionError(401/403, …)`. It defaults to none until the token dealer's JWTs arrive;
+  `ActionError(401/403, …)`. With `AuthSettings` and `JEEVES_TOKENS_URL` set, it defaults to
+  the token dealer's JWTs: audience = the action's name, scope `act` (`jeeves.kit.auth`);
 - `jeeves_action_requests_total{action,outcome}` counts outcomes (`replied`, `deferred`,
   `rejected`, `failed`, `invalid`, `unauthorized`, `duplicate`) and
   `jeeves_action_duration_seconds{action}` times the handler.
@@ -44,6 +45,7 @@ from prometheus_client import Counter, Histogram
 from quart import Quart, Response, jsonify, request
 
 from jeeves.kit.app import create_app, kit
+from jeeves.kit.auth import Auth, AuthRefused, AuthSettings, install_auth, verify_headers
 from jeeves.kit.errors import APIError
 from jeeves.kit.logging import get_logger
 from jeeves.kit.metrics import LATENCY_BUCKETS
@@ -51,6 +53,7 @@ from jeeves.kit.settings import ServiceSettings
 
 log = get_logger(__name__)
 ACT_PATH = "/v1/act"
+ACT_SCOPE = "act"  # the scope a caller's token needs for POST /v1/act
 MAX_ID_LENGTH = 200
 
 
@@ -368,6 +371,21 @@ def outcome_of(status: int) -> str:
     return "rejected" if status < 500 else "failed"
 
 
+def token_verifier(auth: Auth, scope: str = ACT_SCOPE) -> Verifier:
+    """The `verifier` hook checking the dealer's JWT (audience and `scope`)."""
+
+    async def verify(headers: Mapping[str, str]) -> Mapping[str, Any]:
+        try:
+            claims = await verify_headers(auth, headers, [scope])
+        except AuthRefused as exc:
+            raise ActionError(exc.status, exc.message, code=exc.code) from None
+        if claims is None:
+            return {}
+        return {"sub": claims.subject, "scopes": sorted(claims.scopes), "jti": claims.token_id}
+
+    return verify
+
+
 def create_action_app(
     name: str,
     settings: ServiceSettings,
@@ -379,6 +397,9 @@ def create_action_app(
 ) -> Quart:
     """A kit app serving the action protocol for `name` with `handler`."""
     app = create_app(name, settings, configure_logs=configure_logs)
+    if verifier is None and isinstance(settings, AuthSettings):
+        auth = install_auth(app, settings, audience=name)
+        verifier = token_verifier(auth) if auth.enabled else None
     endpoint = ActionEndpoint(
         name, handler, ActionMetrics(app), verifier=verifier, store=store or MemoryReplyStore()
     )

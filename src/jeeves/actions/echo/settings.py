@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from jeeves.kit.settings import ServiceSettings
+from jeeves.kit.auth import AuthSettings
 
 
-class EchoSettings(ServiceSettings):
+class EchoSettings(AuthSettings):
     # Serve the /_test/ fault controls (tests only; never enable in a deployment).
     echo_faults: bool = False

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from jeeves.kit.settings import ServiceSettings
+from jeeves.kit.auth import AuthSettings
 
 
-class MemorySettings(ServiceSettings):
+class MemorySettings(AuthSettings):
     # Base URL of the data service, where facts are kept (this action stores nothing itself).
     data_url: str
     # Seconds to wait for the data service.

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from jeeves.kit.settings import ServiceSettings
+from jeeves.kit.auth import AuthSettings
 
 REAL_FORECAST_URL = "https://api.open-meteo.com"
 REAL_GEOCODING_URL = "https://geocoding-api.open-meteo.com"
 
 
-class WeatherSettings(ServiceSettings):
+class WeatherSettings(AuthSettings):
     # Base URL of Open-Meteo's forecast API (`/v1/forecast`), or of the weather emulator.
     open_meteo_url: str = REAL_FORECAST_URL
     # Base URL of Open-Meteo's geocoding API (`/v1/search`). Empty: the real geocoding host

@@ -1,0 +1,157 @@
+"""No service accepts an unsigned, expired, wrong-audience, wrong-issuer, tampered or
+wrong-scope token; each accepts the dealer's real one. One row per guarded endpoint.
+
+Real: `jeeves-tokens` and each receiving service (`jeeves-echo`, …) as processes, with
+`JEEVES_TOKENS_URL` set; bad tokens are signed with the dealer's own key file where a signature
+is needed, so only the claim under test is wrong. Nothing faked.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dealer_client import credentials, grant, request_token
+
+from jeeves.tokens.domain.grant import sign
+from jeeves.tokens.domain.keys import SigningKey
+from jeeves.tokens.keystore import load_keys
+from support.services import ServiceProcess, http_json
+
+pytestmark = pytest.mark.integration
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One guarded endpoint: who serves it, what a caller needs, how to call it."""
+
+    service: str
+    audience: str
+    client: str  # a client allowed the audience and scope
+    scope: str
+    method: str
+    path: str
+    body: Any = None
+
+
+def envelope() -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4().hex,
+        "action": "echo",
+        "text": "hello",
+        "args": {},
+        "user": {"slack_id": "U0ALICE", "team_id": "T0TEAM"},
+        "channel": "C0GENERAL",
+        "thread_ts": None,
+        "sent_at": "2026-11-25T23:00:00Z",
+    }
+
+
+ENDPOINTS = [Endpoint("echo", "echo", "dispatcher", "act", "POST", "/v1/act", "envelope")]
+
+
+@pytest.fixture(name="echo", scope="module")
+def fixture_echo(tokens: ServiceProcess) -> Iterator[ServiceProcess]:
+    service = ServiceProcess("jeeves-echo", {"JEEVES_TOKENS_URL": tokens.url})
+    try:
+        yield service.start()
+    finally:
+        service.close()
+
+
+@pytest.fixture(name="receivers", scope="module")
+def fixture_receivers(echo: ServiceProcess) -> dict[str, ServiceProcess]:
+    return {"echo": echo}
+
+
+@pytest.fixture(name="dealer_key", scope="module")
+def fixture_dealer_key(dealer_dir: Path) -> SigningKey:
+    (key,), _ = load_keys(dealer_dir / "keys")
+    return key
+
+
+def claims_for(endpoint: Endpoint, **overrides: Any) -> dict[str, Any]:
+    now = int(time.time())
+    claims = {
+        "iss": "jeeves-tokens",
+        "sub": endpoint.client,
+        "aud": endpoint.audience,
+        "scope": endpoint.scope,
+        "iat": now,
+        "nbf": now,
+        "exp": now + 600,
+        "jti": uuid.uuid4().hex,
+    }
+    claims.update(overrides)
+    return claims
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def bad_tokens(endpoint: Endpoint, key: SigningKey) -> dict[str, str]:
+    now = int(time.time())
+    unsigned = ".".join(
+        [
+            b64(json.dumps({"alg": "none", "kid": key.kid}).encode()),
+            b64(json.dumps(claims_for(endpoint)).encode()),
+            "",
+        ]
+    )
+    good = sign(claims_for(endpoint), key)
+    head, _, signature = good.split(".")
+    tampered = (
+        f"{head}.{b64(json.dumps(claims_for(endpoint, sub='intruder')).encode())}.{signature}"
+    )
+    return {
+        "unsigned": unsigned,
+        "expired": sign(claims_for(endpoint, iat=now - 900, nbf=now - 900, exp=now - 120), key),
+        "not_yet_valid": sign(claims_for(endpoint, nbf=now + 600), key),
+        "wrong_audience": sign(claims_for(endpoint, aud="someone-else"), key),
+        "wrong_issuer": sign(claims_for(endpoint, iss="https://evil.example"), key),
+        "tampered": tampered,
+        "wrong_scope": sign(claims_for(endpoint, scope="nothing-useful"), key),
+    }
+
+
+def call(service: ServiceProcess, endpoint: Endpoint, token: str | None) -> tuple[int, Any]:
+    body = envelope() if endpoint.body == "envelope" else endpoint.body
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return http_json(endpoint.method, service.url + endpoint.path, body, headers)
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: f"{e.service}{e.path}")
+def test_every_bad_token_is_refused(
+    endpoint: Endpoint, receivers: dict[str, ServiceProcess], dealer_key: SigningKey
+) -> None:
+    service = receivers[endpoint.service]
+    assert call(service, endpoint, None)[0] == 401
+    for name, token in bad_tokens(endpoint, dealer_key).items():
+        status, body = call(service, endpoint, token)
+        expected = 403 if name == "wrong_scope" else 401
+        assert status == expected, f"{name}: {status} {body}"
+        assert body["error"]["code"] in {"unauthorized", "forbidden"}, name
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: f"{e.service}{e.path}")
+def test_the_dealers_token_is_accepted(
+    endpoint: Endpoint, receivers: dict[str, ServiceProcess], tokens: ServiceProcess
+) -> None:
+    status, body, _ = request_token(
+        tokens.url,
+        grant(endpoint.audience, scope=endpoint.scope),
+        basic=credentials(endpoint.client),
+    )
+    assert status == 200, body
+    token = body["access_token"]
+    status, answer = call(receivers[endpoint.service], endpoint, token)
+    assert status < 300, answer
+    assert token not in receivers[endpoint.service].logs()
