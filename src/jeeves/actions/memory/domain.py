@@ -104,7 +104,8 @@ _USE_UNITS = re.compile(
 _FORGET_ALL = re.compile(r"^forget\s+(?:everything|all|me|about\s+me)$", re.IGNORECASE)
 _FORGET = re.compile(r"^forget\s+(?:my\s+)?(?P<key>[a-z][a-z ]{0,30})$", re.IGNORECASE)
 _LIST = re.compile(
-    r"^(?:what\s+do\s+you\s+know(?:\s+about\s+me)?|my\s+facts|remember|what\s+do\s+you\s+remember)$",
+    r"^(?:what\s+do\s+you\s+(?:know|remember)(?:\s+about\s+me)?|my\s+facts|remember"
+    r"|recall(?:\s+(?:me|everything|all))?)$",
     re.IGNORECASE,
 )
 _CONFIRM = re.compile(r"^forget_all:confirm:(?P<user>[A-Za-z0-9_.-]{1,64}):(?P<at>\d{1,12})$")

@@ -48,6 +48,7 @@ pytestmark = pytest.mark.unit
         ("what do you know about me?", ListFacts()),
         ("What do you know", ListFacts()),
         ("remember", ListFacts()),
+        ("recall", ListFacts()),
         ("forget_all:confirm:U123:1700000000", ConfirmForgetAll("U123", 1700000000)),
         (CANCEL_VALUE, Cancel()),
         ("remember the milk", Help()),
