@@ -108,14 +108,15 @@ class SlackEmulator:
         self,
         kind: str,
         text: str,
-        channel: str,
-        user: str | None,
-        thread_ts: str | None,
-        as_retry: int,
-        force_retries: int,
-        wait: bool,
+        channel: str = DEFAULT_CHANNEL,
+        user: str | None = None,
+        thread_ts: str | None = None,
+        as_retry: int = 0,
+        force_retries: int = 0,
+        wait: bool = False,
     ) -> dict[str, Any]:
-        """The full answer of /send/message or /send/mention (event_id, ts, delivery …)."""
+        """The full answer of /send/<kind> for "message" or "mention": event_id, ts (the
+        message's own, to thread under it), channel, delivery_id, and delivery when `wait`."""
         body: dict[str, Any] = {
             "text": text,
             "channel": channel,

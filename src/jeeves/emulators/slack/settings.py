@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 
 from jeeves.kit.settings import ServiceSettings
 
@@ -43,7 +43,10 @@ class SlackEmulatorSettings(ServiceSettings):
     emulator_team_id: str = "T0TEAM"
     emulator_team_domain: str = "jeeves-emulator"
     emulator_app_id: str = "A0JEEVES"
-    emulator_bot_user_id: str = "U0JEEVES"
+    emulator_bot_user_id: str = Field(
+        default="U0JEEVES",
+        validation_alias=AliasChoices("JEEVES_EMULATOR_BOT_USER_ID", "JEEVES_BOT_USER_ID"),
+    )  # JEEVES_BOT_USER_ID, shared with the gateway and dispatcher, is read too
     emulator_bot_id: str = "B0JEEVES"
     emulator_bot_name: str = "jeeves"
     # Default person sending messages from the control API and the chat page.
