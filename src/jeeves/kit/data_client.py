@@ -43,10 +43,17 @@ class DataClient:
     def _user(self, team_id: str, slack_id: str) -> str:
         return f"{self._base}/v1/users/{quote(team_id, safe='')}/{quote(slack_id, safe='')}"
 
-    async def _call(self, method: str, url: str, body: Any = None) -> tuple[int, Any]:
+    async def _call(
+        self, method: str, url: str, body: Any = None, *, idempotent: bool | None = None
+    ) -> tuple[int, Any]:
         try:
             response = await self._http.request(
-                method, url, json=body, timeout_s=self._timeout_s, audience=AUDIENCE
+                method,
+                url,
+                json=body,
+                timeout_s=self._timeout_s,
+                audience=AUDIENCE,
+                idempotent=idempotent,
             )
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise DataUnavailable(f"data service unreachable: {type(exc).__name__}") from None
@@ -108,3 +115,32 @@ class DataClient:
         if status != 204:
             raise self._rejected(status, body)
         return True
+
+    async def record_activity(
+        self,
+        team_id: str,
+        slack_id: str,
+        action: str,
+        outcome: str,
+        latency_ms: float,
+        event_id: str | None = None,
+    ) -> bool:
+        """Append one finished action call to the activity log (never message text).
+
+        `outcome` is `ok`, `user_error`, `error` or `timeout`; with `event_id` a repeated call
+        is recorded once (so it is safe to retry). True when this call recorded it.
+        """
+        body: dict[str, Any] = {
+            "team_id": team_id,
+            "slack_id": slack_id,
+            "action": action,
+            "outcome": outcome,
+            "latency_ms": max(0, round(latency_ms)),
+        }
+        if event_id is not None:
+            body["event_id"] = event_id
+        url = f"{self._base}/v1/activity"
+        status, answer = await self._call("POST", url, body, idempotent=event_id is not None)
+        if status not in (200, 201):
+            raise self._rejected(status, answer)
+        return status == 201
