@@ -205,3 +205,16 @@ async def test_slash_commands_threads_and_dms_from_the_page(
     messages = await asyncio.to_thread(slack.wait_for_messages, 3, source="user")
     assert (messages[2]["channel"], messages[2]["text"]) == ("D0ALICE", "hello in private")
     assert slack.deliveries()[-1]["summary"]["type"] == "message"
+
+
+async def test_typed_text_is_escaped_like_slack_and_shown_plainly(
+    page: Page, emulator: ServiceProcess
+) -> None:
+    slack = SlackEmulator(emulator.url)
+    await type_and_send(page, "@jeeves echo a < b & c")
+    [typed] = await asyncio.to_thread(slack.wait_for_messages, 1, source="user")
+    assert typed["text"] == "<@U0JEEVES> echo a &lt; b &amp; c"
+    shown = await page.wait_for(
+        "[...document.querySelectorAll('.msg .text')].map(e => e.innerText).join()"
+    )
+    assert shown == "@jeeves echo a < b & c"

@@ -413,3 +413,13 @@ def test_metrics_count_calls_and_deliveries(slack: SlackEmulator, receiver: Rece
     assert 'jeeves_slack_emulator_api_calls_total{method="<unknown>",status="404"}' in text
     assert 'jeeves_slack_emulator_deliveries_total{kind="event",outcome="acked"}' in text
     assert "chat.nonsense" not in text
+
+
+def test_slow_command_shows_slacks_timeout_error(slack: SlackEmulator, receiver: Receiver) -> None:
+    receiver.reset(Step(delay_s=1.0, body=b"too late"))
+    sent = slack.send_command("weather in Porto", user="U0BOB")
+    assert sent["delivery"]["acked"] is False
+    assert len(receiver.wait_for(1)) == 1, "commands are never retried"
+    [shown] = slack.messages("C0GENERAL", source="response_url")
+    assert (shown["user"], shown["ephemeral_to"]) == ("USLACKBOT", "U0BOB")
+    assert shown["text"] == '/jeeves failed with the error "operation_timeout"'

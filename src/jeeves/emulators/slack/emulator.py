@@ -304,7 +304,7 @@ class Emulator:
         summary = {"command": request.command, "channel": request.channel, "user": request.user}
 
         def show_ack(delivery: Delivery) -> None:
-            self._record_ack(delivery, request.channel, request.user)
+            self._record_ack(delivery, request.command, request.channel, request.user)
 
         delivery = self._deliver("command", outgoing, trigger_id, summary, show_ack)
         return Sent(delivery, trigger_id=trigger_id)
@@ -341,10 +341,19 @@ class Emulator:
             self._deliver("interaction", outgoing, trigger_id, summary), trigger_id=trigger_id
         )
 
-    def _record_ack(self, delivery: Delivery, channel: str, user: str) -> None:
-        """A command's immediate JSON answer shows in Slack like a response_url message."""
+    def _record_ack(self, delivery: Delivery, command: str, channel: str, user: str) -> None:
+        """What Slack shows the person after a command: the app's immediate answer (JSON like a
+        response_url message, or plain text), or Slack's own error when the app failed."""
         attempt = delivery.response()
-        if attempt is None or attempt.failure_reason() is not None or not attempt.body:
+        if attempt is None:
+            return
+        failure = attempt.failure_reason()
+        if failure is not None:
+            error = "operation_timeout" if failure == "http_timeout" else "dispatch_failed"
+            text = f'{command} failed with the error "{error}"'
+            self.messages.add("response_url", channel, "USLACKBOT", text, ephemeral_to=user)
+            return
+        if not attempt.body:
             return
         if "json" not in (attempt.content_type or ""):
             self.messages.add(
