@@ -8,6 +8,7 @@ from jeeves.dispatcher.dispatching import Dispatcher, DispatchMetrics
 from jeeves.dispatcher.routes import admin_blueprints
 from jeeves.dispatcher.settings import DispatcherSettings
 from jeeves.kit.app import create_app, kit
+from jeeves.kit.auth import admin_authorizer, install_auth
 from jeeves.kit.db import install_database, pool_of
 from jeeves.kit.dead_letters import static_admin_token
 from jeeves.kit.jobs import DISPATCH
@@ -20,6 +21,7 @@ log = get_logger(__name__)
 
 def build_app(settings: DispatcherSettings) -> Quart:
     app = create_app("dispatcher", settings)
+    auth = install_auth(app, settings)  # outbound: a token per action (audience = its name)
     install_database(app, settings.database_url, max_size=settings.db_pool_size)
     registry = install_registry(
         app,
@@ -37,12 +39,12 @@ def build_app(settings: DispatcherSettings) -> Quart:
     options = WorkerOptions.from_settings(settings)
     install_worker(app, settings.database_url, {DISPATCH: dispatcher.handle}, options)
     admin_token = settings.admin_token.get_secret_value()
-    for blueprint in admin_blueprints(static_admin_token(admin_token)):
+    for blueprint in admin_blueprints(admin_authorizer(app, static_admin_token(admin_token))):
         app.register_blueprint(blueprint)
 
     @app.before_serving
     async def _warn_open_admin() -> None:
-        if not admin_token:
+        if not admin_token and not auth.enabled:
             log.warning("admin_api_unauthenticated", hint="set JEEVES_ADMIN_TOKEN")
 
     return app

@@ -42,6 +42,7 @@ from jeeves.dispatcher.domain.replies import (
 from jeeves.dispatcher.domain.routing import Builtin, Disabled, Empty, Invoke, Unknown, route
 from jeeves.dispatcher.domain.text import extract_text
 from jeeves.kit.actions import ActionRegistry, ActionSpec
+from jeeves.kit.auth import TokenUnavailable
 from jeeves.kit.http import HttpClient
 from jeeves.kit.jobs import REPLY, DispatchJob, ReplyJob
 from jeeves.kit.logging import get_logger
@@ -202,8 +203,16 @@ class Dispatcher:
         reply: Reply | None = None
         try:
             response = await self._http.request(
-                "POST", url, json=body, headers=headers, idempotent=False, timeout_s=spec.timeout_s
+                "POST",
+                url,
+                json=body,
+                headers=headers,
+                idempotent=False,
+                timeout_s=spec.timeout_s,
+                audience=spec.name,  # a token from the dealer when auth is on
             )
+        except TokenUnavailable as exc:
+            outcome, detail, decoded = Outcome.UNREACHABLE, f"no token: {exc}"[:200], None
         except TimeoutError:
             outcome, detail, decoded = Outcome.TIMEOUT, f"no answer within {spec.timeout_s}s", None
         except aiohttp.ClientError as exc:

@@ -7,6 +7,7 @@ import json
 from pydantic import Field, SecretStr, field_validator
 
 from jeeves.kit.actions import ActionSpec
+from jeeves.kit.auth import AuthSettings
 from jeeves.kit.queue import QueueWorkerSettings
 from jeeves.kit.settings import ServiceSettings
 
@@ -22,7 +23,7 @@ def parse_actions(raw: str) -> list[ActionSpec]:
     return [ActionSpec.from_json(name, value) for name, value in sorted(data.items())]
 
 
-class DispatcherSettings(QueueWorkerSettings):
+class DispatcherSettings(QueueWorkerSettings, AuthSettings):
     # PostgreSQL holding the queue and the dispatch_attempts table.
     database_url: str
     # Slack user id of the bot; its leading mention is removed before routing.
@@ -31,7 +32,8 @@ class DispatcherSettings(QueueWorkerSettings):
     etcd_endpoints: str = ""
     # Static action registry used when etcd is not: JSON {"name": {"keywords", "url", ...}}.
     actions: str = "{}"
-    # Bearer token for the admin API (dead letters); empty leaves it open (loopback dev only).
+    # Bearer token for the admin API (dead letters) when JWT auth is off (JEEVES_TOKENS_URL
+    # unset); empty leaves it open (loopback dev only). With auth on, scope `admin` is required.
     admin_token: SecretStr = SecretStr("")
     # Connections in the pool used to record outcomes and enqueue replies.
     db_pool_size: int = Field(default=10, ge=1, le=100)

@@ -1,15 +1,19 @@
 """No service accepts an unsigned, expired, wrong-audience, wrong-issuer, tampered or
-wrong-scope token; each accepts the dealer's real one. One row per guarded endpoint.
+wrong-scope token; each accepts the dealer's real one. One row per guarded endpoint. And the
+dispatcher's calls to an action carry the dealer's token (a dispatch job comes back replied).
 
-Real: `jeeves-tokens` and each receiving service (`jeeves-echo`, …) as processes, with
-`JEEVES_TOKENS_URL` set; bad tokens are signed with the dealer's own key file where a signature
-is needed, so only the claim under test is wrong. Nothing faked.
+Real: `jeeves-tokens`, PostgreSQL and each service (`jeeves-echo`, `jeeves-dispatcher`, …) as
+processes with `JEEVES_TOKENS_URL` set; bad tokens are signed with the dealer's own key file
+where a signature is needed, so only the claim under test is wrong. Faked: the gateway (the
+test enqueues the dispatch job itself).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
+import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -17,13 +21,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
-from dealer_client import credentials, grant, request_token
+from dealer_client import CLIENTS, credentials, grant, request_token
 
+from jeeves.kit.jobs import DISPATCH, DispatchJob
+from jeeves.kit.queue import enqueue
 from jeeves.tokens.domain.grant import sign
 from jeeves.tokens.domain.keys import SigningKey
 from jeeves.tokens.keystore import load_keys
-from support.services import ServiceProcess, http_json
+from support.services import ServiceProcess, entry_point, http_json
 
 pytestmark = pytest.mark.integration
 
@@ -54,7 +61,22 @@ def envelope() -> dict[str, Any]:
     }
 
 
-ENDPOINTS = [Endpoint("echo", "echo", "dispatcher", "act", "POST", "/v1/act", "envelope")]
+ENDPOINTS = [
+    Endpoint("echo", "echo", "dispatcher", "act", "POST", "/v1/act", "envelope"),
+    Endpoint("dispatcher", "dispatcher", "cli", "admin", "GET", "/v1/dead-letters"),
+    Endpoint("dispatcher", "dispatcher", "cli", "admin", "GET", "/v1/events/Ev1/attempts"),
+]
+
+
+def migrate(command: str, database_url: str) -> None:
+    result = subprocess.run(
+        [*entry_point(command), "migrate"],
+        env={"JEEVES_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
 
 
 @pytest.fixture(name="echo", scope="module")
@@ -66,9 +88,34 @@ def fixture_echo(tokens: ServiceProcess) -> Iterator[ServiceProcess]:
         service.close()
 
 
+@pytest.fixture(name="dispatcher", scope="module")
+def fixture_dispatcher(
+    tokens: ServiceProcess, echo: ServiceProcess, database_url: str
+) -> Iterator[ServiceProcess]:
+    migrate("jeeves-dispatcher", database_url)
+    actions = {"echo": {"keywords": ["echo"], "url": echo.url, "timeout_s": 5}}
+    service = ServiceProcess(
+        "jeeves-dispatcher",
+        {
+            "JEEVES_DATABASE_URL": database_url,
+            "JEEVES_BOT_USER_ID": "U0JEEVES",
+            "JEEVES_ACTIONS": json.dumps(actions),
+            "JEEVES_TOKENS_URL": tokens.url,
+            "JEEVES_AUTH_CLIENT_SECRET": CLIENTS["dispatcher"][0],
+            "JEEVES_ADMIN_TOKEN": "a-static-token-that-must-not-work",
+        },
+    )
+    try:
+        yield service.start()
+    finally:
+        service.close()
+
+
 @pytest.fixture(name="receivers", scope="module")
-def fixture_receivers(echo: ServiceProcess) -> dict[str, ServiceProcess]:
-    return {"echo": echo}
+def fixture_receivers(
+    echo: ServiceProcess, dispatcher: ServiceProcess
+) -> dict[str, ServiceProcess]:
+    return {"echo": echo, "dispatcher": dispatcher}
 
 
 @pytest.fixture(name="dealer_key", scope="module")
@@ -155,3 +202,42 @@ def test_the_dealers_token_is_accepted(
     status, answer = call(receivers[endpoint.service], endpoint, token)
     assert status < 300, answer
     assert token not in receivers[endpoint.service].logs()
+
+
+def test_the_static_admin_token_no_longer_opens_the_admin_api(
+    dispatcher: ServiceProcess,
+) -> None:
+    headers = {"Authorization": "Bearer a-static-token-that-must-not-work"}
+    assert http_json("GET", dispatcher.url + "/v1/dead-letters", None, headers)[0] == 401
+
+
+async def test_dispatcher_calls_the_action_with_a_token(
+    dispatcher: ServiceProcess, echo: ServiceProcess, database_url: str
+) -> None:
+    job: DispatchJob = {
+        "event_id": "Ev" + uuid.uuid4().hex[:12],
+        "kind": "message",
+        "team_id": "T1",
+        "user_id": "U42",
+        "channel": "C1",
+        "ts": "1700000000.000100",
+        "thread_ts": None,
+        "text": "echo authenticated hello",
+        "received_at": time.time(),
+    }
+    refusals_before = echo.logs().count("auth_rejected")
+    conn = await asyncpg.connect(database_url)
+    try:
+        await enqueue(conn, DISPATCH, job)
+        deadline = time.monotonic() + 20
+        outcome = None
+        while outcome is None and time.monotonic() < deadline:
+            outcome = await conn.fetchval(
+                "SELECT outcome FROM dispatch_attempts WHERE event_id = $1 AND final",
+                job["event_id"],
+            )
+            await asyncio.sleep(0.1)
+    finally:
+        await conn.close()
+    assert outcome == "replied", dispatcher.logs()[-3000:]
+    assert echo.logs().count("auth_rejected") == refusals_before

@@ -13,6 +13,7 @@ scopes; no or bad token → 401 JSON, missing scope → 403 JSON. Authentication
 from jeeves.kit.auth.guard import (
     Auth,
     AuthRefused,
+    admin_authorizer,
     auth_of,
     authorize,
     current_claims,
@@ -36,6 +37,7 @@ __all__ = [
     "TokenProvider",
     "TokenUnavailable",
     "Verifier",
+    "admin_authorizer",
     "auth_of",
     "authorize",
     "current_claims",

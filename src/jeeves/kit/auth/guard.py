@@ -186,6 +186,17 @@ def scope_authorizer(*scopes: str) -> Callable[[], Awaitable[None]]:
     return hook
 
 
+ADMIN_SCOPE = "admin"
+
+
+def admin_authorizer(
+    app: Quart, fallback: Callable[[], Awaitable[None]]
+) -> Callable[[], Awaitable[None]]:
+    """The admin APIs' hook: scope `admin` when auth is on, else `fallback` (e.g. a static
+    token for local runs without a dealer)."""
+    return scope_authorizer(ADMIN_SCOPE) if auth_of(app).enabled else fallback
+
+
 def require_scope(
     *scopes: str,
 ) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
