@@ -6,7 +6,6 @@ against the weather emulator's own logic; the app passes the kit's HTTP client.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +24,7 @@ from jeeves.actions.weather.open_meteo import (
     Place,
     Units,
     WeatherUnavailable,
+    fold,
     forecast_params,
     geocoding_params,
     parse_forecast,
@@ -36,11 +36,6 @@ from jeeves.actions.weather.parsing import WeatherQuery, split_place
 GetJson = Callable[[str, Mapping[str, str]], Awaitable[Any]]
 # A second candidate this share of the first's population (or more) makes a name ambiguous.
 AMBIGUITY_SHARE = 0.25
-
-
-def fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).strip()
 
 
 @dataclass(frozen=True)

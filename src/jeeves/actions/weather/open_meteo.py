@@ -6,6 +6,7 @@ the action turns into a friendly "unavailable" reply.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -13,6 +14,12 @@ Units = Literal["metric", "imperial"]
 CURRENT = "temperature_2m,weather_code"
 DAILY = "temperature_2m_max,temperature_2m_min,precipitation_probability_max,weather_code"
 GEOCODING_COUNT = 10
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form for comparing names ("Zürich" ~ "zurich")."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).strip()
 
 
 class WeatherUnavailable(Exception):
@@ -39,7 +46,7 @@ class Place:
     def label(self) -> str:
         """ "Springfield, Missouri, United States"; the region is left out when it repeats."""
         parts = [self.name]
-        if self.admin1 and self.admin1 != self.name:
+        if self.admin1 and fold(self.admin1) != fold(self.name):
             parts.append(self.admin1)
         if self.country:
             parts.append(self.country)

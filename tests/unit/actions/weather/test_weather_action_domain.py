@@ -81,6 +81,7 @@ def test_cache_expires_with_the_clock_and_bounds_size() -> None:
 def test_parse_places_from_real_shapes() -> None:
     places = parse_places(emulator.search("São Paulo"))
     assert places[0].label == "São Paulo, Brazil"
+    assert parse_places(emulator.search("Zurich"))[0].label == "Zürich, Switzerland"
     assert parse_places(emulator.search("Atlantis")) == []
     for bad in ("garbage", {"results": "x"}, {"results": [{"id": 1}]}, [1]):
         with pytest.raises(UnexpectedBody):
