@@ -524,6 +524,34 @@ class KubeAPIServer:
         )
         return time.monotonic() - started
 
+    def mark_pods_ready(self, namespace: str, selector: str) -> list[str]:
+        """Stand in for the missing kubelet: set matching Pods Running and Ready.
+
+        Patches the `status` subresource of every Pod matching the label `selector`; the
+        replicaset and deployment controllers then count them, so the owning Deployment becomes
+        Available. Returns the names of the Pods marked (possibly none: poll for Pods first).
+        """
+        listed = json.loads(
+            self.kubectl("get", "pods", "-n", namespace, "-l", selector, "-o", "json").stdout
+        )
+        now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        ready = {
+            "status": {
+                "phase": "Running",
+                "conditions": [
+                    {"type": condition, "status": "True", "lastTransitionTime": now}
+                    for condition in ("Initialized", "ContainersReady", "Ready")
+                ],
+            }
+        }
+        names = [str(pod["metadata"]["name"]) for pod in listed["items"]]
+        for name in names:
+            self.kubectl(
+                "patch", "pod", name, "-n", namespace, "--subresource=status", "--type=merge",
+                "-p", json.dumps(ready),
+            )  # fmt: skip
+        return names
+
     def rss_kib(self) -> dict[str, int]:
         """Resident set size of each process (KiB), read from /proc — for reporting."""
         sizes: dict[str, int] = {}

@@ -8,7 +8,9 @@ docs/testing-kubernetes.md.
 
 from __future__ import annotations
 
+import itertools
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -23,6 +25,7 @@ REPO = HERE.parents[2]
 # Applied before the controller-manager starts (see start_tier): the product's CRDs (source of
 # truth) and the test-only ones of this folder.
 PRELOADED_CRDS = (REPO / "manifests" / "crds", HERE / "crds")
+_namespace_numbers = itertools.count(1)
 
 
 @pytest.fixture(name="kube_apiserver", scope="session")
@@ -60,7 +63,8 @@ def fixture_kube_namespace(
     kube_apiserver: KubeAPIServer, request: pytest.FixtureRequest
 ) -> Iterator[str]:
     """A fresh namespace per test (deleted afterwards, without waiting for it to go)."""
-    name = "t-" + request.node.name.lower().replace("_", "-")[:50].strip("-")
+    slug = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower().removeprefix("test_"))
+    name = f"t{next(_namespace_numbers)}-{slug}"[:63].strip("-")
     kube_apiserver.kubectl("create", "namespace", name)
     try:
         yield name

@@ -217,6 +217,12 @@ def test_deployment_owned_by_custom_resource_is_garbage_collected(
         what="the Pod created by the ReplicaSet",
     )
 
+    # Standing in for the kubelet makes the Deployment Available.
+    assert kube_apiserver.mark_pods_ready(ns, "app=smoke")
+    kube_apiserver.kubectl(
+        "wait", "deployment/smoke", "-n", ns, "--for=condition=Available", "--timeout=30s"
+    )
+
     # Deleting the owning custom resource removes the Deployment (and, in turn, its ReplicaSet).
     kube_apiserver.kubectl("delete", "widget", "owner", "-n", ns, "--wait=true")
     poll(
