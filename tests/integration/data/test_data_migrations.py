@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import asyncpg
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from data_service_support import ENCRYPTION_KEY, jeeves_data
+from sqlalchemy.ext.asyncio import create_async_engine
 
+from jeeves.data.migrating import sqlalchemy_url
+from jeeves.data.schema import metadata
 from jeeves.localstack.postgres import PostgresServer
 from support.services import ServiceProcess, http_json
 
@@ -100,3 +105,16 @@ def test_missing_encryption_key_stops_with_one_line(migrated_url: str) -> None:
     with pytest.raises(RuntimeError, match="JEEVES_DATA_ENCRYPTION_KEY is required"):
         service.start()
     service.close()
+
+
+async def test_migrations_match_the_table_definitions(migrated_url: str) -> None:
+    """Alembic's autogenerate finds no difference between `schema.py` and the migrated DB."""
+    engine = create_async_engine(sqlalchemy_url(migrated_url))
+    try:
+        async with engine.connect() as conn:
+            diff = await conn.run_sync(
+                lambda sync: compare_metadata(MigrationContext.configure(sync), metadata)
+            )
+    finally:
+        await engine.dispose()
+    assert diff == []
