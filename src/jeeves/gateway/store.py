@@ -2,8 +2,9 @@
 
 `gateway_inbound_events` holds one row per accepted Slack event, keyed by `event_id` (the dedup
 key: a Slack retry of a stored event inserts nothing). `EventWriter` collects the events of
-concurrent requests and writes each group in ONE transaction: a multi-row insert that skips
-known event ids, and a batch enqueue of a `dispatch` job for every row that was new. Every
+concurrent requests and writes each group in ONE statement (so one round trip, atomic): a
+multi-row insert that skips known event ids, and a batch enqueue (`jeeves_enqueue`, pgqueuer's
+own enqueue) of a `dispatch` job for every row that was new. Every
 request awaits the outcome of its own event: accepted, or duplicate.
 """
 
@@ -15,14 +16,16 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import asyncpg
 from prometheus_client import CollectorRegistry, Histogram
 
+from jeeves.kit.context import current_request_id
 from jeeves.kit.db import asyncpg_dsn
 from jeeves.kit.jobs import DISPATCH, DispatchJob
 from jeeves.kit.logging import get_logger
-from jeeves.kit.queue import enqueue_many, install_queue_schema
+from jeeves.kit.queue import ENQUEUE_FUNCTION, encode_payload, install_queue_schema, job_headers
 
 log = get_logger(__name__)
 
@@ -40,12 +43,29 @@ CREATE INDEX IF NOT EXISTS gateway_inbound_events_received_at
     ON gateway_inbound_events (received_at);
 """
 
-INSERT_EVENTS = """
-INSERT INTO gateway_inbound_events (event_id, kind, team_id, user_id, channel, body)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[])
-ON CONFLICT (event_id) DO NOTHING
-RETURNING event_id
-"""
+# One statement, so one round trip and atomic: store the events whose event_id is new, and queue
+# one dispatch job for each of them through `jeeves_enqueue` (pgqueuer's own enqueue).
+STORE_AND_ENQUEUE = f"""
+WITH input AS (
+    SELECT * FROM unnest(
+        $1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::bytea[],
+        $8::jsonb[]
+    ) AS t(event_id, kind, team_id, user_id, channel, body, payload, headers)
+), new AS (
+    INSERT INTO gateway_inbound_events (event_id, kind, team_id, user_id, channel, body)
+    SELECT event_id, kind, team_id, user_id, channel, body FROM input
+    ON CONFLICT (event_id) DO NOTHING
+    RETURNING event_id
+), queued AS (
+    SELECT {ENQUEUE_FUNCTION}(
+        array_agg(0), array_agg('{DISPATCH}'::text), array_agg(i.payload),
+        array_agg('0'::interval), array_agg(NULL::text), array_agg(i.headers)
+    )
+    FROM new JOIN input i USING (event_id)
+    HAVING count(*) > 0
+)
+SELECT array(SELECT event_id FROM new) AS inserted, (SELECT count(*) FROM queued) AS queued
+"""  # noqa: S608 - built from constants only
 
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 
@@ -64,6 +84,7 @@ async def migrate(database_url: str) -> list[str]:
 @dataclass
 class _Pending:
     job: DispatchJob
+    request_id: str | None
     done: asyncio.Future[bool] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
@@ -123,7 +144,7 @@ class EventWriter:
 
     async def submit(self, job: DispatchJob) -> bool:
         """Store `job` and queue its dispatch; True when new, False when event_id was known."""
-        pending = _Pending(job)
+        pending = _Pending(job, current_request_id())
         self._queue.put_nowait(pending)
         return await pending.done
 
@@ -162,13 +183,11 @@ class EventWriter:
         self._metrics.commit.observe(time.perf_counter() - started)
 
     async def _write(self, batch: Sequence[_Pending]) -> set[str]:
-        jobs = [pending.job for pending in batch]
-        async with self._pool().acquire() as conn, conn.transaction():
-            rows = await conn.fetch(INSERT_EVENTS, *event_columns(jobs))
-            inserted = {row["event_id"] for row in rows}
-            await enqueue_many(
-                conn, [(DISPATCH, job) for job in jobs if job["event_id"] in inserted]
-            )
+        async with self._pool().acquire() as conn:
+            row = await conn.fetchrow(STORE_AND_ENQUEUE, *event_columns(batch))
+        inserted = set(row["inserted"])
+        if row["queued"] != len(inserted):
+            raise RuntimeError(f"stored {len(inserted)} events but queued {row['queued']} jobs")
         return inserted
 
 
@@ -184,8 +203,9 @@ def split_repeats(batch: Sequence[_Pending]) -> tuple[list[_Pending], list[_Pend
     return unique, repeats
 
 
-def event_columns(jobs: Sequence[DispatchJob]) -> tuple[list[str], ...]:
-    """The column arrays of INSERT_EVENTS for `jobs`."""
+def event_columns(batch: Sequence[_Pending]) -> tuple[list[Any], ...]:
+    """The column arrays of STORE_AND_ENQUEUE for `batch`."""
+    jobs = [pending.job for pending in batch]
     return (
         [job["event_id"] for job in jobs],
         [job["kind"] for job in jobs],
@@ -193,4 +213,6 @@ def event_columns(jobs: Sequence[DispatchJob]) -> tuple[list[str], ...]:
         [job["user_id"] for job in jobs],
         [job["channel"] for job in jobs],
         [json.dumps(job, separators=(",", ":"), ensure_ascii=False) for job in jobs],
+        [encode_payload(job) for job in jobs],
+        [job_headers(pending.request_id) for pending in batch],
     )

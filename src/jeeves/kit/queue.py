@@ -9,6 +9,8 @@ Contract
   write through the caller's asyncpg connection, so inside the caller's transaction the jobs
   exist exactly when that transaction commits (a rollback leaves nothing). Payloads are JSON
   objects (the TypedDicts of `jeeves.kit.jobs`); the current request id travels with the job.
+  For hot paths, the SQL function `jeeves_enqueue(...)` (pgqueuer's own enqueue statement) lets
+  one statement both write the caller's rows and queue their jobs: one round trip, atomic.
 - Workers: `QueueWorker` (or `install_worker` for a Quart app) runs async handlers per
   entrypoint. A handler that returns → the job is done (deleted). `PermanentJobError(reason)` →
   dead letter at once. Any other exception → retried at database level after a jittered
@@ -57,6 +59,8 @@ from jeeves.kit.settings import ServiceSettings
 log = get_logger(__name__)
 
 REQUEST_ID_KEY = "request_id"
+# SQL function installed with the schema: pgqueuer's batch enqueue, callable inside one statement.
+ENQUEUE_FUNCTION = "jeeves_enqueue"
 DEPTH_REFRESH_S = 5.0
 RECONNECT_MAX_S = 10.0
 JOB_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
@@ -147,16 +151,38 @@ def describe_error(exc: BaseException) -> str:
 
 
 async def install_queue_schema(conn: asyncpg.Connection) -> str:
-    """Install pgqueuer's schema, or converge an existing one; returns what it did."""
+    """Install pgqueuer's schema (or converge an existing one) and `jeeves_enqueue`."""
     queries = Queries(AsyncpgDriver(conn))
     async with queries.schema_lock():
         if not await queries.schema_is_installed():
             await queries.install()
-            return "installed"
-        plan = await queries.plan_upgrade()
-        for statement in plan.statements:
-            await conn.execute(statement)
-    return f"upgraded ({len(plan.statements)} statements)" if plan.statements else "up to date"
+            done = "installed"
+        else:
+            plan = await queries.plan_upgrade()
+            for statement in plan.statements:
+                await conn.execute(statement)
+            done = f"upgraded ({len(plan.statements)} statements)" if plan.statements else ""
+        await conn.execute(enqueue_function_sql(queries))
+    return done or "up to date"
+
+
+def enqueue_function_sql(queries: Queries) -> str:
+    """`jeeves_enqueue(priority[], entrypoint[], payload[], execute_after[], dedupe_key[],
+    headers[])`: pgqueuer's own batch-enqueue statement wrapped in a SQL function, so a caller
+    can store its rows and queue their jobs in ONE statement (one round trip; see
+    `ENQUEUE_FUNCTION`). Regenerated from the installed pgqueuer at every migrate."""
+    body = queries.qbq.build_enqueue_query("raise")
+    return (
+        f"CREATE OR REPLACE FUNCTION {ENQUEUE_FUNCTION}"
+        "(int[], text[], bytea[], interval[], text[], jsonb[]) "
+        "RETURNS TABLE (ord bigint, id bigint) LANGUAGE sql VOLATILE AS $jeeves_enqueue$"
+        f"{body}$jeeves_enqueue$"
+    )
+
+
+def job_headers(request_id: str | None) -> str | None:
+    """The JSON headers a job carries (for `jeeves_enqueue`): the request id it started from."""
+    return json.dumps({REQUEST_ID_KEY: request_id}) if request_id else None
 
 
 def encode_payload(payload: Mapping[str, Any]) -> bytes:

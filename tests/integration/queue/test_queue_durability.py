@@ -11,22 +11,27 @@ import asyncio
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
 import pytest
 from prometheus_client import CollectorRegistry
 
+from jeeves.kit.context import current_request_id
 from jeeves.kit.jobs import DISPATCH
 from jeeves.kit.queue import (
+    ENQUEUE_FUNCTION,
     PermanentJobError,
     QueueJob,
     QueueWorker,
     WorkerOptions,
+    encode_payload,
     enqueue,
     enqueue_many,
     get_dead_letter,
     install_queue_schema,
+    job_headers,
     list_dead_letters,
     replay_dead_letter,
 )
@@ -242,9 +247,12 @@ async def test_metrics_count_outcomes(conn: asyncpg.Connection, queue_url: str) 
 
         await wait_for(counted, 20, "both outcomes counted")
         assert await worker.check() == "consuming metrics_test"
-        depth = await worker.depth()
-        assert depth[("metrics_test", "dead_letter")] == 1
-        assert depth[("metrics_test", "queued")] == 0
+
+        async def settled() -> bool:
+            depth = await worker.depth()
+            return depth[("metrics_test", "dead_letter")] == 1 and sum(depth.values()) == 1
+
+        await wait_for(settled, 20, "the queue depth to show one dead letter and nothing else")
     finally:
         await worker.stop()
     with pytest.raises(ConnectionError):
@@ -286,7 +294,7 @@ async def test_a_job_whose_worker_was_killed_runs_again_on_the_next_worker(
             rows = await conn.fetch(
                 "SELECT pid, finished FROM queue_test_runs WHERE key='k1' AND finished"
             )
-            return len(rows) == 1
+            return len(rows) == 1 and await count_jobs(conn, "crash_test") == 0
 
         await wait_for(rerun, 30, "the second worker to finish the job")
         runs = await conn.fetch("SELECT pid, finished FROM queue_test_runs WHERE key='k1'")
@@ -294,9 +302,37 @@ async def test_a_job_whose_worker_was_killed_runs_again_on_the_next_worker(
         assert len(pids) == 2, "the job ran in both workers"
         assert first.proc is not None
         assert first.proc.pid in pids
-        assert await count_jobs(conn, "crash_test") == 0
-        ready = second.log_records()
-        assert any(r.get("event") == "queue_worker_started" for r in ready)
     finally:
         first.close()
         second.close()
+
+
+async def test_jobs_queued_by_jeeves_enqueue_in_one_statement_run_with_their_request_id(
+    conn: asyncpg.Connection, queue_url: str
+) -> None:
+    seen: list[tuple[str, str | None]] = []
+
+    async def handler(job: QueueJob) -> None:
+        seen.append((job.payload["key"], current_request_id()))
+
+    worker = QueueWorker(queue_url, {"sql_enqueue_test": handler}, FAST, CollectorRegistry())
+    worker.start()
+    try:
+        rows = await conn.fetch(
+            f"SELECT * FROM {ENQUEUE_FUNCTION}($1, $2, $3, $4, $5, $6)",
+            [0, 0],
+            ["sql_enqueue_test"] * 2,
+            [encode_payload({"key": "s1"}), encode_payload({"key": "s2"})],
+            [timedelta(0)] * 2,
+            [None, None],
+            [job_headers("req-abc"), None],
+        )
+        assert [row["ord"] for row in rows] == [1, 2]
+
+        async def ran() -> bool:
+            return len(seen) == 2 and await count_jobs(conn, "sql_enqueue_test") == 0
+
+        await wait_for(ran, 20, "both jobs to run and be done")
+        assert sorted(seen, key=lambda s: s[0])[0] == ("s1", "req-abc")
+    finally:
+        await worker.stop()
