@@ -8,10 +8,9 @@ delivered as Slack's form post and carries a `response_url` served by the emulat
 from __future__ import annotations
 
 import json
-import secrets
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -36,15 +35,14 @@ from jeeves.emulators.slack.domain.envelopes import (
 )
 from jeeves.emulators.slack.domain.faults import FaultBook
 from jeeves.emulators.slack.domain.messages import CallLog, Message, MessageLog
-from jeeves.emulators.slack.domain.web_api import ApiAnswer, WebApi, fail, ok, user_profile
+from jeeves.emulators.slack.domain.responses import ResponseUrls
+from jeeves.emulators.slack.domain.web_api import ApiAnswer, WebApi, user_profile
 from jeeves.emulators.slack.metrics import EmulatorMetrics
 from jeeves.kit.app import kit
 
 EVENTS_PATH = "/slack/events"
 COMMANDS_PATH = "/slack/commands"
 INTERACTIVITY_PATH = "/slack/interactivity"
-HOOK_USES = 5
-HOOK_TTL_S = 30 * 60
 V = TypeVar("V")
 
 
@@ -54,18 +52,6 @@ class NotConfigured(Exception):
 
 class UnknownEvent(Exception):
     """A replay of an event the emulator never sent."""
-
-
-@dataclass
-class Hook:
-    """A `response_url`: where the app may answer a command or a click, 5 times in 30 min."""
-
-    channel: str
-    user: str
-    message_ts: str | None
-    thread_ts: str | None
-    created: float
-    uses: int = 0
 
 
 @dataclass(frozen=True)
@@ -120,7 +106,7 @@ class Emulator:
         self.public_url = public_url
         self.default_user = default_user
         self._clock = clock
-        self._hooks: OrderedDict[str, Hook] = OrderedDict()
+        self.responses = ResponseUrls(web_api.messages, identity, keep=keep, clock=clock)
         self._bodies: OrderedDict[str, Outgoing] = OrderedDict()  # event_id -> bytes, for replays
         self._keep = keep
 
@@ -172,7 +158,7 @@ class Emulator:
         self.calls.clear()
         self.faults.clear()
         self.deliveries.clear()
-        self._hooks.clear()
+        self.responses.clear()
         self._bodies.clear()
 
     # People acting in the workspace -------------------------------------------------------
@@ -265,12 +251,8 @@ class Emulator:
         )
         return Sent(self._deliver("event", outgoing, None, {"type": "url_verification"}))
 
-    def _hook(self, channel: str, user: str, message_ts: str | None) -> str:
-        hook_id = secrets.token_urlsafe(12)
-        parent = self.messages.find(channel, message_ts) if message_ts else None
-        thread_ts = parent.thread_ts if parent else None
-        hook = Hook(channel, user, message_ts, thread_ts, self._clock())
-        _bounded_put(self._hooks, hook_id, hook, self._keep)
+    def _response_url(self, channel: str, user: str, message_ts: str | None) -> str:
+        hook_id = self.responses.issue(channel, user, message_ts)
         return f"{self.public_url}/_emulator/hooks/{hook_id}"
 
     def send_command(self, request: SendCommand) -> Sent:
@@ -292,7 +274,7 @@ class Emulator:
             channel_name=self.web_api.channel_name(request.channel),
             command=request.command,
             text=request.text,
-            response_url=self._hook(request.channel, request.user, None),
+            response_url=self._response_url(request.channel, request.user, None),
             trigger_id=trigger_id,
         )
         outgoing = Outgoing(
@@ -326,7 +308,7 @@ class Emulator:
             value=request.value,
             block_id=request.block_id,
             message=clicked.slack_json(self.identity.team_id) if clicked else None,
-            response_url=self._hook(request.channel, request.user, request.message_ts),
+            response_url=self._response_url(request.channel, request.user, request.message_ts),
             trigger_id=trigger_id,
             action_ts=f"{self._clock():.6f}",
         )
@@ -365,53 +347,11 @@ class Emulator:
         except ValueError:
             return
         if isinstance(body, dict) and (body.get("text") or body.get("blocks")):
-            self._post_response(channel, user, None, None, body)
-
-    # response_url --------------------------------------------------------------------------
+            self.responses.show(channel, user, body)
 
     def respond(self, hook_id: str, body: Any) -> ApiAnswer:
         """An app answers a command or click through its `response_url`."""
-        hook = self._hooks.get(hook_id)
-        if hook is None or self._clock() - hook.created > HOOK_TTL_S:
-            return fail("expired_url", 404)
-        if hook.uses >= HOOK_USES:
-            return fail("used_url", 404)
-        if not isinstance(body, Mapping):
-            return fail("invalid_payload", 400)
-        hook.uses += 1
-        return self._post_response(hook.channel, hook.user, hook.message_ts, hook.thread_ts, body)
-
-    def _post_response(
-        self,
-        channel: str,
-        user: str,
-        message_ts: str | None,
-        thread_ts: str | None,
-        body: Mapping[str, Any],
-    ) -> ApiAnswer:
-        original = self.messages.find(channel, message_ts) if message_ts else None
-        if original is not None and body.get("delete_original") is True:
-            original.text, original.blocks = "(deleted)", None
-            return ok()
-        text = body.get("text")
-        blocks = body.get("blocks")
-        if not isinstance(text, str | None) or not isinstance(blocks, list | None):
-            return fail("invalid_payload", 400)
-        if original is not None and body.get("replace_original") is True:
-            self.messages.update(original, text, blocks)
-            return ok()
-        in_channel = body.get("response_type") == "in_channel"
-        self.messages.add(
-            "response_url",
-            channel,
-            self.identity.bot_user_id,
-            text or "",
-            blocks=blocks,
-            thread_ts=body.get("thread_ts") or thread_ts,
-            bot_id=self.identity.bot_id,
-            ephemeral_to=None if in_channel else user,
-        )
-        return ok()
+        return self.responses.respond(hook_id, body)
 
 
 EXTRAS_KEY = "slack_emulator"
