@@ -7,6 +7,7 @@ from quart import Quart
 from slack_sdk.web.async_client import AsyncWebClient
 
 from jeeves.kit.app import create_app, kit
+from jeeves.kit.auth import admin_authorizer, install_auth, scope_authorizer
 from jeeves.kit.db import install_database, pool_of
 from jeeves.kit.dead_letters import static_admin_token
 from jeeves.kit.jobs import REPLY
@@ -19,14 +20,16 @@ from jeeves.poster.settings import PosterSettings
 
 log = get_logger(__name__)
 SLACK_CLIENT = "slack_client"
+POST_SCOPE = "post"  # what a caller's token needs for POST /v1/messages
 
 
 async def _open_sender() -> None:
-    """No sender authentication yet: the token dealer's JWT check goes here."""
+    """Without a token dealer (JEEVES_TOKENS_URL unset) `/v1/messages` is open (loopback dev)."""
 
 
 def build_app(settings: PosterSettings) -> Quart:
     app = create_app("poster", settings)
+    auth = install_auth(app, settings)
     install_database(app, settings.database_url, max_size=settings.db_pool_size)
     governor = Governor(
         channel_rate=settings.post_channel_rate,
@@ -51,7 +54,7 @@ def build_app(settings: PosterSettings) -> Quart:
             session=session,
             retry_handlers=[],  # retries belong to the queue, which knows about the outbound log
         )
-        if not settings.admin_token.get_secret_value():
+        if not settings.admin_token.get_secret_value() and not auth.enabled:
             log.warning("admin_api_unauthenticated", hint="set JEEVES_ADMIN_TOKEN")
 
     @app.after_serving
@@ -71,7 +74,8 @@ def build_app(settings: PosterSettings) -> Quart:
     install_worker(
         app, settings.database_url, {REPLY: poster.handle}, WorkerOptions.from_settings(settings)
     )
-    admin = static_admin_token(settings.admin_token.get_secret_value())
-    for blueprint in blueprints(_open_sender, admin):
+    admin = admin_authorizer(app, static_admin_token(settings.admin_token.get_secret_value()))
+    sender = scope_authorizer(POST_SCOPE) if auth.enabled else _open_sender
+    for blueprint in blueprints(sender, admin):
         app.register_blueprint(blueprint)
     return app

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
+from jeeves.kit.auth import AuthSettings
 from jeeves.kit.queue import QueueWorkerSettings
 from jeeves.kit.settings import ServiceSettings
 
 
-class PosterSettings(QueueWorkerSettings):
+class PosterSettings(QueueWorkerSettings, AuthSettings):
     # PostgreSQL holding the queue and the outbound_messages log.
     database_url: str
     # Slack bot token (xoxb-…) used for chat.postMessage.

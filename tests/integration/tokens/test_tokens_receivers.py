@@ -65,6 +65,8 @@ ENDPOINTS = [
     Endpoint("echo", "echo", "dispatcher", "act", "POST", "/v1/act", "envelope"),
     Endpoint("dispatcher", "dispatcher", "cli", "admin", "GET", "/v1/dead-letters"),
     Endpoint("dispatcher", "dispatcher", "cli", "admin", "GET", "/v1/events/Ev1/attempts"),
+    Endpoint("poster", "poster", "echo", "post", "POST", "/v1/messages", "message"),
+    Endpoint("poster", "poster", "cli", "admin", "GET", "/v1/dead-letters"),
 ]
 
 
@@ -111,11 +113,29 @@ def fixture_dispatcher(
         service.close()
 
 
+@pytest.fixture(name="poster", scope="module")
+def fixture_poster(tokens: ServiceProcess, database_url: str) -> Iterator[ServiceProcess]:
+    migrate("jeeves-poster", database_url)
+    service = ServiceProcess(
+        "jeeves-poster",
+        {
+            "JEEVES_DATABASE_URL": database_url,
+            "JEEVES_SLACK_BOT_TOKEN": "xoxb-not-used-here",
+            "JEEVES_SLACK_API_URL": "http://127.0.0.1:9/api/",
+            "JEEVES_TOKENS_URL": tokens.url,
+        },
+    )
+    try:
+        yield service.start()
+    finally:
+        service.close()
+
+
 @pytest.fixture(name="receivers", scope="module")
 def fixture_receivers(
-    echo: ServiceProcess, dispatcher: ServiceProcess
+    echo: ServiceProcess, dispatcher: ServiceProcess, poster: ServiceProcess
 ) -> dict[str, ServiceProcess]:
-    return {"echo": echo, "dispatcher": dispatcher}
+    return {"echo": echo, "dispatcher": dispatcher, "poster": poster}
 
 
 @pytest.fixture(name="dealer_key", scope="module")
@@ -170,7 +190,8 @@ def bad_tokens(endpoint: Endpoint, key: SigningKey) -> dict[str, str]:
 
 
 def call(service: ServiceProcess, endpoint: Endpoint, token: str | None) -> tuple[int, Any]:
-    body = envelope() if endpoint.body == "envelope" else endpoint.body
+    bodies = {"envelope": envelope(), "message": {"channel": "C0GENERAL", "text": "later"}}
+    body = bodies.get(endpoint.body, endpoint.body) if isinstance(endpoint.body, str) else None
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return http_json(endpoint.method, service.url + endpoint.path, body, headers)
 
