@@ -9,7 +9,7 @@ from jeeves.actions.weather.domain import WeatherService
 from jeeves.actions.weather.open_meteo import Forecast, Place
 from jeeves.actions.weather.routes import DEPS_KEY, Deps, act
 from jeeves.actions.weather.settings import WeatherSettings
-from jeeves.actions.weather.upstream import json_getter, upstream_counter
+from jeeves.actions.weather.upstream import CacheCollector, json_getter, upstream_counter
 from jeeves.kit.action_app import create_action_app
 from jeeves.kit.app import kit
 from jeeves.kit.data_client import DataClient
@@ -26,6 +26,9 @@ def build_app(settings: WeatherSettings) -> Quart:
         forecast_url=settings.open_meteo_url,
         places_cache=TTLCache[list[Place]](ttl_s=settings.geocoding_ttl_s),
         forecast_cache=TTLCache[Forecast](ttl_s=settings.forecast_ttl_s),
+    )
+    kit(app).registry.register(
+        CacheCollector({"geocoding": service.places_cache, "forecast": service.forecast_cache})
     )
     data = DataClient(http, settings.data_url, timeout_s=settings.upstream_timeout_s)
     kit(app).extras[DEPS_KEY] = Deps(service=service, data=data)

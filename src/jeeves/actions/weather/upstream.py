@@ -1,18 +1,22 @@
 """The weather action's one door to Open-Meteo: GET a URL, return JSON or raise.
 
 Timeouts, connection errors, non-200 answers and non-JSON bodies all become
-`WeatherUnavailable`, counted in `jeeves_weather_upstream_total{api,outcome}`.
+`WeatherUnavailable`, counted in `jeeves_weather_upstream_total{api,outcome}`. Cache use is
+exported as `jeeves_weather_cache_lookups_total{cache,result}`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import aiohttp
 from prometheus_client import CollectorRegistry, Counter
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
 
+from jeeves.actions.weather.cache import TTLCache
 from jeeves.actions.weather.domain import GetJson
 from jeeves.actions.weather.open_meteo import UnexpectedBody, WeatherUnavailable
 from jeeves.kit.http import HttpClient
@@ -28,6 +32,24 @@ def upstream_counter(registry: CollectorRegistry) -> Counter:
         ["api", "outcome"],
         registry=registry,
     )
+
+
+class CacheCollector(Collector):
+    """Reads hit/miss counts off the caches at scrape time (the caches stay metric-free)."""
+
+    def __init__(self, caches: Mapping[str, TTLCache[Any]]) -> None:
+        self._caches = caches
+
+    def collect(self) -> Iterator[Metric]:
+        family = CounterMetricFamily(
+            "jeeves_weather_cache_lookups",
+            "Cache lookups by cache and result",
+            labels=["cache", "result"],
+        )
+        for name, cache in self._caches.items():
+            family.add_metric([name, "hit"], cache.hits)
+            family.add_metric([name, "miss"], cache.misses)
+        yield family
 
 
 def json_getter(http: HttpClient, timeout_s: float, counter: Counter) -> GetJson:

@@ -7,6 +7,7 @@ Real: `jeeves-weather`, `jeeves-data` on PostgreSQL, and `jeeves-weather-emulato
 from __future__ import annotations
 
 import itertools
+import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -88,6 +89,10 @@ def test_repeated_questions_are_served_from_the_cache(
         reply_text(act(weather_action, "weather in Zürich"))
     _, calls = http_json("GET", weather_emulator.url + "/_control/calls")
     assert calls == {"geocoding": 1, "forecast": 1}
+    with urllib.request.urlopen(weather_action.url + "/metrics", timeout=5) as response:
+        metrics = response.read().decode()
+    assert 'jeeves_weather_cache_lookups_total{cache="forecast",result="hit"}' in metrics
+    assert 'jeeves_weather_upstream_total{api="forecast",outcome="ok"}' in metrics
 
 
 @pytest.mark.parametrize(
