@@ -37,7 +37,7 @@ import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -303,7 +303,7 @@ class ActionEndpoint:
             answer = _error_body("validation_failed", str(exc), field=exc.field)
             return self._count(StoredAnswer(422, answer), "invalid")
         if claims:
-            parsed = ActionRequest(**{**parsed.__dict__, "claims": claims})
+            parsed = replace(parsed, claims=claims)
         return await self._once(parsed)
 
     async def _once(self, parsed: ActionRequest) -> StoredAnswer:

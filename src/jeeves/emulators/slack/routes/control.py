@@ -9,6 +9,7 @@ import asyncio
 import json
 import secrets
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from quart import Blueprint, Response, jsonify, request
@@ -154,7 +155,7 @@ async def send_mention() -> Response:
     )
     mention = f"<@{emulator.identity.bot_user_id}>"
     if mention not in parsed.text:
-        parsed = type(parsed)(**{**parsed.__dict__, "text": f"{mention} {parsed.text}"})
+        parsed = replace(parsed, text=f"{mention} {parsed.text}")
     return await _answer(_send(lambda: emulator.send_message(parsed)), parsed.wait)
 
 
