@@ -97,10 +97,8 @@ class Kube:
         headers = {"Accept": "application/json", "User-Agent": "jeeves-operator"}
         if content_type:
             headers["Content-Type"] = content_type
-        hook = self._configuration.refresh_api_key_hook
-        if hook is not None:
-            hook(self._configuration)
-        token = self._configuration.get_api_key_with_prefix("authorization")
+        # Refreshes expiring tokens (in-cluster, exec plugins) through the client's own hook.
+        token = self._configuration.get_api_key_with_prefix("BearerToken", alias="authorization")
         if token:
             headers["Authorization"] = token
         return headers
