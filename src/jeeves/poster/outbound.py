@@ -2,22 +2,28 @@
 
 Each reply key moves through `sending` → `posted` (or `retry` → `sending` again, or `failed`):
 
-1. *Intent.* Before calling Slack, a worker claims the key in its own committed transaction:
+1. *Intent.* Before anything else, a worker claims the key in its own committed transaction:
    it inserts the row as `sending`, or moves a `retry`/`failed` row to `sending`. A `posted` key is
    never claimed again, and a `sending` key is left alone while its lease (`sending_at` + lease)
    runs, so two jobs carrying one key cannot post concurrently.
-2. *Result.* As soon as Slack answers, the row becomes `posted` (with the message ts), `retry`
+2. *About to call Slack.* Right before chat.postMessage the row is marked `maybe_posted` (and
+   `posting_at`), committed. The mark is sticky until the key is `posted`.
+3. *Result.* As soon as Slack answers, the row becomes `posted` (with the message ts), `retry`
    (Slack answered an error: nothing was posted) or `failed` (a permanent error).
-3. Only then does the queue acknowledge the job. A crash between 2 and 3 re-runs the job, which
-   finds `posted` and does nothing: that crash can no longer produce a second message.
+4. Only then does the queue acknowledge the job. A crash between 3 and 4 re-runs the job, which
+   finds `posted` and does nothing.
 
-The remaining window: a crash (or a lost connection) after Slack accepted the message and
-before step 2 committed — a few milliseconds per message. The row is then still `sending`;
-when its lease expires the job's next run cannot know whether Slack has the message, and
-posts it again (at-least-once wins over losing a reply). Slack's chat.postMessage has no
-idempotency key; closing this window needs a read-back (conversations.history looking for the
-reply key in message metadata), which the emulator does not offer yet. A 5xx or a timeout
-from Slack leaves the same doubt and is treated the same way: retried.
+A crash between 2 and 3 leaves a `sending` row marked `maybe_posted`: Slack may or may not have
+the message. When its lease expires the next run first *reads back* — conversations.history (or
+.replies in a thread) since `posting_at`, looking for the reply key in the message metadata the
+poster attaches — and posts only when the message is not there. A crash during the governor's
+wait (before 2) is certain: nothing was sent, the next run simply posts.
+
+The remaining window: when the read-back is impossible (Slack answers an error such as
+`missing_scope`, or a Slack stand-in lacks the method), the poster posts again: at-least-once
+wins over losing a reply, and `jeeves_poster_posts_total{outcome="resent_unverified"}` counts
+it. A 5xx or a timeout from Slack is handled the same way as a crash: the mark stays, and the
+retry reads back first.
 """
 
 from __future__ import annotations
@@ -43,6 +49,8 @@ CREATE TABLE IF NOT EXISTS outbound_messages (
     sending_at  timestamptz,
     posted_at   timestamptz
 );
+ALTER TABLE outbound_messages ADD COLUMN IF NOT EXISTS maybe_posted boolean NOT NULL DEFAULT false;
+ALTER TABLE outbound_messages ADD COLUMN IF NOT EXISTS posting_at timestamptz;
 CREATE INDEX IF NOT EXISTS outbound_messages_event_idx ON outbound_messages (event_id);
 CREATE INDEX IF NOT EXISTS outbound_messages_state_idx ON outbound_messages (state)
     WHERE state <> 'posted';
@@ -61,7 +69,8 @@ class Claim(StrEnum):
 class Claimed:
     claim: Claim
     attempts: int = 0
-    uncertain: bool = False  # a previous run may have posted (its lease expired mid-send)
+    uncertain: bool = False  # an earlier run called Slack without recording the answer
+    posting_at: float | None = None  # epoch seconds of that call, where a read-back starts
     lease_left_s: float = 0.0
 
 
@@ -104,7 +113,8 @@ async def claim(
         if inserted is not None:
             return Claimed(Claim.SEND, attempts=int(inserted))
         row = await conn.fetchrow(
-            "SELECT state, attempts, extract(epoch FROM now() - sending_at)::float8 AS age "
+            "SELECT state, attempts, maybe_posted, extract(epoch FROM posting_at)::float8 AS "
+            "posting_at, extract(epoch FROM now() - sending_at)::float8 AS age "
             "FROM outbound_messages WHERE reply_key = $1 FOR UPDATE",
             reply_key,
         )
@@ -119,13 +129,26 @@ async def claim(
             "sending_at = now() WHERE reply_key = $1 RETURNING attempts",
             reply_key,
         )
-        return Claimed(Claim.SEND, attempts=int(attempts), uncertain=state == "sending")
+        return Claimed(
+            Claim.SEND,
+            attempts=int(attempts),
+            uncertain=bool(row["maybe_posted"]),
+            posting_at=row["posting_at"],
+        )
+
+
+async def mark_posting(conn: asyncpg.Connection | asyncpg.Pool, reply_key: str) -> None:
+    """Step 2: Slack is about to be called (sticky until the key is posted)."""
+    await conn.execute(
+        "UPDATE outbound_messages SET maybe_posted = true, posting_at = now() WHERE reply_key = $1",
+        reply_key,
+    )
 
 
 async def mark_posted(
     conn: asyncpg.Connection | asyncpg.Pool, reply_key: str, ts: str | None
 ) -> None:
-    """Step 2 on success."""
+    """Step 3 on success."""
     await conn.execute(
         "UPDATE outbound_messages SET state = 'posted', slack_ts = $2, posted_at = now(), "
         "last_error = '' WHERE reply_key = $1",
@@ -137,7 +160,7 @@ async def mark_posted(
 async def mark_unsent(
     conn: asyncpg.Connection | asyncpg.Pool, reply_key: str, error: str, *, permanent: bool
 ) -> None:
-    """Step 2 when Slack refused: `retry` (try again later) or `failed` (dead letter)."""
+    """Step 3 when Slack refused: `retry` (try again later) or `failed` (dead letter)."""
     await conn.execute(
         "UPDATE outbound_messages SET state = $2, last_error = $3 WHERE reply_key = $1",
         reply_key,

@@ -30,12 +30,13 @@ from jeeves.kit.logging import get_logger
 from jeeves.kit.queue import PermanentJobError, QueueJob, RetryJob, enqueue
 from jeeves.poster import outbound
 from jeeves.poster.domain.governor import Governor
-from jeeves.poster.domain.slack import Kind, SlackResult, classify
+from jeeves.poster.domain.slack import Kind, SlackResult, classify, find_reply, reply_metadata
 
 log = get_logger(__name__)
 MAX_RATE_LIMITED_ROUNDS = 5
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
-METADATA_EVENT = "jeeves_reply"
+READ_BACK_SLACK_S = 60.0  # a read-back starts this long before the uncertain call
+READ_BACK_LIMIT = 200
 
 
 class PostMetrics:
@@ -44,8 +45,8 @@ class PostMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         self.posts = Counter(
             "jeeves_poster_posts_total",
-            "chat.postMessage outcomes (posted, rate_limited, permanent, transient) and skips "
-            "(duplicate, deferred)",
+            "chat.postMessage outcomes (posted, rate_limited, permanent, transient), skips "
+            "(duplicate, deferred) and re-sends a read-back could not rule out (resent_unverified)",
             ["outcome"],
             registry=registry,
         )
@@ -61,6 +62,12 @@ class PostMetrics:
             buckets=LATENCY_BUCKETS,
             registry=registry,
         )
+
+
+def _slack_error(exc: BaseException) -> str:
+    if isinstance(exc, SlackApiError) and isinstance(exc.response.data, dict):
+        return str(exc.response.data.get("error") or exc.response.status_code)
+    return type(exc).__name__
 
 
 def parse_reply_job(payload: Mapping[str, Any]) -> ReplyJob:
@@ -124,8 +131,8 @@ class Poster:
             return
         if claimed.claim is outbound.Claim.BUSY:
             raise RetryJob("reply key is being posted by another worker", claimed.lease_left_s)
-        if claimed.uncertain:
-            log.warning("reply_resent_after_lost_attempt", reply_key=reply["reply_key"])
+        if claimed.uncertain and await self._already_posted(reply, claimed.posting_at):
+            return
         await self._deliver(reply, job)
 
     async def _deliver(self, reply: ReplyJob, job: QueueJob) -> None:
@@ -140,6 +147,7 @@ class Poster:
                 await self._sleep(wait)
             if self._governor.blocked_for(channel, self._clock()) > 0:
                 continue  # a 429 for this channel arrived while we waited
+            await outbound.mark_posting(self._pool(), reply["reply_key"])
             result = await self._post(reply)
             if result.kind is Kind.RATE_LIMITED:
                 self._metrics.posts.labels("rate_limited").inc()
@@ -160,10 +168,7 @@ class Poster:
                 text=reply["text"],
                 blocks=reply.get("blocks") or None,
                 thread_ts=reply["thread_ts"] or None,
-                metadata={
-                    "event_type": METADATA_EVENT,
-                    "event_payload": {"reply_key": reply["reply_key"]},
-                },
+                metadata=reply_metadata(reply["reply_key"]),
             )
         except SlackApiError as exc:
             answer = exc.response
@@ -173,6 +178,40 @@ class Poster:
             return SlackResult(Kind.TRANSIENT, type(exc).__name__)
         data = response.data if isinstance(response.data, dict) else None
         return classify(response.status_code, data, response.headers)
+
+    async def _already_posted(self, reply: ReplyJob, posting_at: float | None) -> bool:
+        """Read back after an unrecorded call: is the reply in Slack already? (see outbound)"""
+        key = reply["reply_key"]
+        oldest = f"{(posting_at or time.time()) - READ_BACK_SLACK_S:.6f}"
+        try:
+            client = self._client()
+            if reply["thread_ts"]:
+                answer = await client.conversations_replies(
+                    channel=reply["channel"],
+                    ts=reply["thread_ts"],
+                    oldest=oldest,
+                    limit=READ_BACK_LIMIT,
+                    include_all_metadata=True,
+                )
+            else:
+                answer = await client.conversations_history(
+                    channel=reply["channel"],
+                    oldest=oldest,
+                    limit=READ_BACK_LIMIT,
+                    include_all_metadata=True,
+                )
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            self._metrics.posts.labels("resent_unverified").inc()
+            log.warning("reply_read_back_failed", reply_key=key, error=_slack_error(exc))
+            return False
+        ts = find_reply(answer.data if isinstance(answer.data, dict) else None, key)
+        if ts is None:
+            log.info("reply_read_back_absent", reply_key=key)
+            return False
+        await outbound.mark_posted(self._pool(), key, ts)
+        self._metrics.posts.labels("duplicate").inc()
+        log.info("reply_read_back_found", reply_key=key, ts=ts)
+        return True
 
     async def _settle(self, reply: ReplyJob, job: QueueJob, result: SlackResult) -> None:
         key = reply["reply_key"]

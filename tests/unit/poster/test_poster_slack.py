@@ -10,7 +10,13 @@ from typing import Any
 import pytest
 
 from jeeves.poster.domain.messages import MessageError, parse_message
-from jeeves.poster.domain.slack import Kind, classify, parse_retry_after
+from jeeves.poster.domain.slack import (
+    Kind,
+    classify,
+    find_reply,
+    parse_retry_after,
+    reply_metadata,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -114,3 +120,20 @@ def test_invalid_bodies_name_the_field(body: object, field: str) -> None:
     with pytest.raises(MessageError) as caught:
         parse_message(body)
     assert caught.value.field == field
+
+
+def test_a_read_back_finds_the_reply_by_its_metadata() -> None:
+    mine = {"ts": "2.0", "metadata": reply_metadata("reply:Ev1")}
+    answer = {
+        "ok": True,
+        "messages": [
+            {"ts": "1.0", "text": "someone else"},
+            {"ts": "1.5", "metadata": {"event_type": "other", "event_payload": {}}},
+            {"ts": "1.7", "metadata": reply_metadata("reply:Ev2")},
+            mine,
+        ],
+    }
+    assert find_reply(answer, "reply:Ev1") == "2.0"
+    assert find_reply(answer, "reply:Ev3") is None
+    assert find_reply({"ok": False, "error": "missing_scope"}, "reply:Ev1") is None
+    assert find_reply(None, "reply:Ev1") is None

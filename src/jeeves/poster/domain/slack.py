@@ -86,3 +86,29 @@ def classify(
     if error in PERMANENT_ERRORS:
         return SlackResult(Kind.PERMANENT, error)
     return SlackResult(Kind.TRANSIENT, error or f"http {status}")
+
+
+METADATA_EVENT = "jeeves_reply"
+
+
+def reply_metadata(reply_key: str) -> dict[str, Any]:
+    """Message metadata the poster attaches, so a read-back can recognise its own message."""
+    return {"event_type": METADATA_EVENT, "event_payload": {"reply_key": reply_key}}
+
+
+def find_reply(data: Mapping[str, Any] | None, reply_key: str) -> str | None:
+    """The ts of the message carrying `reply_key` in a conversations.history/.replies answer."""
+    messages = data.get("messages") if data else None
+    if not isinstance(messages, list):
+        return None
+    for message in messages:
+        if not isinstance(message, Mapping):
+            continue
+        metadata = message.get("metadata")
+        if not isinstance(metadata, Mapping) or metadata.get("event_type") != METADATA_EVENT:
+            continue
+        payload = metadata.get("event_payload")
+        if isinstance(payload, Mapping) and payload.get("reply_key") == reply_key:
+            ts = message.get("ts")
+            return str(ts) if ts is not None else None
+    return None

@@ -1,0 +1,140 @@
+"""Starting the whole conversation pipeline as real processes (for tests/e2e and the bench).
+
+Real: PostgreSQL (one database shared by gateway, dispatcher and poster, migrated by their own
+`migrate` commands), the Slack emulator (signs and sends events, records chat.postMessage),
+`jeeves-gateway`, `jeeves-dispatcher`, `jeeves-poster` and the `jeeves-echo` action with its
+test-only fault controls. Nothing is faked; queue timings are shortened (1 s heartbeats, fast
+backoff) so crash tests finish in seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from support.services import ServiceProcess, entry_point, http_json
+from support.slack import BOT_USER_ID, SlackEmulator, start_slack_emulator
+
+SECRET = "e2e-signing-secret"
+TOKEN = "xoxb-e2e-bot-token"
+ADMIN = "e2e-admin-token"
+FAST_QUEUE = {
+    "JEEVES_QUEUE_HEARTBEAT_TIMEOUT_S": "1",
+    "JEEVES_QUEUE_RETRY_BASE_S": "0.2",
+    "JEEVES_QUEUE_RETRY_MAX_S": "0.5",
+    "JEEVES_QUEUE_MAX_ATTEMPTS": "4",
+    "JEEVES_QUEUE_CONCURRENCY": "20",
+}
+
+
+@dataclass
+class Pipeline:
+    """Handles on every process of the running pipeline."""
+
+    database_url: str
+    emulator: ServiceProcess
+    slack: SlackEmulator
+    echo: ServiceProcess
+    poster: ServiceProcess
+    dispatcher: ServiceProcess
+    gateway: ServiceProcess
+
+    def processes(self) -> list[ServiceProcess]:
+        return [self.gateway, self.dispatcher, self.poster, self.echo, self.emulator]
+
+    def admin(self, method: str, url: str) -> tuple[int, Any]:
+        return http_json(method, url, headers={"Authorization": f"Bearer {ADMIN}"})
+
+    def echo_fail(self, count: int, status: int = 500) -> None:
+        status_code, body = http_json(
+            "POST", self.echo.url + "/_test/fail", {"status": status, "count": count}
+        )
+        assert status_code < 300, body
+
+    def echo_heal(self) -> None:
+        http_json("DELETE", self.echo.url + "/_test/fail")
+
+
+def fresh_channel() -> str:
+    """A channel no other test posts to, so per-channel pacing never couples tests."""
+    return "C" + uuid.uuid4().hex[:10].upper()
+
+
+def migrate(command: str, database_url: str) -> None:
+    result = subprocess.run(
+        [*entry_point(command), "migrate"],
+        env={"JEEVES_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, f"{command} migrate failed: {result.stderr}"
+
+
+def start_pipeline(database_url: str, started: list[ServiceProcess]) -> Pipeline:
+    """Start every process (each appended to `started` at once, so cleanup never misses one)."""
+    for command in ("jeeves-gateway", "jeeves-dispatcher", "jeeves-poster"):
+        migrate(command, database_url)
+
+    def launch(service: ServiceProcess) -> ServiceProcess:
+        started.append(service)
+        return service.start()
+
+    emulator = start_slack_emulator(signing_secret=SECRET, token=TOKEN)
+    started.append(emulator)
+    slack = SlackEmulator(emulator.url)
+    echo = launch(ServiceProcess("jeeves-echo", {"JEEVES_ECHO_FAULTS": "1"}))
+    actions = {
+        "echo": {
+            "keywords": ["echo"],
+            "url": echo.url,
+            "description": "Repeats what you say",
+            "usage": "echo <text>",
+            "timeout_s": 5,
+        }
+    }
+    poster = launch(
+        ServiceProcess(
+            "jeeves-poster",
+            {
+                "JEEVES_DATABASE_URL": database_url,
+                "JEEVES_SLACK_BOT_TOKEN": TOKEN,
+                "JEEVES_SLACK_API_URL": slack.api_url,
+                "JEEVES_ADMIN_TOKEN": ADMIN,
+                "JEEVES_SLACK_TIMEOUT_S": "2",
+                "JEEVES_POST_MAX_WAIT_S": "3",
+                "JEEVES_POST_LEASE_S": "6",
+                "JEEVES_LOG_LEVEL": "info",
+                **FAST_QUEUE,
+            },
+        )
+    )
+    dispatcher = launch(
+        ServiceProcess(
+            "jeeves-dispatcher",
+            {
+                "JEEVES_DATABASE_URL": database_url,
+                "JEEVES_BOT_USER_ID": BOT_USER_ID,
+                "JEEVES_ACTIONS": json.dumps(actions),
+                "JEEVES_ADMIN_TOKEN": ADMIN,
+                "JEEVES_LOG_LEVEL": "info",
+                **FAST_QUEUE,
+            },
+        )
+    )
+    gateway = launch(
+        ServiceProcess(
+            "jeeves-gateway",
+            {
+                "JEEVES_DATABASE_URL": database_url,
+                "JEEVES_SLACK_SIGNING_SECRET": SECRET,
+                "JEEVES_SLACK_BOT_USER_ID": BOT_USER_ID,
+                "JEEVES_LOG_LEVEL": "info",
+            },
+        )
+    )
+    slack.configure(gateway_url=gateway.url)
+    return Pipeline(database_url, emulator, slack, echo, poster, dispatcher, gateway)

@@ -1,0 +1,207 @@
+"""Issue 3's acceptance list, end to end: Slack emulator → gateway → dispatcher → echo → poster.
+
+Real: every process of the pipeline (see conftest.py), PostgreSQL, SIGKILL for crashes, the
+emulator's own Slack retries, 429s and recordings. Faked: nothing — failures come from the echo
+action's test-only fault plan and the emulator's fault API. Replies are counted by their text,
+which the echo action makes unique per event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import uuid
+from collections import Counter
+from typing import Any
+
+import asyncpg
+import pytest
+from pipeline_stack import TOKEN, Pipeline, fresh_channel
+
+from jeeves.localstack.ports import wait_until
+from support.services import ServiceProcess, http_json
+
+pytestmark = pytest.mark.e2e
+IN_FLIGHT = 200
+CRASH_CHANNELS = 40
+
+
+def bot_messages(pipeline: Pipeline, channels: set[str], since: float) -> list[dict[str, Any]]:
+    """Messages the bot posted in `channels` since `since`."""
+    found = pipeline.slack.messages(since=since)
+    return [m for m in found if m["channel"] in channels]
+
+
+def queue_drained(database_url: str) -> bool:
+    """No job waits or runs (dead letters aside): nothing more can be posted."""
+
+    async def count() -> int:
+        conn = await asyncpg.connect(database_url)
+        try:
+            value = await conn.fetchval(
+                "SELECT count(*) FROM pgqueuer WHERE status IN ('queued', 'picked')"
+            )
+        finally:
+            await conn.close()
+        return int(value)
+
+    return asyncio.run(count()) == 0
+
+
+def slack_can_read_back(pipeline: Pipeline) -> bool:
+    """Does the Slack stand-in serve conversations.history (the poster's read-back)?"""
+    _, body = http_json(
+        "POST",
+        pipeline.slack.api_url + "conversations.history",
+        {"channel": "C0GENERAL"},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    return isinstance(body, dict) and body.get("error") != "unknown_method"
+
+
+def settle(pipeline: Pipeline, timeout: float = 30) -> None:
+    wait_until(lambda: queue_drained(pipeline.database_url), timeout=timeout, what="a quiet queue")
+
+
+def texts_in(pipeline: Pipeline, channels: set[str], since: float) -> Counter[str]:
+    return Counter(m["text"] for m in bot_messages(pipeline, channels, since))
+
+
+def test_help_gets_exactly_one_reply_in_the_thread(pipeline: Pipeline) -> None:
+    channel, since = fresh_channel(), time.time()
+    sent = pipeline.slack.send("mention", "help", channel, None, None, 0, 0, True)
+    [reply] = pipeline.slack.wait_for_messages(1, channel=channel, since=since)
+    settle(pipeline)
+    assert len(bot_messages(pipeline, {channel}, since)) == 1
+    assert reply["text"].startswith("Here is what I can do:")
+    assert "• *echo* — Repeats what you say Usage: `echo <text>`" in reply["text"]
+    assert reply["thread_ts"] == sent["ts"]
+
+
+def test_slack_retries_of_one_event_give_one_reply(pipeline: Pipeline) -> None:
+    channel, since = fresh_channel(), time.time()
+    event_id = pipeline.slack.send_mention("echo said once", channel=channel, force_retries=2)
+    pipeline.slack.replay(event_id, retry_num=3)
+    pipeline.slack.wait_for_messages(1, channel=channel, since=since)
+    settle(pipeline)
+    deliveries = pipeline.slack.deliveries(event_id)
+    assert sum(len(d.get("attempts", [])) for d in deliveries) >= 3
+    assert texts_in(pipeline, {channel}, since) == Counter({"said once": 1})
+
+
+def crash_while_in_flight(pipeline: Pipeline, victim: ServiceProcess) -> None:
+    """Send IN_FLIGHT events, SIGKILL `victim` mid-stream, restart it: one reply per event."""
+    channels = [fresh_channel() for _ in range(CRASH_CHANNELS)]
+    tag, since = uuid.uuid4().hex[:6], time.time()
+    expected = {f"{tag}-{n}" for n in range(IN_FLIGHT)}
+    errors: list[BaseException] = []
+
+    def send_all() -> None:
+        try:
+            for n in range(IN_FLIGHT):
+                channel = channels[n % CRASH_CHANNELS]
+                pipeline.slack.send_mention(f"echo {tag}-{n}", channel=channel)
+        except BaseException as exc:  # reported by the test thread below
+            errors.append(exc)
+
+    sender = threading.Thread(target=send_all, daemon=True)
+    sender.start()
+    wanted = set(channels)
+    wait_until(
+        lambda: len(bot_messages(pipeline, wanted, since)) >= 20,
+        timeout=30,
+        what="the first replies",
+    )
+    victim.kill()
+    replied_before_crash = len(bot_messages(pipeline, wanted, since))
+    sender.join(timeout=60)
+    assert not errors, errors
+    victim.start()
+    wait_until(
+        lambda: len(bot_messages(pipeline, wanted, since)) >= IN_FLIGHT,
+        timeout=90,
+        what=f"{IN_FLIGHT} replies after the restart",
+    )
+    settle(pipeline)
+    counts = texts_in(pipeline, wanted, since)
+    assert set(counts) == expected, "every event is answered"
+    assert replied_before_crash < IN_FLIGHT, "the crash came too late to test anything"
+    duplicated = [text for text, n in counts.items() if n != 1]
+    if victim is pipeline.poster and not slack_can_read_back(pipeline):
+        # The documented window (jeeves.poster.outbound): calls in flight at the SIGKILL can
+        # only be re-sent unverified, because this Slack stand-in has no conversations.history.
+        unverified = [r for r in victim.log_records() if r.get("event") == "reply_read_back_failed"]
+        assert len(duplicated) <= len(unverified), (duplicated, len(unverified))
+        assert all(n <= 2 for n in counts.values())
+    else:
+        assert duplicated == []
+
+
+def test_killing_the_dispatcher_loses_and_duplicates_nothing(pipeline: Pipeline) -> None:
+    crash_while_in_flight(pipeline, pipeline.dispatcher)
+
+
+def test_killing_the_poster_loses_and_duplicates_nothing(pipeline: Pipeline) -> None:
+    crash_while_in_flight(pipeline, pipeline.poster)
+
+
+def test_an_action_failing_three_times_still_answers_once(pipeline: Pipeline) -> None:
+    channel, since = fresh_channel(), time.time()
+    pipeline.echo_fail(3)
+    pipeline.slack.send_mention("echo third time lucky", channel=channel)
+    pipeline.slack.wait_for_messages(1, channel=channel, since=since, timeout=20)
+    settle(pipeline)
+    assert texts_in(pipeline, {channel}, since) == Counter({"third time lucky": 1})
+    _, body = http_json("GET", pipeline.echo.url + "/_test/calls")
+    statuses = [c["fault_status"] for c in body["calls"] if c["channel"] == channel]
+    assert statuses == [500, 500, 500, None]
+
+
+def test_a_dead_action_is_dead_lettered_and_replayed_once_fixed(pipeline: Pipeline) -> None:
+    channel, since = fresh_channel(), time.time()
+    pipeline.echo_fail(1000)
+    event_id = pipeline.slack.send_mention("echo after the outage", channel=channel)
+    letters_url = pipeline.dispatcher.url + "/v1/dead-letters"
+
+    def letter() -> dict[str, Any] | None:
+        _, body = pipeline.admin("GET", letters_url)
+        mine = [d for d in body["dead_letters"] if d["payload"]["event_id"] == event_id]
+        return mine[0] if mine else None
+
+    try:
+        wait_until(lambda: letter() is not None, timeout=30, what="the dead letter")
+    finally:
+        pipeline.echo_heal()
+    found = letter()
+    assert found is not None
+    assert found["attempts"] == 4
+    assert "500" in found["last_error"]
+    assert bot_messages(pipeline, {channel}, since) == []
+
+    status, _ = pipeline.admin("POST", f"{letters_url}/{found['id']}/replay")
+    assert status == 202
+    pipeline.slack.wait_for_messages(1, channel=channel, since=since, timeout=20)
+    settle(pipeline)
+    assert texts_in(pipeline, {channel}, since) == Counter({"after the outage": 1})
+    assert letter() is None
+
+
+def test_429_holds_one_channel_while_others_flow(pipeline: Pipeline) -> None:
+    limited, free, since = fresh_channel(), fresh_channel(), time.time()
+    pipeline.slack.rate_limit(limited, retry_after=2, count=1)
+    pipeline.slack.send_mention("echo patience", channel=limited)
+    wait_until(
+        lambda: bool(pipeline.slack.calls("chat.postMessage", channel=limited)),
+        timeout=20,
+        what="the rate-limited call",
+    )
+    pipeline.slack.send_mention("echo no waiting", channel=free)
+    [flowing] = pipeline.slack.wait_for_messages(1, channel=free, since=since)
+    [held] = pipeline.slack.wait_for_messages(1, channel=limited, since=since, timeout=20)
+    settle(pipeline)
+    calls = pipeline.slack.calls("chat.postMessage", channel=limited)
+    assert [c["status"] for c in calls] == [429, 200]
+    assert held["posted_at"] - calls[0]["at"] >= 2.0
+    assert flowing["posted_at"] < held["posted_at"]
+    assert texts_in(pipeline, {limited, free}, since) == Counter({"patience": 1, "no waiting": 1})
