@@ -672,6 +672,9 @@ def start_tier(
             f"--service-account-issuer={SERVICE_ACCOUNT_ISSUER}",
             f"--service-cluster-ip-range={SERVICE_CLUSTER_IP_RANGE}",
             "--allow-privileged=true",
+            # The `kubernetes` Service's Endpoints may not point at loopback: do not maintain them
+            # (nothing runs in-cluster here) instead of logging a validation error every 10 s.
+            "--endpoint-reconciler-type=none",
             "--profiling=false",
             "--enable-priority-and-fairness=false",
             "--v=1",

@@ -18,7 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from .apiserver_tier import KubeAPIServer, MissingBinariesError, find_binaries, start_tier
+from .apiserver_tier import (
+    KubeAPIServer,
+    MissingBinariesError,
+    StartupError,
+    find_binaries,
+    start_tier,
+)
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
@@ -47,7 +53,15 @@ def fixture_kube_apiserver() -> Iterator[KubeAPIServer]:
     keep = os.environ.get("JEEVES_K8S_KEEP_WORKDIR") == "1"
     tier: KubeAPIServer | None = None
     try:
-        tier = start_tier(workdir, crds=PRELOADED_CRDS)
+        for attempt in (1, 2):
+            try:
+                tier = start_tier(workdir / f"attempt-{attempt}", crds=PRELOADED_CRDS)
+                break
+            except StartupError as error:
+                # A free port can be taken between choosing it and binding it: retry once.
+                if attempt == 2 or "address already in use" not in str(error):
+                    raise
+        assert tier is not None
         yield tier
     finally:
         if tier is not None:
