@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from quart import Quart
+from quart import Quart, request
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from jeeves.data.crypto import TokenCipher
@@ -12,11 +12,22 @@ from jeeves.data.routes.common import STORE_KEY
 from jeeves.data.settings import DataSettings
 from jeeves.data.store import Store
 from jeeves.kit.app import create_app, kit
+from jeeves.kit.auth import authorize_any, install_auth
 from jeeves.kit.db import install_database, pool_of
+
+DATA_SCOPE = "data"  # callers' tokens need `data` (or `admin`, which admin APIs require)
+ADMIN_SCOPE = "admin"
 
 
 def build_app(settings: DataSettings) -> Quart:
     app = create_app("data", settings)
+    install_auth(app, settings)
+
+    @app.before_request
+    async def _authenticate() -> None:
+        if request.blueprint is not None:  # the data API; health and metrics stay open
+            await authorize_any(DATA_SCOPE, ADMIN_SCOPE)
+
     cipher = TokenCipher(settings.data_encryption_key.get_secret_value())
     for blueprint in blueprints():
         app.register_blueprint(blueprint)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
-from jeeves.kit.settings import ServiceSettings
+from jeeves.kit.auth import AuthSettings
 
 
-class DataSettings(ServiceSettings):
+class DataSettings(AuthSettings):
     # PostgreSQL holding users, facts, connections and activity (the schema this service owns).
     database_url: str
     # Fernet key(s) encrypting third-party tokens at rest; comma-separated, newest first, so a

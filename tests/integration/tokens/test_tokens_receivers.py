@@ -27,6 +27,7 @@ from dealer_client import CLIENTS, credentials, grant, request_token
 
 from jeeves.kit.jobs import DISPATCH, DispatchJob
 from jeeves.kit.queue import enqueue
+from jeeves.localstack.postgres import PostgresServer
 from jeeves.tokens.domain.grant import sign
 from jeeves.tokens.domain.keys import SigningKey
 from jeeves.tokens.keystore import load_keys
@@ -67,7 +68,11 @@ ENDPOINTS = [
     Endpoint("dispatcher", "dispatcher", "cli", "admin", "GET", "/v1/events/Ev1/attempts"),
     Endpoint("poster", "poster", "echo", "post", "POST", "/v1/messages", "message"),
     Endpoint("poster", "poster", "cli", "admin", "GET", "/v1/dead-letters"),
+    Endpoint("data", "data", "echo", "data", "GET", "/v1/users/T1/U1/facts"),
+    Endpoint("data", "data", "cli", "admin", "GET", "/v1/users"),
+    Endpoint("data", "data", "cli", "admin", "GET", "/v1/stats/usage"),
 ]
+FERNET_KEY = "ZGV2LWtleS1kZXYta2V5LWRldi1rZXktZGV2LWtleSE="
 
 
 def migrate(command: str, database_url: str) -> None:
@@ -131,11 +136,39 @@ def fixture_poster(tokens: ServiceProcess, database_url: str) -> Iterator[Servic
         service.close()
 
 
+@pytest.fixture(name="data", scope="module")
+def fixture_data(
+    tokens: ServiceProcess, postgres_server: PostgresServer
+) -> Iterator[ServiceProcess]:
+    url = postgres_server.create_database(f"jeeves_tokens_data_{uuid.uuid4().hex[:8]}")
+    migrate("jeeves-data", url)
+    service = ServiceProcess(
+        "jeeves-data",
+        {
+            "JEEVES_DATABASE_URL": url,
+            "JEEVES_DATA_ENCRYPTION_KEY": FERNET_KEY,
+            "JEEVES_TOKENS_URL": tokens.url,
+        },
+    )
+    try:
+        yield service.start()
+    finally:
+        service.close()
+
+
 @pytest.fixture(name="receivers", scope="module")
 def fixture_receivers(
-    echo: ServiceProcess, dispatcher: ServiceProcess, poster: ServiceProcess
+    echo: ServiceProcess, dispatcher: ServiceProcess, poster: ServiceProcess, data: ServiceProcess
 ) -> dict[str, ServiceProcess]:
-    return {"echo": echo, "dispatcher": dispatcher, "poster": poster}
+    return {"echo": echo, "dispatcher": dispatcher, "poster": poster, "data": data}
+
+
+def test_data_scope_does_not_open_admin_apis(data: ServiceProcess, tokens: ServiceProcess) -> None:
+    status, body, _ = request_token(tokens.url, grant("data"), basic=credentials("echo"))
+    assert status == 200, body
+    headers = {"Authorization": f"Bearer {body['access_token']}"}
+    status, answer = http_json("GET", data.url + "/v1/stats/usage", None, headers)
+    assert (status, answer["error"]["code"]) == (403, "forbidden")
 
 
 @pytest.fixture(name="dealer_key", scope="module")

@@ -1,7 +1,7 @@
 """Shared route helpers: the store, JSON bodies, conditional requests, row serialisation.
 
 `require_admin` is THE hook for authorisation of admin APIs (statistics, user listing, admin
-flag): today it lets every caller through; the tokens work plugs JWT checks in here.
+flag): with authentication on (JEEVES_TOKENS_URL) the caller's token needs scope `admin`.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from jeeves.data.domain import (
 )
 from jeeves.data.store import Store
 from jeeves.kit.app import kit
+from jeeves.kit.auth import authorize
 
 M = TypeVar("M", bound=BaseModel)
 Row = Mapping[Any, Any]  # a SQLAlchemy RowMapping or an asyncpg Record
@@ -38,7 +39,8 @@ def store() -> Store:
 
 
 async def require_admin() -> None:
-    """Authorisation hook for admin APIs: every caller passes until auth is wired in."""
+    """Authorisation hook for admin APIs: scope `admin` (everyone passes when auth is off)."""
+    await authorize("admin")
 
 
 async def json_body(model: type[M], *, optional: bool = False) -> M:

@@ -177,6 +177,17 @@ async def authorize(*scopes: str) -> Claims | None:
     return claims
 
 
+async def authorize_any(*scopes: str) -> Claims | None:
+    """Like `authorize`, but one of `scopes` is enough (e.g. `data` or `admin`)."""
+    claims = await authorize()
+    if claims is not None and claims.scopes.isdisjoint(scopes):
+        wanted = " ".join(scopes)
+        auth_of(current_app).rejected.labels("insufficient_scope").inc()
+        challenge = f'Bearer realm="{REALM}", error="insufficient_scope", scope="{wanted}"'
+        raise AuthRefused(403, "forbidden", f"token needs one of the scopes {wanted!r}", challenge)
+    return claims
+
+
 def scope_authorizer(*scopes: str) -> Callable[[], Awaitable[None]]:
     """An `authorize` hook (e.g. for `dead_letter_blueprint`) requiring `scopes`."""
 
