@@ -194,6 +194,7 @@ async def test_slash_commands_threads_and_dms_from_the_page(
     assert command["text"] == "/jeeves weather in Porto"
     assert slack.deliveries()[0]["kind"] == "command"
 
+    await page.wait_for("!!document.querySelector('[data-thread]')")  # the page rendered it
     await page.eval("document.querySelector('[data-thread]').click(), true")
     await type_and_send(page, "in a thread")
     messages = await asyncio.to_thread(slack.wait_for_messages, 2, source="user")
@@ -218,3 +219,19 @@ async def test_typed_text_is_escaped_like_slack_and_shown_plainly(
         "[...document.querySelectorAll('.msg .text')].map(e => e.innerText).join()"
     )
     assert shown == "@jeeves echo a < b & c"
+
+
+async def test_the_page_says_when_the_gateway_did_not_take_a_message(
+    page: Page, emulator: ServiceProcess
+) -> None:
+    slack = SlackEmulator(emulator.url)
+    gateway_url = slack.info()["gateway_url"]
+    slack.configure(gateway_url="http://127.0.0.1:9")
+    try:
+        await type_and_send(page, "@jeeves anyone there?")
+        note = await page.wait_for(
+            "[...document.querySelectorAll('.delivery')].map(e => e.innerText).join()"
+        )
+    finally:
+        slack.configure(gateway_url=gateway_url)
+    assert note == "not delivered: no answer, no answer, no answer, no answer"

@@ -29,7 +29,7 @@ Control API (JSON, what tests and the chat page use; `tests/support/slack.py` wr
   POST   /_emulator/replay               {"event_id", "retry_num"?: 1, "wait"?} same bytes again
   GET    /_emulator/messages             ?channel=&since=<epoch>&source=api|user|response_url|all
   GET    /_emulator/calls                every Web API call: method, channel, status, error
-  GET    /_emulator/deliveries           ?event_id=&kind= every delivery with its attempts
+  GET    /_emulator/deliveries           ?event_id=&kind=&channel= deliveries with their attempts
   GET    /_emulator/deliveries/<id>      ?wait=<s> waits until it is settled
   POST   /_emulator/faults               {"kind": rate_limit|server_error|slack_error, "channel"?,
                                           "methods"?, "count"?, "duration_s"?, "retry_after"?,

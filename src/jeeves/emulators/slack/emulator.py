@@ -223,7 +223,12 @@ class Emulator:
             force_retries=request.force_retries,
         )
         _bounded_put(self._bodies, event_id, outgoing, self._keep)
-        summary = {"type": event_type, "channel": request.channel, "user": request.user}
+        summary = {
+            "type": event_type,
+            "channel": request.channel,
+            "user": request.user,
+            "ts": message.ts,
+        }
         return Sent(self._deliver("event", outgoing, event_id, summary), message)
 
     def replay(self, request: Replay) -> Sent:
@@ -259,7 +264,7 @@ class Emulator:
         """A person runs a slash command; the app gets Slack's form post."""
         self._check_channel(request.channel)
         trigger_id = new_trigger_id(self._clock())
-        self.messages.add(
+        typed = self.messages.add(
             "user",
             request.channel,
             request.user,
@@ -283,7 +288,12 @@ class Emulator:
             content_type="application/x-www-form-urlencoded",
             retries=False,
         )
-        summary = {"command": request.command, "channel": request.channel, "user": request.user}
+        summary = {
+            "command": request.command,
+            "channel": request.channel,
+            "user": request.user,
+            "ts": typed.ts,
+        }
 
         def show_ack(delivery: Delivery) -> None:
             self._record_ack(delivery, request.command, request.channel, request.user)

@@ -165,11 +165,15 @@ class DeliveryLog:
     def get(self, delivery_id: str) -> Delivery | None:
         return next((d for d in self._deliveries if d.id == delivery_id), None)
 
-    def select(self, *, event_id: str | None = None, kind: str | None = None) -> list[Delivery]:
+    def select(
+        self, *, event_id: str | None = None, kind: str | None = None, channel: str | None = None
+    ) -> list[Delivery]:
         return [
             d
             for d in self._deliveries
-            if (event_id is None or d.event_id == event_id) and (kind is None or d.kind == kind)
+            if (event_id is None or d.event_id == event_id)
+            and (kind is None or d.kind == kind)
+            and (channel is None or d.summary.get("channel") == channel)
         ]
 
     def clear(self) -> None:

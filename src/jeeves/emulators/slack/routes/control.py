@@ -247,7 +247,9 @@ async def calls() -> Response:
 @blueprint.get("/deliveries")
 async def deliveries() -> Response:
     found = emulator_of().deliveries.select(
-        event_id=request.args.get("event_id") or None, kind=request.args.get("kind") or None
+        event_id=request.args.get("event_id") or None,
+        kind=request.args.get("kind") or None,
+        channel=request.args.get("channel") or None,
     )
     return jsonify({"deliveries": [d.to_json() for d in found]})
 
