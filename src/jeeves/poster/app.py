@@ -46,7 +46,11 @@ def build_app(settings: PosterSettings) -> Quart:
 
     @app.before_serving
     async def _open_slack() -> None:
-        session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100))
+        # slack_sdk applies its own timeout only to sessions it creates: ours carries it.
+        session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=100),
+            timeout=aiohttp.ClientTimeout(total=settings.slack_timeout_s),
+        )
         kit(app).extras[SLACK_CLIENT] = AsyncWebClient(
             token=settings.slack_bot_token.get_secret_value(),
             base_url=settings.slack_api_url,
