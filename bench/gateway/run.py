@@ -1,0 +1,243 @@
+"""Gateway ack throughput and latency, side by side with Slack Bolt's verify-and-ack AsyncApp.
+
+Starts PostgreSQL (jeeves.localstack), runs `jeeves-gateway migrate`, then for each server under
+test — the Bolt baseline (`bolt_app.py`, verify + ack only, nothing stored) and the real
+`jeeves-gateway` (verify, dedupe, store + enqueue in one transaction, ack) — starts N processes
+sharing one loopback port with SO_REUSEPORT and drives them with `loadgen.py` (its own process)
+at rising rates and then flat out. Prints, per rate, sustained events/s and p50/p99 ack latency
+for both, and the gateway/Bolt ratio. Afterwards it checks that every event the gateway
+acknowledged as accepted is in the inbound event log with one queued dispatch job.
+
+Targets (reported, not asserted): ack p99 < 50 ms at 300 ev/s; gateway ÷ Bolt ≥ 1.0.
+Bounded: each step lasts `--duration` seconds; traffic goes only to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from jeeves.localstack.ports import free_port, port_open, wait_until
+from jeeves.localstack.postgres import PostgresServer
+
+HERE = Path(__file__).resolve().parent
+BIN = Path(sys.executable).parent
+SECRET = "bench-signing-secret-0123456789"
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rates", default="100,300,600,1000", help="open-loop rates, ev/s")
+    parser.add_argument("--duration", type=float, default=4.0, help="seconds per step")
+    parser.add_argument("--concurrency", type=int, default=32, help="senders in the max step")
+    parser.add_argument("--procs", default="1,2", help="server process counts to compare")
+    parser.add_argument("--gateway-log-level", default="warning", help="JEEVES_LOG_LEVEL")
+    return parser.parse_args()
+
+
+def http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - loopback http
+            return int(response.status) == 200
+    except (OSError, urllib.error.URLError):
+        return False
+
+
+@contextmanager
+def servers(kind: str, procs: int, database_url: str, log_level: str) -> Iterator[str]:
+    """Run `procs` processes of `kind` on one port; yield the events URL."""
+    port = free_port()
+    bind = f"127.0.0.1:{port}"
+    if kind == "gateway":
+        argv = [str(BIN / "jeeves-gateway")]
+        env = {
+            "JEEVES_BIND": bind,
+            "JEEVES_REUSE_PORT": "true",
+            "JEEVES_DATABASE_URL": database_url,
+            "JEEVES_SLACK_SIGNING_SECRET": SECRET,
+            "JEEVES_LOG_LEVEL": log_level,
+        }
+    else:
+        argv = [sys.executable, str(HERE / "bolt_app.py")]
+        env = {"BENCH_BIND": bind, "BENCH_SIGNING_SECRET": SECRET}
+    children = [
+        subprocess.Popen(
+            argv, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        for _ in range(procs)
+    ]
+    try:
+        probe = f"http://{bind}/readyz" if kind == "gateway" else f"http://{bind}/slack/events"
+        wait_until(
+            lambda: _alive(children) and (http_ok(probe) or (kind == "bolt" and port_open(port))),
+            timeout=30,
+            what=f"{kind} to serve",
+        )
+        time.sleep(0.5)  # let every sibling finish binding before traffic starts
+        yield f"http://{bind}/slack/events"
+    finally:
+        for child in children:
+            child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+
+
+def _alive(children: list[subprocess.Popen[bytes]]) -> bool:
+    for child in children:
+        if child.poll() is not None:
+            err = child.stderr.read().decode(errors="replace") if child.stderr else ""
+            raise RuntimeError(f"server exited with {child.returncode}: {err[-2000:]}")
+    return True
+
+
+def load(url: str, rate: float, duration: float, concurrency: int, prefix: str) -> dict[str, Any]:
+    spec = {
+        "url": url,
+        "secret": SECRET,
+        "rate": rate,
+        "duration_s": duration,
+        "concurrency": concurrency,
+        "prefix": prefix,
+    }
+    out = subprocess.run(
+        [sys.executable, str(HERE / "loadgen.py"), json.dumps(spec)],
+        capture_output=True,
+        text=True,
+        timeout=duration + 60,
+        check=True,
+    )
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def migrate(database_url: str) -> None:
+    subprocess.run(
+        [str(BIN / "jeeves-gateway"), "migrate"],
+        env={**os.environ, "JEEVES_DATABASE_URL": database_url},
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+
+
+async def stored(database_url: str, prefix: str) -> tuple[int, int]:
+    """(inbound events, queued dispatch jobs) whose event_id starts with `prefix`."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        events = await conn.fetchval(
+            "SELECT count(*) FROM gateway_inbound_events WHERE event_id LIKE $1", prefix + "%"
+        )
+        jobs = await conn.fetchval(
+            "SELECT count(*) FROM pgqueuer WHERE entrypoint = 'dispatch' "
+            "AND convert_from(payload, 'UTF8')::jsonb->>'event_id' LIKE $1",
+            prefix + "%",
+        )
+    finally:
+        await conn.close()
+    return int(events), int(jobs)
+
+
+def measure(
+    procs: int, args: argparse.Namespace, database_url: str
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """Both servers up at once; each rate step runs on Bolt, then at once on the gateway, so
+    background noise on this shared machine hits both alike."""
+    results: dict[str, dict[str, dict[str, Any]]] = {"bolt": {}, "gateway": {}}
+    rates = [float(r) for r in args.rates.split(",") if r] + [0.0]
+    with (
+        servers("bolt", procs, database_url, args.gateway_log_level) as bolt_url,
+        servers("gateway", procs, database_url, args.gateway_log_level) as gateway_url,
+    ):
+        urls = {"bolt": bolt_url, "gateway": gateway_url}
+        for kind, url in urls.items():
+            load(url, 0, 1.0, 8, f"{kind}{procs}-warmup")
+        for rate in rates:
+            step = "max" if rate == 0 else str(int(rate))
+            for kind, url in urls.items():
+                prefix = f"{kind}{procs}-{step}-"
+                result = load(url, rate, args.duration, args.concurrency, prefix)
+                if kind == "gateway":
+                    result["stored"] = asyncio.run(stored(database_url, prefix))
+                results[kind][step] = result
+                time.sleep(0.3)
+    return results
+
+
+def report(results: dict[tuple[str, int], dict[str, dict[str, Any]]], procs: list[int]) -> bool:
+    """Print the side-by-side table; False when an accepted event is missing from the store."""
+    complete = True
+    print("\nack throughput and latency (events/s sustained; p50/p99 ms; 200s only)")
+    header = f"{'procs':>5} {'rate':>6} | {'bolt ev/s':>9} {'p50':>6} {'p99':>7} | "
+    header += f"{'gw ev/s':>8} {'p50':>6} {'p99':>7} | {'gw/bolt':>7} | stored events/jobs"
+    print(header)
+    for n in procs:
+        bolt, gateway = results[("bolt", n)], results[("gateway", n)]
+        for step, gw in gateway.items():
+            base = bolt[step]
+            ratio = gw["events_per_s"] / base["events_per_s"] if base["events_per_s"] else 0.0
+            events, jobs = gw["stored"]
+            ok = events == gw["ok"] and jobs == gw["ok"]
+            complete = complete and ok
+            errors = {k: v for k, v in gw["statuses"].items() if k != "200"}
+            print(
+                f"{n:>5} {step:>6} | {base['events_per_s']:>9.0f} {base['p50_ms']:>6.1f} "
+                f"{base['p99_ms']:>7.1f} | {gw['events_per_s']:>8.0f} {gw['p50_ms']:>6.1f} "
+                f"{gw['p99_ms']:>7.1f} | {ratio:>7.2f} | {events}/{jobs} of {gw['ok']} "
+                f"{'ok' if ok else 'MISSING'}{' errors ' + str(errors) if errors else ''}"
+            )
+    return complete
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def main() -> None:
+    args = parse_args()
+    procs = [int(p) for p in args.procs.split(",") if p]
+    server = PostgresServer()
+    server.start()
+    try:
+        database_url = server.create_database("bench_gateway")
+        migrate(database_url)
+        results: dict[tuple[str, int], dict[str, dict[str, Any]]] = {}
+        print(f"load average before: {load_average()}", flush=True)
+        for n in procs:
+            started = time.monotonic()
+            for kind, steps in measure(n, args, database_url).items():
+                results[(kind, n)] = steps
+            print(
+                f"measured bolt and gateway x{n} in {time.monotonic() - started:.0f}s", flush=True
+            )
+        print(f"load average after: {load_average()} (2 cores, shared with other work)")
+        complete = report(results, procs)
+        print(json.dumps({f"{k}x{n}": v for (k, n), v in results.items()}), file=sys.stderr)
+    finally:
+        server.close()
+    print(
+        "\ntargets: gateway ack p99 < 50 ms at 300 ev/s; gateway ÷ bolt ≥ 1.0 while persisting"
+        f"\nevery accepted event stored with its dispatch job: {'yes' if complete else 'NO'}"
+    )
+    if not complete:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
