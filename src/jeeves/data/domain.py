@@ -37,6 +37,10 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
+class UserIn(Strict):
+    """Body of PUT /v1/users/<team>/<user>: empty (or `{}`); nothing is settable here."""
+
+
 class FactIn(Strict):
     """Body of PUT /v1/users/<team>/<user>/facts/<key>."""
 

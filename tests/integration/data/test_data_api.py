@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import asyncpg
@@ -100,6 +101,21 @@ def test_deleted_then_recreated_fact_never_matches_an_old_etag(
     assert call(data_service, "PUT", fact, {"value": "Tokyo"}, If_Match=old)[0] == 412
 
 
+def test_concurrent_writers_with_one_etag_only_one_wins(data_service: ServiceProcess) -> None:
+    fact = new_user() + "/facts/location"
+    call(data_service, "PUT", fact, {"value": "Porto"})
+    etag = etag_of(data_service, fact)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(
+            pool.map(
+                lambda n: call(data_service, "PUT", fact, {"value": f"City {n}"}, If_Match=etag)[0],
+                range(8),
+            )
+        )
+    assert sorted(statuses) == [200] + [412] * 7
+    assert call(data_service, "GET", fact)[1]["version"] == 2
+
+
 def test_user_admin_flag_with_if_match(data_service: ServiceProcess) -> None:
     user = new_user()
     call(data_service, "PUT", user)
@@ -140,6 +156,7 @@ def test_bad_payloads_are_422_naming_the_field(
     ("method", "path", "body", "field"),
     [
         ("PUT", "/v1/users/T0TEST/bad%20id", None, "slack_id"),
+        ("PUT", "/v1/users/T0TEST/U1", {"is_admin": True}, "is_admin"),
         ("PATCH", "/v1/users/T0TEST/U1", {"is_admin": "yes"}, "is_admin"),
         ("GET", "/v1/users/T0TEST/U1/facts?limit=0", None, "limit"),
         ("GET", "/v1/users/T0TEST/U1/facts?cursor=not-a-cursor", None, "cursor"),

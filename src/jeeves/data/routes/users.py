@@ -5,6 +5,7 @@ from __future__ import annotations
 from quart import Blueprint, Response, jsonify, request
 
 from jeeves.data.domain import (
+    UserIn,
     UserPatch,
     check_slack_ids,
     decode_cursor,
@@ -34,6 +35,7 @@ USER = "/<team_id>/<slack_id>"
 async def ensure_user(team_id: str, slack_id: str) -> Response:
     """Get-or-create: 201 when this call created the user, 200 when it existed."""
     check_slack_ids(team_id, slack_id)
+    await json_body(UserIn, optional=True)
     row, created = await store().ensure_user(team_id, slack_id)
     return conditional(user_json(row), user_etag(row), 201 if created else 200)
 
