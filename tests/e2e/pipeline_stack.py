@@ -3,16 +3,24 @@
 Real: PostgreSQL (one database shared by gateway, dispatcher and poster, migrated by their own
 `migrate` commands), the Slack emulator (signs and sends events, records chat.postMessage),
 `jeeves-gateway`, `jeeves-dispatcher`, `jeeves-poster` and the `jeeves-echo` action with its
-test-only fault controls. Nothing is faked; queue timings are shortened (1 s heartbeats, fast
-backoff) so crash tests finish in seconds.
+test-only fault controls, all authenticating through a real `jeeves-tokens` (every call between
+services carries its JWT; the admin APIs need scope `admin`). Nothing is faked; queue timings
+are shortened (1 s heartbeats, fast backoff) so crash tests finish in seconds.
 """
 
 from __future__ import annotations
 
+import atexit
+import base64
 import json
+import shutil
 import subprocess
+import tempfile
+import urllib.parse
+import urllib.request
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from support.services import ServiceProcess, entry_point, http_json
@@ -31,6 +39,59 @@ FAST_QUEUE = {
 
 
 @dataclass
+class Dealer:
+    """The token dealer of a test stack, with the dev clients `jeeves-tokens init-dev` makes."""
+
+    process: ServiceProcess
+    directory: Path
+
+    def env(self, client: str) -> dict[str, str]:
+        """Settings that turn authentication on for a service acting as `client`."""
+        return {
+            "JEEVES_TOKENS_URL": self.process.url,
+            "JEEVES_AUTH_CLIENT_SECRET_FILE": str(self.directory / "secrets" / client),
+        }
+
+    def token(self, client: str, audience: str) -> str:
+        """A fresh access token for `client` (client-credentials grant, Basic auth)."""
+        secret = (self.directory / "secrets" / client).read_text().strip()
+        user = f"{urllib.parse.quote_plus(client)}:{urllib.parse.quote_plus(secret)}"
+        form = {"grant_type": "client_credentials", "audience": audience}
+        request = urllib.request.Request(
+            self.process.url + "/oauth/token",
+            data=urllib.parse.urlencode(form).encode(),
+            headers={
+                "Authorization": "Basic " + base64.b64encode(user.encode()).decode(),
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return str(json.loads(response.read())["access_token"])
+
+
+def start_dealer(started: list[ServiceProcess]) -> Dealer:
+    """`jeeves-tokens init-dev` into a temporary directory, then the dealer itself."""
+    directory = Path(tempfile.mkdtemp(prefix="jeeves-e2e-tokens-"))
+    atexit.register(shutil.rmtree, directory, True)
+    subprocess.run(
+        [*entry_point("jeeves-tokens"), "init-dev", "--dir", str(directory)],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
+    process = ServiceProcess(
+        "jeeves-tokens",
+        {
+            "JEEVES_TOKENS_KEYS_DIR": str(directory / "keys"),
+            "JEEVES_TOKENS_CLIENTS_FILE": str(directory / "clients.json"),
+        },
+    )
+    started.append(process)
+    process.start()
+    return Dealer(process, directory)
+
+
+@dataclass
 class Pipeline:
     """Handles on every process of the running pipeline."""
 
@@ -41,12 +102,16 @@ class Pipeline:
     poster: ServiceProcess
     dispatcher: ServiceProcess
     gateway: ServiceProcess
+    dealer: Dealer
 
     def processes(self) -> list[ServiceProcess]:
         return [self.gateway, self.dispatcher, self.poster, self.echo, self.emulator]
 
     def admin(self, method: str, url: str) -> tuple[int, Any]:
-        return http_json(method, url, headers={"Authorization": f"Bearer {ADMIN}"})
+        """An admin API call with the `cli` client's token for the service `url` belongs to."""
+        audience = "poster" if url.startswith(self.poster.url) else "dispatcher"
+        token = self.dealer.token("cli", audience)
+        return http_json(method, url, headers={"Authorization": f"Bearer {token}"})
 
     def echo_fail(self, count: int, status: int = 500) -> None:
         status_code, body = http_json(
@@ -83,10 +148,12 @@ def start_pipeline(database_url: str, started: list[ServiceProcess]) -> Pipeline
         started.append(service)
         return service.start()
 
-    emulator = start_slack_emulator(signing_secret=SECRET, token=TOKEN)
+    dealer = start_dealer(started)
+    quiet = {"JEEVES_LOG_LEVEL": "info"}
+    emulator = start_slack_emulator(signing_secret=SECRET, token=TOKEN, extra_env=quiet)
     started.append(emulator)
     slack = SlackEmulator(emulator.url)
-    echo = launch(ServiceProcess("jeeves-echo", {"JEEVES_ECHO_FAULTS": "1"}))
+    echo = launch(ServiceProcess("jeeves-echo", {"JEEVES_ECHO_FAULTS": "1", **dealer.env("echo")}))
     actions = {
         "echo": {
             "keywords": ["echo"],
@@ -109,6 +176,7 @@ def start_pipeline(database_url: str, started: list[ServiceProcess]) -> Pipeline
                 "JEEVES_POST_LEASE_S": "6",
                 "JEEVES_LOG_LEVEL": "info",
                 **FAST_QUEUE,
+                **dealer.env("poster"),
             },
         )
     )
@@ -122,6 +190,7 @@ def start_pipeline(database_url: str, started: list[ServiceProcess]) -> Pipeline
                 "JEEVES_ADMIN_TOKEN": ADMIN,
                 "JEEVES_LOG_LEVEL": "info",
                 **FAST_QUEUE,
+                **dealer.env("dispatcher"),
             },
         )
     )
@@ -137,4 +206,4 @@ def start_pipeline(database_url: str, started: list[ServiceProcess]) -> Pipeline
         )
     )
     slack.configure(gateway_url=gateway.url)
-    return Pipeline(database_url, emulator, slack, echo, poster, dispatcher, gateway)
+    return Pipeline(database_url, emulator, slack, echo, poster, dispatcher, gateway, dealer)
