@@ -427,3 +427,32 @@ def test_slow_command_shows_slacks_timeout_error(slack: SlackEmulator, receiver:
     [shown] = slack.messages("C0GENERAL", source="response_url")
     assert (shown["user"], shown["ephemeral_to"]) == ("USLACKBOT", "U0BOB")
     assert shown["text"] == '/jeeves failed with the error "operation_timeout"'
+
+
+def test_bot_posts_can_come_back_as_events(slack: SlackEmulator, receiver: Receiver) -> None:
+    slack.configure(echo_bot_messages=True)
+    try:
+        status, posted = http_json(
+            "POST",
+            slack.api_url + "chat.postMessage",
+            {"channel": "C0GENERAL", "text": "Lisbon: 21°C", "thread_ts": "1700000000.000100"},
+            {"Authorization": f"Bearer {TOKEN}"},
+        )
+        assert status == 200
+        [request] = receiver.wait_for(1)
+    finally:
+        slack.configure(echo_bot_messages=False)
+    event = request.json()["event"]
+    assert (event["type"], event["bot_id"], event["user"]) == ("message", "B0JEEVES", "U0JEEVES")
+    assert (event["ts"], event["thread_ts"]) == (posted["ts"], "1700000000.000100")
+
+
+def test_messages_with_a_subtype(slack: SlackEmulator, receiver: Receiver) -> None:
+    status, _ = http_json(
+        "POST",
+        slack.url + "/_emulator/send/message",
+        {"text": "edited", "subtype": "message_changed", "wait": True},
+    )
+    assert status == 200
+    [request] = receiver.wait_for(1)
+    assert request.json()["event"]["subtype"] == "message_changed"

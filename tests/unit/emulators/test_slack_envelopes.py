@@ -153,3 +153,28 @@ def test_ids_look_like_slacks() -> None:
     assert re.fullmatch(r"Ev[A-Z0-9]{10}", new_event_id())
     assert new_event_id() != new_event_id()
     assert re.fullmatch(r"1700000000\.\d+\.[0-9a-f]{32}", new_trigger_id(1700000000.5))
+
+
+def test_bot_and_subtype_messages_carry_what_apps_filter_on() -> None:
+    event = message_event(
+        ID,
+        event_type="message",
+        user="U0JEEVES",
+        text="Lisbon: 21°C",
+        channel="C0GENERAL",
+        ts="1700000002.000300",
+        bot_id="B0JEEVES",
+    )
+    assert event["bot_id"] == "B0JEEVES"
+    assert "client_msg_id" not in event
+    assert "subtype" not in event
+    edited = message_event(
+        ID,
+        event_type="message",
+        user="U0ALICE",
+        text="x",
+        channel="C0GENERAL",
+        ts="1700000003.000400",
+        subtype="message_changed",
+    )
+    assert edited["subtype"] == "message_changed"

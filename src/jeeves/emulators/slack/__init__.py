@@ -17,10 +17,12 @@ From the app (point slack_sdk's `AsyncWebClient(base_url=f"{emulator}/api/")` at
 
 Control API (JSON, what tests and the chat page use; `tests/support/slack.py` wraps it):
   GET    /_emulator/info                 identities, channels, gateway URL, timings
-  PUT    /_emulator/config               {"gateway_url", "ack_timeout_s", "retry_delays_s"}
+  PUT    /_emulator/config               {"gateway_url", "ack_timeout_s", "retry_delays_s",
+                                          "echo_bot_messages"}
   POST   /_emulator/send/message         {"text", "channel"?, "user"?, "thread_ts"?,
                                           "event"?: auto|app_mention|message, "as_retry"?: 0-3,
-                                          "force_retries"?: 0-3, "no_ack"?: bool, "wait"?: bool}
+                                          "force_retries"?: 0-3, "no_ack"?: bool, "wait"?: bool,
+                                          "subtype"?, "bot_id"?}
                                           → {"event_id", "delivery_id", "ts", "channel", "delivery"}
   POST   /_emulator/send/mention         same; the text gets the bot's `<@U0JEEVES>` prefix
   POST   /_emulator/send/command         {"text", "command"?: "/jeeves", "channel"?, "user"?}

@@ -40,6 +40,7 @@ def build_emulator(app: Quart, settings: SlackEmulatorSettings) -> Emulator:
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         ack_timeout_s=settings.emulator_ack_timeout_s,
         retry_delays_s=parse_delays(settings.emulator_retry_delays_s),
+        echo_bot_messages=settings.emulator_echo_bot_messages,
     )
     return Emulator(
         identity=identity,
@@ -55,6 +56,7 @@ def build_emulator(app: Quart, settings: SlackEmulatorSettings) -> Emulator:
 def build_app(settings: SlackEmulatorSettings) -> Quart:
     app = create_app("slack-emulator", settings)
     emulator = build_emulator(app, settings)
+    emulator.web_api.on_post.append(emulator.echo_bot_message)
     emulator.metrics = EmulatorMetrics(kit(app).registry, emulator.web_api.methods())
     kit(app).extras[EXTRAS_KEY] = emulator
     app.register_blueprint(web_api.blueprint)

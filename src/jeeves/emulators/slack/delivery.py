@@ -41,6 +41,7 @@ class DeliveryConfig:
     signing_secret: str
     ack_timeout_s: float
     retry_delays_s: tuple[float, ...]
+    echo_bot_messages: bool = False  # deliver a `message` event for each chat.postMessage
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import json
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -143,6 +143,7 @@ class Emulator:
             "gateway_url": self.config.gateway_url,
             "ack_timeout_s": self.config.ack_timeout_s,
             "retry_delays_s": list(self.config.retry_delays_s),
+            "echo_bot_messages": self.config.echo_bot_messages,
             "api_url": f"{self.public_url}/api/",
             "methods": self.web_api.methods(),
         }
@@ -208,28 +209,56 @@ class Emulator:
             ts=message.ts,
             thread_ts=request.thread_ts,
             parent_user_id=parent.user if parent else None,
+            subtype=request.subtype,
+            bot_id=request.bot_id,
         )
         message.blocks = event["blocks"]
-        event_id = new_event_id()
-        envelope = event_callback(
-            self.identity, event, event_id=event_id, event_time=int(self._clock())
-        )
         outgoing = Outgoing(
             path=EVENTS_PATH,
-            body=_compact(envelope),
+            body=b"",
             content_type="application/json",
             retries=True,
             as_retry=request.as_retry,
             force_retries=request.force_retries,
         )
+        return self._send_event(event, outgoing, message)
+
+    def _send_event(self, event: dict[str, Any], outgoing: Outgoing, message: Message) -> Sent:
+        """Wrap `event` in an envelope with a new event_id; deliver it by `outgoing`'s rules."""
+        event_id = new_event_id()
+        envelope = event_callback(
+            self.identity, event, event_id=event_id, event_time=int(self._clock())
+        )
+        outgoing = replace(outgoing, body=_compact(envelope))
         _bounded_put(self._bodies, event_id, outgoing, self._keep)
         summary = {
-            "type": event_type,
-            "channel": request.channel,
-            "user": request.user,
+            "type": event.get("subtype") or event["type"],
+            "channel": message.channel,
+            "user": message.user,
             "ts": message.ts,
         }
         return Sent(self._deliver("event", outgoing, event_id, summary), message)
+
+    def echo_bot_message(self, message: Message) -> None:
+        """Slack tells an app about its own posts too (`message` with `bot_id`), when enabled."""
+        if not self.config.echo_bot_messages or not self.config.gateway_url:
+            return
+        event = message_event(
+            self.identity,
+            event_type="message",
+            user=self.identity.bot_user_id,
+            text=message.text,
+            channel=message.channel,
+            ts=message.ts,
+            thread_ts=message.thread_ts,
+            bot_id=self.identity.bot_id,
+        )
+        if message.blocks is not None:
+            event["blocks"] = message.blocks
+        outgoing = Outgoing(
+            path=EVENTS_PATH, body=b"", content_type="application/json", retries=True
+        )
+        self._send_event(event, outgoing, message)
 
     def replay(self, request: Replay) -> Sent:
         """Send an earlier event again, byte for byte, marked as Slack retry `retry_num`."""

@@ -37,6 +37,9 @@ class SlackEmulatorSettings(ServiceSettings):
     emulator_ack_timeout_s: float = Field(default=3.0, gt=0, le=60)
     # Delays before retries 1, 2, 3 in seconds (Slack's: about 0, 60, 300; scaled down here).
     emulator_retry_delays_s: str = "0,1,5"
+    # Deliver a `message` event (with bot_id) for each chat.postMessage, as Slack does for apps
+    # subscribed to message.channels: checks that the app ignores its own messages.
+    emulator_echo_bot_messages: bool = False
     # Known channels as id:name pairs; empty accepts every channel id.
     emulator_channels: str = ""
     # The workspace and app the emulator pretends to be.

@@ -32,6 +32,8 @@ class SendMessage:
     as_retry: int = 0
     force_retries: int = 0
     wait: bool = False
+    subtype: str | None = None  # e.g. bot_message, message_changed: what apps must ignore
+    bot_id: str | None = None  # set: the message comes from a bot
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,8 @@ def parse_send_message(
         as_retry=_count(data, "as_retry", 0, MAX_RETRIES),
         force_retries=force,
         wait=_bool(data, "wait", False),
+        subtype=_opt_str(data, "subtype"),
+        bot_id=_opt_str(data, "bot_id"),
     )
 
 

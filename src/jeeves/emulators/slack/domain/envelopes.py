@@ -107,8 +107,10 @@ def message_event(
     thread_ts: str | None = None,
     parent_user_id: str | None = None,
     client_msg_id: str | None = None,
+    subtype: str | None = None,
+    bot_id: str | None = None,
 ) -> dict[str, Any]:
-    """The inner `app_mention` or `message` event of a message a person typed."""
+    """The inner `app_mention` or `message` event of a message (a bot's when `bot_id` is set)."""
     event: dict[str, Any] = {
         "type": event_type,
         "user": user,
@@ -122,6 +124,11 @@ def message_event(
     }
     if event_type == "message":
         event["channel_type"] = channel_type(channel)
+    if subtype is not None:
+        event["subtype"] = subtype
+    if bot_id is not None:
+        event["bot_id"] = bot_id
+        event.pop("client_msg_id")
     if thread_ts is not None:
         event["thread_ts"] = thread_ts
         if parent_user_id is not None:

@@ -20,7 +20,7 @@ from typing import Any
 
 from jeeves.emulators.slack.domain.envelopes import Identity
 from jeeves.emulators.slack.domain.faults import FaultBook
-from jeeves.emulators.slack.domain.messages import CallLog, MessageLog
+from jeeves.emulators.slack.domain.messages import CallLog, Message, MessageLog
 
 MAX_TEXT = 40_000
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -133,6 +133,7 @@ class WebApi:
         self.calls = calls
         self.faults = faults
         self.channels = dict(channels or {})  # id -> name; empty: every channel exists
+        self.on_post: list[Callable[[Message], None]] = []  # told of each chat.postMessage
         self._methods: dict[str, Callable[[Mapping[str, Any]], ApiAnswer]] = {
             "api.test": self._api_test,
             "auth.test": self._auth_test,
@@ -231,6 +232,8 @@ class WebApi:
             bot_id=self.identity.bot_id,
             method="chat.postMessage",
         )
+        for listener in self.on_post:
+            listener(message)
         return ok(
             channel=channel,
             ts=message.ts,

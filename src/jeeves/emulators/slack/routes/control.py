@@ -117,6 +117,10 @@ async def configure() -> Response:
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 60:
             raise APIError(422, "validation_failed", "'ack_timeout_s' must be in (0, 60]")
         config.ack_timeout_s = float(value)
+    if "echo_bot_messages" in body:
+        if not isinstance(body["echo_bot_messages"], bool):
+            raise APIError(422, "validation_failed", "'echo_bot_messages' must be true or false")
+        config.echo_bot_messages = body["echo_bot_messages"]
     if "retry_delays_s" in body:
         value = body["retry_delays_s"]
         text = ",".join(str(v) for v in value) if isinstance(value, list) else str(value)
