@@ -46,11 +46,13 @@ class Dealer:
     directory: Path
 
     def env(self, client: str) -> dict[str, str]:
-        """Settings that turn authentication on for a service acting as `client`."""
-        return {
-            "JEEVES_TOKENS_URL": self.process.url,
-            "JEEVES_AUTH_CLIENT_SECRET_FILE": str(self.directory / "secrets" / client),
-        }
+        """Settings that turn authentication on for a service acting as `client` (a service
+        that calls nobody, like data, has no client secret)."""
+        secret = self.directory / "secrets" / client
+        env = {"JEEVES_TOKENS_URL": self.process.url}
+        if secret.exists():
+            env["JEEVES_AUTH_CLIENT_SECRET_FILE"] = str(secret)
+        return env
 
     def token(self, client: str, audience: str) -> str:
         """A fresh access token for `client` (client-credentials grant, Basic auth)."""
@@ -139,8 +141,23 @@ def migrate(command: str, database_url: str) -> None:
     assert result.returncode == 0, f"{command} migrate failed: {result.stderr}"
 
 
-def start_pipeline(database_url: str, started: list[ServiceProcess]) -> Pipeline:
-    """Start every process (each appended to `started` at once, so cleanup never misses one)."""
+# The poster's Slack timing: generous enough that a loaded machine does not time out calls the
+# emulator answers late (an unconfirmed call is re-sent: the emulator has no read-back), short
+# enough that the lease of a killed poster expires within seconds.
+POSTER_TIMING = {
+    "JEEVES_SLACK_TIMEOUT_S": "5",
+    "JEEVES_POST_MAX_WAIT_S": "3",
+    "JEEVES_POST_LEASE_S": "10",
+}
+
+
+def start_pipeline(
+    database_url: str, started: list[ServiceProcess], *, poster_env: dict[str, str] | None = None
+) -> Pipeline:
+    """Start every process (each appended to `started` at once, so cleanup never misses one).
+
+    `poster_env` overrides the poster's settings (the benchmark uses production timings).
+    """
     for command in ("jeeves-gateway", "jeeves-dispatcher", "jeeves-poster"):
         migrate(command, database_url)
 
