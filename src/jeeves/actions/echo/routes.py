@@ -7,6 +7,10 @@ POST   /_test/fail    {"status": 500, "count": 3, "delay_s": 0}
 DELETE /_test/fail    forget planned faults
 GET    /_test/calls   {"calls": [{"id", "action", "channel", "user", "fault_status", "at"}]}
 POST   /_test/reset   forget faults and calls
+
+A delayed call that outlives its caller's timeout still finishes, and its answer is kept by the
+SDK's idempotency store: the caller's retry with the same id then gets that answer at once (or
+waits for it, when it arrives while the first call is still running).
 """
 
 from __future__ import annotations
