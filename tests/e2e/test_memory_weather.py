@@ -3,7 +3,8 @@ memory/weather actions (→ data service, → weather emulator) → poster → S
 
 Real: PostgreSQL (one database for the pipeline, one for the data service), the Slack emulator,
 `jeeves-gateway`, `jeeves-dispatcher`, `jeeves-poster`, `jeeves-data`, `jeeves-memory`,
-`jeeves-weather`, `jeeves-echo` and `jeeves-weather-emulator` as Open-Meteo. Faked: nothing;
+`jeeves-weather`, `jeeves-echo`, `jeeves-weather-emulator` as Open-Meteo and `jeeves-tokens`
+(every call between services carries the dealer's JWT). Faked: nothing;
 the upstream outage comes from the weather emulator's fault controls. This module starts its
 own pipeline (the shared `pipeline` fixture registers only echo).
 """
@@ -18,7 +19,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from pipeline_stack import ADMIN, FAST_QUEUE, SECRET, TOKEN, fresh_channel, migrate
+from pipeline_stack import (
+    ADMIN,
+    FAST_QUEUE,
+    SECRET,
+    TOKEN,
+    Dealer,
+    fresh_channel,
+    migrate,
+    start_dealer,
+)
 
 from integration.data.data_service_support import start_data_service
 from jeeves.localstack.postgres import PostgresServer
@@ -34,6 +44,7 @@ class Stack:
     slack: SlackEmulator
     data: ServiceProcess
     weather_emulator: ServiceProcess
+    dealer: Dealer
 
 
 def _actions(echo: str, memory: str, weather: str) -> dict[str, dict[str, Any]]:
@@ -71,20 +82,22 @@ def fixture_stack(postgres_server: PostgresServer) -> Iterator[Stack]:
     try:
         for command in ("jeeves-gateway", "jeeves-dispatcher", "jeeves-poster"):
             migrate(command, pipeline_db)
+        dealer = start_dealer(started)
         emulator = start_slack_emulator(signing_secret=SECRET, token=TOKEN)
         started.append(emulator)
         slack = SlackEmulator(emulator.url)
         weather_emulator = launch("jeeves-weather-emulator")
-        data = start_data_service(data_db)
+        data = start_data_service(data_db, dealer.env("data"))
         started.append(data)
-        echo = launch("jeeves-echo")
-        memory = launch("jeeves-memory", {"JEEVES_DATA_URL": data.url})
+        echo = launch("jeeves-echo", dealer.env("echo"))
+        memory = launch("jeeves-memory", {"JEEVES_DATA_URL": data.url, **dealer.env("memory")})
         weather = launch(
             "jeeves-weather",
             {
                 "JEEVES_DATA_URL": data.url,
                 "JEEVES_OPEN_METEO_URL": weather_emulator.url,
                 "JEEVES_UPSTREAM_TIMEOUT_S": "1.5",
+                **dealer.env("weather"),
             },
         )
         common = {"JEEVES_DATABASE_URL": pipeline_db, "JEEVES_LOG_LEVEL": "info", **FAST_QUEUE}
@@ -95,6 +108,7 @@ def fixture_stack(postgres_server: PostgresServer) -> Iterator[Stack]:
                 "JEEVES_SLACK_BOT_TOKEN": TOKEN,
                 "JEEVES_SLACK_API_URL": slack.api_url,
                 "JEEVES_ADMIN_TOKEN": ADMIN,
+                **dealer.env("poster"),
             },
         )
         launch(
@@ -104,6 +118,7 @@ def fixture_stack(postgres_server: PostgresServer) -> Iterator[Stack]:
                 "JEEVES_BOT_USER_ID": BOT_USER_ID,
                 "JEEVES_ACTIONS": json.dumps(_actions(echo.url, memory.url, weather.url)),
                 "JEEVES_ADMIN_TOKEN": ADMIN,
+                **dealer.env("dispatcher"),
             },
         )
         gateway = launch(
@@ -115,7 +130,7 @@ def fixture_stack(postgres_server: PostgresServer) -> Iterator[Stack]:
             },
         )
         slack.configure(gateway_url=gateway.url)
-        yield Stack(slack, data, weather_emulator)
+        yield Stack(slack, data, weather_emulator, dealer)
     finally:
         for service in reversed(started):
             print(f"===== {service.command}\n{service.logs()[-4000:]}")  # shown on failure
@@ -182,6 +197,8 @@ def test_forget_everything_with_the_confirmation_button(stack: Stack) -> None:
         1, channel=channel, since=since, timeout=TEAM_REPLY_TIMEOUT
     )
     assert "forgotten everything" in done["text"]
-    status, _ = http_json("GET", f"{stack.data.url}/v1/users/T0E2E/{user}")
+    token = stack.dealer.token("dashboard", "data")  # any caller of data with scope `data`
+    headers = {"Authorization": f"Bearer {token}"}
+    status, _ = http_json("GET", f"{stack.data.url}/v1/users/T0E2E/{user}", None, headers)
     assert status == 404
     assert "don't know anything" in ask(stack, "what do you know about me", channel, user)["text"]

@@ -27,13 +27,18 @@ def jeeves_data(*args: str, database_url: str) -> subprocess.CompletedProcess[st
     )
 
 
-def start_data_service(database_url: str) -> ServiceProcess:
-    """Migrate `database_url` and start `jeeves-data` on it (the caller closes it)."""
+def start_data_service(database_url: str, env: dict[str, str] | None = None) -> ServiceProcess:
+    """Migrate `database_url` and start `jeeves-data` on it (the caller closes it); `env` adds
+    settings (e.g. `JEEVES_TOKENS_URL` to turn authentication on)."""
     done = jeeves_data("migrate", database_url=database_url)
     assert done.returncode == 0, done.stderr
     service = ServiceProcess(
         "jeeves-data",
-        {"JEEVES_DATABASE_URL": database_url, "JEEVES_DATA_ENCRYPTION_KEY": ENCRYPTION_KEY},
+        {
+            "JEEVES_DATABASE_URL": database_url,
+            "JEEVES_DATA_ENCRYPTION_KEY": ENCRYPTION_KEY,
+            **(env or {}),
+        },
     )
     try:
         service.start()
