@@ -100,14 +100,21 @@ async def fetch(session: aiohttp.ClientSession, url: str) -> dict[str, Any]:
 async def wait_for_replies(
     session: aiohttp.ClientSession, url: str, sent: list[Sent], deadline_s: float
 ) -> list[dict[str, Any]]:
+    """Poll the emulator incrementally (`since`), so polling stays cheap for it."""
     wanted = {s.text for s in sent}
     deadline = time.monotonic() + deadline_s
+    seen: dict[tuple[str, str], dict[str, Any]] = {}
+    since = min((s.ts for s in sent), default=time.time()) - 1
     while True:
-        data = await fetch(session, f"{url}/_emulator/messages?source=api")
-        replies = [m for m in data["messages"] if m["text"] in wanted]
+        data = await fetch(session, f"{url}/_emulator/messages?source=api&since={since:.6f}")
+        for message in data["messages"]:
+            if message["text"] in wanted:
+                seen[(message["channel"], message["ts"])] = message
+            since = max(since, message["posted_at"] - 0.5)
+        replies = list(seen.values())
         if len({m["text"] for m in replies}) >= len(wanted) or time.monotonic() > deadline:
             return replies
-        await asyncio.sleep(0.25)
+        await asyncio.sleep(0.5)
 
 
 async def measure(
