@@ -19,9 +19,11 @@ ids) and serves the action protocol (DESIGN.md "Action protocol") at `POST /v1/a
   asks the dispatcher to retry. Anything else raised is a 500 (retried, then dead-lettered);
 - `id` is the idempotency key: the answer to an `id` (200, 202 or 4xx) is kept and replayed for
   a repeated request without calling the handler again, and concurrent duplicates wait for the
-  first. 5xx answers are not kept, so retries run again. The default `MemoryReplyStore` is a
-  bounded in-process LRU with a TTL: enough for stateless actions (a restart forgets, and the
-  handler may then run twice for one id); pass a shared `ReplyStore` for stronger guarantees;
+  first. A call whose caller gives up (timeout, disconnect) still runs to the end and its answer
+  is kept for the retry. 5xx answers are not kept, so retries run again. The default
+  `MemoryReplyStore` is a bounded in-process LRU with a TTL: enough for stateless actions (a
+  restart forgets, and the handler may then run twice for one id); pass a shared `ReplyStore`
+  for stronger guarantees;
 - authentication is a hook: `verifier(headers)` (header names lower-cased) runs before anything
   else and returns the caller's claims (kept on `ActionRequest.claims`) or raises
   `ActionError(401/403, …)`. With `AuthSettings` and `JEEVES_TOKENS_URL` set, it defaults to
@@ -288,7 +290,7 @@ class ActionEndpoint:
         self.metrics = metrics
         self.verifier = verifier
         self.store = store
-        self._in_flight: dict[str, asyncio.Future[StoredAnswer]] = {}
+        self._in_flight: dict[str, asyncio.Task[StoredAnswer]] = {}
 
     async def serve(self, headers: Mapping[str, str], body: Any) -> StoredAnswer:
         claims: Mapping[str, Any] = {}
@@ -314,18 +316,17 @@ class ActionEndpoint:
         running = self._in_flight.get(key)
         if running is not None:
             return self._count(await asyncio.shield(running), "duplicate", parsed.id)
-        future: asyncio.Future[StoredAnswer] = asyncio.get_running_loop().create_future()
-        self._in_flight[key] = future
-        try:
-            answer = await self._run(parsed)
-            if keeps(answer.status):
-                await self.store.put(key, answer)
-            future.set_result(answer)
-        except BaseException:
-            future.cancel()  # only cancellation gets here: `_run` answers every Exception
-            raise
-        finally:
-            del self._in_flight[key]
+        # The work runs in its own task: a caller that gives up (its timeout, a disconnect)
+        # does not abort it half-way; it finishes, and its answer waits for the retry.
+        task = asyncio.create_task(self._complete(key, parsed))
+        self._in_flight[key] = task
+        task.add_done_callback(lambda _done: self._in_flight.pop(key, None))
+        return await asyncio.shield(task)
+
+    async def _complete(self, key: str, parsed: ActionRequest) -> StoredAnswer:
+        answer = await self._run(parsed)
+        if keeps(answer.status):
+            await self.store.put(key, answer)
         return self._count(answer, None, parsed.id)
 
     async def _run(self, parsed: ActionRequest) -> StoredAnswer:

@@ -6,6 +6,7 @@ Real: the `jeeves-echo` entry point under Hypercorn (with JEEVES_ECHO_FAULTS=1).
 
 from __future__ import annotations
 
+import json
 import threading
 import urllib.request
 from collections.abc import Iterator
@@ -121,3 +122,18 @@ def test_faults_are_off_unless_enabled() -> None:
         assert (status, answer["error"]["code"]) == (404, "not_found")
     finally:
         process.close()
+
+
+def test_a_caller_giving_up_does_not_cause_a_second_run(url: str) -> None:
+    http_json("POST", url + "/_test/fail", {"status": 200, "delay_s": 1.0})
+    request = urllib.request.Request(
+        url + "/v1/act",
+        data=json.dumps(envelope("p8", "patience")).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with pytest.raises(TimeoutError):
+        urllib.request.urlopen(request, timeout=0.2)  # the dispatcher's timeout, say
+    retry = http_json("POST", url + "/v1/act", envelope("p8", "patience"))
+    assert retry == (200, {"reply": {"text": "patience"}})
+    _, calls = http_json("GET", url + "/_test/calls")
+    assert [c["id"] for c in calls["calls"]] == ["p8"], "the handler ran once"
