@@ -323,6 +323,12 @@ class ActionEndpoint:
         task.add_done_callback(lambda _done: self._in_flight.pop(key, None))
         return await asyncio.shield(task)
 
+    async def drain(self, timeout_s: float) -> None:
+        """Wait up to `timeout_s` for calls still running."""
+        running = list(self._in_flight.values())
+        if running:
+            await asyncio.wait(running, timeout=timeout_s)
+
     async def _complete(self, key: str, parsed: ActionRequest) -> StoredAnswer:
         answer = await self._run(parsed)
         if keeps(answer.status):
@@ -405,6 +411,11 @@ def create_action_app(
         name, handler, ActionMetrics(app), verifier=verifier, store=store or MemoryReplyStore()
     )
     kit(app).extras["action_endpoint"] = endpoint
+
+    @app.after_serving
+    async def _drain() -> None:
+        """Let calls whose callers went away finish (bounded by the graceful timeout)."""
+        await endpoint.drain(settings.graceful_timeout_s)
 
     @app.post(ACT_PATH)
     async def _act() -> Response:

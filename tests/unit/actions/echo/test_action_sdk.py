@@ -265,3 +265,21 @@ async def test_memory_store_is_bounded_and_expires() -> None:
     assert await store.get("c") == answer
     now[0] = 11.0
     assert await store.get("c") is None
+
+
+async def test_a_cancelled_caller_does_not_cancel_the_work(
+    app: Quart, client: Client, probe: Probe
+) -> None:
+    probe.gate = asyncio.Event()
+    caller = asyncio.create_task(client.post("/v1/act", json=envelope()))
+    while not probe.calls:
+        await asyncio.sleep(0.01)
+    caller.cancel()  # the dispatcher's timeout
+    with pytest.raises(asyncio.CancelledError):
+        await caller
+    probe.gate.set()
+    endpoint = app.extensions["jeeves"].extras["action_endpoint"]
+    await endpoint.drain(10)
+    repeat = await client.post("/v1/act", json=envelope())
+    assert (await repeat.get_json()) == {"reply": {"text": "ok"}}
+    assert len(probe.calls) == 1
