@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -142,11 +141,19 @@ class EventWriter:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    async def submit(self, job: DispatchJob) -> bool:
-        """Store `job` and queue its dispatch; True when new, False when event_id was known."""
+    async def submit(self, job: DispatchJob, timeout_s: float) -> bool:
+        """Store `job` and queue its dispatch; True when new, False when event_id was known.
+
+        TimeoutError after `timeout_s` (the event may still be written later; a Slack retry of
+        it is then a duplicate). A timer rather than `asyncio.wait_for`: no task per request.
+        """
         pending = _Pending(job, current_request_id())
         self._queue.put_nowait(pending)
-        return await pending.done
+        timer = asyncio.get_running_loop().call_later(timeout_s, _expire, pending.done)
+        try:
+            return await pending.done
+        finally:
+            timer.cancel()
 
     async def _run(self) -> None:
         while True:
@@ -191,6 +198,11 @@ class EventWriter:
         return inserted
 
 
+def _expire(done: asyncio.Future[bool]) -> None:
+    if not done.done():
+        done.set_exception(TimeoutError("event not stored in time"))
+
+
 def split_repeats(batch: Sequence[_Pending]) -> tuple[list[_Pending], list[_Pending]]:
     """(first occurrence of each event_id, later occurrences within the same batch)."""
     seen: set[str] = set()
@@ -206,13 +218,14 @@ def split_repeats(batch: Sequence[_Pending]) -> tuple[list[_Pending], list[_Pend
 def event_columns(batch: Sequence[_Pending]) -> tuple[list[Any], ...]:
     """The column arrays of STORE_AND_ENQUEUE for `batch`."""
     jobs = [pending.job for pending in batch]
+    payloads = [encode_payload(job) for job in jobs]
     return (
         [job["event_id"] for job in jobs],
         [job["kind"] for job in jobs],
         [job["team_id"] for job in jobs],
         [job["user_id"] for job in jobs],
         [job["channel"] for job in jobs],
-        [json.dumps(job, separators=(",", ":"), ensure_ascii=False) for job in jobs],
-        [encode_payload(job) for job in jobs],
+        [payload.decode() for payload in payloads],  # the same JSON, as jsonb
+        payloads,
         [job_headers(pending.request_id) for pending in batch],
     )
