@@ -58,14 +58,11 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def per_call_us(func: Callable[[str], object], tokens: list[str], repeats: int) -> float:
-    rounds = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        for token in tokens:
-            func(token)
-        rounds.append((time.perf_counter() - started) / len(tokens) * 1e6)
-    return statistics.median(rounds)
+def time_round(func: Callable[[str], object], tokens: list[str]) -> float:
+    started = time.perf_counter()
+    for token in tokens:
+        func(token)
+    return (time.perf_counter() - started) / len(tokens) * 1e6
 
 
 def verification(count: int, repeats: int) -> None:
@@ -104,21 +101,31 @@ def verification(count: int, repeats: int) -> None:
         return jwks(plan_keys([key], now=now, ttl_s=900, grace_s=0))
 
     verifier = Verifier(JwksCache(fetch), audience="echo", issuer=ISSUER, leeway_s=30)
+    loop = asyncio.new_event_loop()
 
-    async def through_verifier() -> float:
-        await verifier.verify(tokens[0])  # warm the cache
-        rounds = []
-        for _ in range(repeats):
-            started = time.perf_counter()
-            for token in tokens:
-                await verifier.verify(token)
-            rounds.append((time.perf_counter() - started) / len(tokens) * 1e6)
-        return statistics.median(rounds)
+    def through_verifier(token: str) -> object:
+        return loop.run_until_complete(verifier.verify(token))
 
-    baseline = per_call_us(hmac_json, tokens, repeats)
-    parse_only = per_call_us(pyjwt_nocheck, tokens, repeats)
-    pure = per_call_us(ours, tokens, repeats)
-    full = asyncio.run(through_verifier())
+    async def verify_all() -> None:
+        for token in tokens:
+            await verifier.verify(token)
+
+    def verifier_round() -> float:
+        started = time.perf_counter()
+        loop.run_until_complete(verify_all())
+        return (time.perf_counter() - started) / len(tokens) * 1e6
+
+    through_verifier(tokens[0])  # warm the JWKS cache
+    rounds: dict[str, list[float]] = {name: [] for name in ("hmac", "parse", "pure", "full")}
+    for _ in range(repeats):  # interleaved, so load on the machine hits every mode alike
+        rounds["hmac"].append(time_round(hmac_json, tokens))
+        rounds["parse"].append(time_round(pyjwt_nocheck, tokens))
+        rounds["pure"].append(time_round(ours, tokens))
+        rounds["full"].append(verifier_round())
+    loop.close()
+    baseline, parse_only, pure, full = (
+        statistics.median(rounds[name]) for name in ("hmac", "parse", "pure", "full")
+    )
     print(f"verification, {count} tokens x {repeats} rounds (median µs per token)")
     print(f"  hmac+json        {baseline:8.1f} µs   (baseline)")
     print(f"  pyjwt-nocheck    {parse_only:8.1f} µs   ({parse_only / baseline:.1f}x baseline)")
