@@ -198,3 +198,15 @@ async def test_verify_headers_outside_a_route(pair: KeyPair) -> None:
         await verify_headers(auth, {}, [])
     assert missing.value.status == 401
     assert await verify_headers(auth_of(build(AuthSettings(), [pair])), {}, ["admin"]) is None
+
+
+def test_audience_setting_wins_over_the_app_name(pair: KeyPair) -> None:
+    settings = AuthSettings(tokens_url=UNREACHABLE, auth_audience="echo-canary")
+    app = create_app("echo", settings)
+    auth = install_auth(app, settings, audience="echo")
+    assert auth.verifier is not None
+    assert auth.verifier.audience == "echo-canary"
+    plain = create_app("echo", AuthSettings(tokens_url=UNREACHABLE))
+    verifier = install_auth(plain, AuthSettings(tokens_url=UNREACHABLE)).verifier
+    assert verifier is not None
+    assert verifier.audience == "echo"

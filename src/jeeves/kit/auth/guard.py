@@ -53,7 +53,11 @@ class Auth:
 
 
 def install_auth(app: Quart, settings: AuthSettings, *, audience: str | None = None) -> Auth:
-    """Set up verification (and outbound tokens) for `app`; a no-op guard when auth is off."""
+    """Set up verification (and outbound tokens) for `app`; a no-op guard when auth is off.
+
+    Accepted audience: JEEVES_AUTH_AUDIENCE if set (e.g. the registered name of an action
+    deployed under another name), else `audience`, else the app's name.
+    """
     the_kit = kit(app)
     app.register_error_handler(AuthRefused, _refusal_response)
     rejected = Counter(
@@ -75,7 +79,7 @@ def install_auth(app: Quart, settings: AuthSettings, *, audience: str | None = N
     )
     verifier = Verifier(
         jwks,
-        audience=audience or settings.auth_audience or the_kit.name,
+        audience=settings.auth_audience or audience or the_kit.name,
         issuer=settings.auth_issuer,
         leeway_s=settings.auth_leeway_s,
     )
