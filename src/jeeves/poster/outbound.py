@@ -6,8 +6,9 @@ Each reply key moves through `sending` → `posted` (or `retry` → `sending` ag
    it inserts the row as `sending`, or moves a `retry`/`failed` row to `sending`. A `posted` key is
    never claimed again, and a `sending` key is left alone while its lease (`sending_at` + lease)
    runs, so two jobs carrying one key cannot post concurrently.
-2. *About to call Slack.* Right before chat.postMessage the row is marked `maybe_posted` (and
-   `posting_at`), committed. The mark is sticky until the key is `posted`.
+2. *About to call Slack.* Before chat.postMessage the row is marked `maybe_posted` (and
+   `posting_at`), committed — by the claim itself when the governor lets the post go at once,
+   else right after the governor's wait. The mark is sticky until the key is `posted`.
 3. *Result.* As soon as Slack answers, the row becomes `posted` (with the message ts), `retry`
    (Slack answered an error: nothing was posted) or `failed` (a permanent error).
 4. Only then does the queue acknowledge the job. A crash between 3 and 4 re-runs the job, which
@@ -72,6 +73,7 @@ class Claimed:
     uncertain: bool = False  # an earlier run called Slack without recording the answer
     posting_at: float | None = None  # epoch seconds of that call, where a read-back starts
     lease_left_s: float = 0.0
+    marked: bool = False  # step 2 already done by this claim
 
 
 def decide(state: str, lease_age_s: float | None, lease_s: float) -> Claim:
@@ -98,43 +100,52 @@ async def claim(
     thread_ts: str | None,
     event_id: str | None,
     lease_s: float,
+    posting_now: bool = False,
 ) -> Claimed:
-    """Step 1: take the key for one send attempt (committed before Slack is called)."""
+    """Step 1: take the key for one send attempt (committed before Slack is called).
+
+    `posting_now` also does step 2 in the same statement, for a post that will not wait for
+    the governor. A new key costs one round trip; a known key takes a short transaction.
+    """
+    inserted = await conn.fetchval(
+        "INSERT INTO outbound_messages (reply_key, channel, thread_ts, event_id, state, "
+        "sending_at, maybe_posted, posting_at) VALUES ($1, $2, $3, $4, 'sending', now(), $5, "
+        "CASE WHEN $5 THEN now() END) ON CONFLICT (reply_key) DO NOTHING RETURNING attempts",
+        reply_key,
+        channel,
+        thread_ts,
+        event_id,
+        posting_now,
+    )
+    if inserted is not None:
+        return Claimed(Claim.SEND, attempts=int(inserted), marked=posting_now)
     async with conn.transaction():
-        inserted = await conn.fetchval(
-            "INSERT INTO outbound_messages (reply_key, channel, thread_ts, event_id, state, "
-            "sending_at) VALUES ($1, $2, $3, $4, 'sending', now()) "
-            "ON CONFLICT (reply_key) DO NOTHING RETURNING attempts",
-            reply_key,
-            channel,
-            thread_ts,
-            event_id,
-        )
-        if inserted is not None:
-            return Claimed(Claim.SEND, attempts=int(inserted))
         row = await conn.fetchrow(
             "SELECT state, attempts, maybe_posted, extract(epoch FROM posting_at)::float8 AS "
             "posting_at, extract(epoch FROM now() - sending_at)::float8 AS age "
             "FROM outbound_messages WHERE reply_key = $1 FOR UPDATE",
             reply_key,
         )
-        state, age = str(row["state"]), row["age"]
-        decision = decide(state, age, lease_s)
+        decision = decide(str(row["state"]), row["age"], lease_s)
         if decision is Claim.BUSY:
-            return Claimed(Claim.BUSY, lease_left_s=max(0.0, lease_s - float(age)))
+            return Claimed(Claim.BUSY, lease_left_s=max(0.0, lease_s - float(row["age"])))
         if decision is Claim.DONE:
             return Claimed(Claim.DONE, attempts=int(row["attempts"]))
         attempts = await conn.fetchval(
             "UPDATE outbound_messages SET state = 'sending', attempts = attempts + 1, "
-            "sending_at = now() WHERE reply_key = $1 RETURNING attempts",
+            "sending_at = now(), maybe_posted = maybe_posted OR $2, "
+            "posting_at = CASE WHEN $2 THEN now() ELSE posting_at END "
+            "WHERE reply_key = $1 RETURNING attempts",
             reply_key,
+            posting_now,
         )
-        return Claimed(
-            Claim.SEND,
-            attempts=int(attempts),
-            uncertain=bool(row["maybe_posted"]),
-            posting_at=row["posting_at"],
-        )
+    return Claimed(
+        Claim.SEND,
+        attempts=int(attempts),
+        uncertain=bool(row["maybe_posted"]),
+        posting_at=row["posting_at"],
+        marked=posting_now,
+    )
 
 
 async def mark_posting(conn: asyncpg.Connection | asyncpg.Pool, reply_key: str) -> None:

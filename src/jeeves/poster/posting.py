@@ -116,6 +116,7 @@ class Poster:
             reply = parse_reply_job(job.payload)
         except ValueError as exc:
             raise PermanentJobError(f"bad reply payload: {exc}") from None
+        ready = self._governor.delay(reply["channel"], self._clock()) == 0
         async with self._pool().acquire() as conn:
             claimed = await outbound.claim(
                 conn,
@@ -124,6 +125,7 @@ class Poster:
                 thread_ts=reply["thread_ts"],
                 event_id=reply.get("event_id"),
                 lease_s=self._lease_s,
+                posting_now=ready,
             )
         if claimed.claim is outbound.Claim.DONE:
             self._metrics.posts.labels("duplicate").inc()
@@ -133,9 +135,9 @@ class Poster:
             raise RetryJob("reply key is being posted by another worker", claimed.lease_left_s)
         if claimed.uncertain and await self._already_posted(reply, claimed.posting_at):
             return
-        await self._deliver(reply, job)
+        await self._deliver(reply, job, marked=claimed.marked)
 
-    async def _deliver(self, reply: ReplyJob, job: QueueJob) -> None:
+    async def _deliver(self, reply: ReplyJob, job: QueueJob, *, marked: bool) -> None:
         channel = reply["channel"]
         for _ in range(MAX_RATE_LIMITED_ROUNDS):
             if self._governor.delay(channel, self._clock()) > self._max_wait_s:
@@ -147,7 +149,9 @@ class Poster:
                 await self._sleep(wait)
             if self._governor.blocked_for(channel, self._clock()) > 0:
                 continue  # a 429 for this channel arrived while we waited
-            await outbound.mark_posting(self._pool(), reply["reply_key"])
+            if not marked:
+                await outbound.mark_posting(self._pool(), reply["reply_key"])
+                marked = True
             result = await self._post(reply)
             if result.kind is Kind.RATE_LIMITED:
                 self._metrics.posts.labels("rate_limited").inc()
