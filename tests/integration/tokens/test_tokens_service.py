@@ -195,3 +195,38 @@ def test_broken_clients_file_stops_with_one_line(tmp_path: Path) -> None:
         "jeeves: client 'x': secret_hash: not a scrypt$n$r$p$salt$hash value"
     ]
     assert "hunter2" not in result.stderr
+
+
+def test_init_dev_is_idempotent_and_keeps_secrets(tmp_path: Path) -> None:
+    def init() -> dict[str, str]:
+        subprocess.run(
+            [*entry_point("jeeves-tokens"), "init-dev", "--dir", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        value = json.loads((tmp_path / "secrets.json").read_text())
+        assert isinstance(value, dict)
+        return value
+
+    first, second = init(), init()
+    assert first == second
+    assert len(list((tmp_path / "keys").glob("*.pem"))) == 1
+    clients = json.loads((tmp_path / "clients.json").read_text())["clients"]
+    for client, secret in first.items():
+        assert SecretHash.parse(clients[client]["secret_hash"]).matches(secret)
+        secret_file = tmp_path / "secrets" / client
+        assert secret_file.read_text().strip() == secret
+        assert oct(secret_file.stat().st_mode & 0o777) == "0o600"
+    assert secret not in (tmp_path / "clients.json").read_text()
+
+
+def test_metrics_count_issued_and_refused(tokens: ServiceProcess) -> None:
+    request_token(tokens.url, grant("echo"), basic=credentials("dispatcher"))
+    request_token(tokens.url, grant("data", scope="admin"), basic=credentials("echo"))
+    with urllib.request.urlopen(tokens.url + "/metrics", timeout=5) as response:
+        text = response.read().decode()
+    assert 'jeeves_tokens_issued_total{client="dispatcher"}' in text
+    assert 'jeeves_tokens_refused_total{error="invalid_scope"}' in text
+    assert "jeeves_tokens_published_keys 1.0" in text

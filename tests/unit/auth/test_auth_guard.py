@@ -7,6 +7,7 @@ returning the test's keys instead of the dealer's URL (swapped in after `install
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -210,3 +211,13 @@ def test_audience_setting_wins_over_the_app_name(pair: KeyPair) -> None:
     verifier = install_auth(plain, AuthSettings(tokens_url=UNREACHABLE)).verifier
     assert verifier is not None
     assert verifier.audience == "echo"
+
+
+def test_client_secret_from_a_file_is_read_and_redacted(tmp_path: Path) -> None:
+    secret_file = tmp_path / "secret"
+    secret_file.write_text("file-held-client-secret\n")
+    settings = AuthSettings(tokens_url=UNREACHABLE, auth_client_secret_file=secret_file)
+    assert settings.client_secret() == "file-held-client-secret"
+    assert "file-held-client-secret" in settings.secret_values()
+    with pytest.raises(ValueError, match="not a readable, non-empty file"):
+        AuthSettings(auth_client_secret_file=tmp_path / "missing")
