@@ -98,4 +98,8 @@ async def test_no_keys_at_all_is_unavailable(pair: KeyPair) -> None:
     with pytest.raises(AuthUnavailable):
         await verifier.verify(mint(pair))
     dealer.down = False
+    with pytest.raises(AuthUnavailable):  # no refetch storm: one attempt per pause
+        await verifier.verify(mint(pair))
+    assert dealer.calls == 1
+    clock.now += 1.0
     assert (await verifier.verify(mint(pair))).subject == "dispatcher"

@@ -24,6 +24,7 @@ from jeeves.kit.logging import get_logger
 ALGORITHM = "RS256"
 MIN_KEY_BITS = 2048
 REQUIRED_CLAIMS = ["exp", "nbf", "iat", "iss", "aud", "sub"]
+FAILED_FETCH_PAUSE_S = 1.0  # with no keys at all, retry a failed JWKS fetch at most this often
 
 log = get_logger(__name__)
 
@@ -190,10 +191,13 @@ class JwksCache:
         self._clock = clock
         self._keys: dict[str, rsa.RSAPublicKey] | None = None
         self._fetched_at = float("-inf")
+        self._failed_at = float("-inf")
         self._lock = asyncio.Lock()
         self.fetches = 0
 
     async def keys(self) -> Mapping[str, rsa.RSAPublicKey]:
+        if self._keys is None and self._clock() - self._failed_at < FAILED_FETCH_PAUSE_S:
+            raise AuthUnavailable("the JWKS could not be fetched a moment ago")
         if self._keys is None or self._clock() - self._fetched_at >= self._ttl_s:
             await self._refresh(stale_ok=self._keys is not None)
         assert self._keys is not None
@@ -214,7 +218,7 @@ class JwksCache:
             try:
                 keys = parse_jwks(await self._fetch())
             except Exception as exc:
-                self._fetched_at = self._clock()  # rate-limit retries too
+                self._fetched_at = self._failed_at = self._clock()  # rate-limit retries too
                 if stale_ok and self._keys is not None:
                     log.warning("jwks_refresh_failed", error=type(exc).__name__)
                     return
