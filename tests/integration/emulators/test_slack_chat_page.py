@@ -193,18 +193,21 @@ async def test_slash_commands_threads_and_dms_from_the_page(
     [command] = await asyncio.to_thread(slack.wait_for_messages, 1, source="user")
     assert command["text"] == "/jeeves weather in Porto"
     assert slack.deliveries()[0]["kind"] == "command"
+    await page.wait_for("!!document.querySelector('.msg.command')")
+    assert await page.eval("document.querySelector('.msg.command [data-thread]')") is None
 
+    await type_and_send(page, "a thread starts here")
     await page.wait_for("!!document.querySelector('[data-thread]')")  # the page rendered it
     await page.eval("document.querySelector('[data-thread]').click(), true")
     await type_and_send(page, "in a thread")
-    messages = await asyncio.to_thread(slack.wait_for_messages, 2, source="user")
-    assert messages[1]["thread_ts"] == command["ts"]
+    messages = await asyncio.to_thread(slack.wait_for_messages, 3, source="user")
+    assert messages[2]["thread_ts"] == messages[1]["ts"]
 
     await page.eval("document.querySelector('[data-channel=D0ALICE]').click(), true")
     assert await page.eval("$('title').textContent") == "@alice"
     await type_and_send(page, "hello in private")
-    messages = await asyncio.to_thread(slack.wait_for_messages, 3, source="user")
-    assert (messages[2]["channel"], messages[2]["text"]) == ("D0ALICE", "hello in private")
+    messages = await asyncio.to_thread(slack.wait_for_messages, 4, source="user")
+    assert (messages[3]["channel"], messages[3]["text"]) == ("D0ALICE", "hello in private")
     assert slack.deliveries()[-1]["summary"]["type"] == "message"
 
 
@@ -234,4 +237,6 @@ async def test_the_page_says_when_the_gateway_did_not_take_a_message(
         )
     finally:
         slack.configure(gateway_url=gateway_url)
-    assert note == "not delivered: no answer, no answer, no answer, no answer"
+    assert note == (
+        "not delivered: connection_failed, connection_failed, connection_failed, connection_failed"
+    )
