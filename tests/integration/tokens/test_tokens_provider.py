@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 from dealer_client import CLIENTS, genkey, tokens_env, write_clients
 
@@ -141,3 +142,41 @@ def _jwks(dealer: ServiceProcess) -> str:
 
     with urllib.request.urlopen(dealer.url + "/.well-known/jwks.json", timeout=5) as response:
         return response.read().decode()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_refreshes_before_expiry_and_rides_out_a_dealer_outage(
+    http: HttpClient, provider_dir: Path
+) -> None:
+    own = ServiceProcess(
+        "jeeves-tokens", tokens_env(provider_dir / "keys", provider_dir / "clients.json")
+    ).start()
+    clock = Clock()
+    source = TokenProvider(
+        http,
+        token_url=own.url + "/oauth/token",
+        client_id="dispatcher",
+        client_secret=CLIENTS["dispatcher"][0],
+        clock=clock,
+    )
+    try:
+        first = await source.bearer("echo")
+        clock.now = 0.79 * 900
+        assert await source.bearer("echo") == first
+        clock.now = 0.80 * 900  # 80% of the lifetime: renewed
+        second = await source.bearer("echo")
+        assert source.fetches == 2
+    finally:
+        own.close()
+    clock.now += 0.85 * 900  # due for renewal, dealer gone, token still valid: keep it
+    assert await source.bearer("echo") == second
+    clock.now += 0.2 * 900  # expired: no token to give
+    with pytest.raises(aiohttp.ClientError):
+        await source.bearer("echo")
