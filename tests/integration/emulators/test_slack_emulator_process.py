@@ -8,6 +8,8 @@ delay, status, headers), so retries, timeouts and signatures are observed on the
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import threading
 import time
 import urllib.parse
@@ -24,7 +26,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from jeeves.localstack.ports import wait_until
-from support.services import ServiceProcess, http_json
+from support.services import ServiceProcess, entry_point, http_json
 from support.slack import SlackEmulator, start_slack_emulator
 
 pytestmark = pytest.mark.integration
@@ -456,3 +458,15 @@ def test_messages_with_a_subtype(slack: SlackEmulator, receiver: Receiver) -> No
     assert status == 200
     [request] = receiver.wait_for(1)
     assert request.json()["event"]["subtype"] == "message_changed"
+
+
+def test_missing_token_stops_the_emulator_with_one_line() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JEEVES_")}
+    env["JEEVES_SLACK_SIGNING_SECRET"] = SECRET
+    result = subprocess.run(
+        entry_point("jeeves-slack-emulator"), env=env, capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "jeeves: setting JEEVES_SLACK_BOT_TOKEN is required but not set"
+    ]
