@@ -9,9 +9,9 @@ fixed time per mode:
 - `200`      — a full read (database row → JSON body + ETag);
 - `304`      — the same read with a matching `If-None-Match` (database row, empty body).
 
-The modes alternate in `--rounds` rounds (so a burst of load from elsewhere on a shared
-machine hits every mode alike) and each mode's rounds are pooled. Prints each mode's figures
-and the ratios 304/200 and 200/healthz. Bounded: `--rounds` x 3 x `--duration` seconds,
+The modes alternate, in a rotating order, over `--rounds` rounds (so a burst of load from
+elsewhere on a shared machine hits every mode alike) and each mode's rounds are pooled.
+Prints each mode's figures and the ratios 304/200 and 200/healthz. Bounded: `--rounds` x 3 x `--duration` seconds,
 traffic only to 127.0.0.1.
 """
 
@@ -179,9 +179,11 @@ async def measure(base: str, duration: float, concurrency: int, rounds: int) -> 
         }
         await drive(session, "warmup", modes["200"], min(1.0, duration), concurrency)
         runs: dict[str, list[Figures]] = {mode: [] for mode in modes}
-        for _ in range(rounds):
-            for mode, targets in modes.items():
-                runs[mode].append(await drive(session, mode, targets, duration, concurrency))
+        order = list(modes)
+        for round_no in range(rounds):
+            rotated = order[round_no % len(order) :] + order[: round_no % len(order)]
+            for mode in rotated:  # each mode runs first, middle and last once per 3 rounds
+                runs[mode].append(await drive(session, mode, modes[mode], duration, concurrency))
         return [pooled(found) for found in runs.values()]
 
 

@@ -60,7 +60,8 @@ def if_match(kind: str) -> Precondition | None:
 def conditional(payload: Any, etag: str, status: int = 200) -> Response:
     """Answer `payload` with its ETag, or an empty 304 when If-None-Match already has it."""
     if status == 200 and none_match(request.headers.get("If-None-Match"), etag):
-        response = Response("", status=304)
+        response = Response(b"", status=304)
+        del response.headers["Content-Type"]
     else:
         response = jsonify(payload)
         response.status_code = status
