@@ -11,8 +11,8 @@ fixed time per mode:
 
 The modes alternate, in a rotating order, over `--rounds` rounds (so a burst of load from
 elsewhere on a shared machine hits every mode alike) and each mode's rounds are pooled.
-Prints each mode's figures and the ratios 304/200 and 200/healthz. Bounded: `--rounds` x 3 x `--duration` seconds,
-traffic only to 127.0.0.1.
+Prints each mode's figures and the ratios 304/200 and 200/healthz. Bounded:
+`--rounds` x 3 x `--duration` seconds, traffic only to 127.0.0.1.
 """
 
 from __future__ import annotations
