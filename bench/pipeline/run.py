@@ -11,6 +11,8 @@ Per rate it prints:
             emulator timed it (what Slack waits for);
 - `reply` — from the event's message ts to its reply being recorded by the emulator (what the
             person waits for), p50/p99/max, replies/s, and anything lost or duplicated.
+- `CPU ms/event` — CPU time each process spent per event (from /proc), which stays meaningful
+            when other work shares the machine and stretches the latencies.
 Target (reported, not asserted): reply p99 < 500 ms at 100 events/s. Bounded: every phase has a
 deadline; traffic only to 127.0.0.1.
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import time
 import uuid
@@ -61,6 +64,20 @@ class Sent:
     event_id: str
     ts: float  # the user's message ts (emulator clock)
     text: str
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_by_process(pipeline: Pipeline) -> dict[str, float]:
+    return {
+        service.command.removeprefix("jeeves-"): cpu_seconds(service.proc.pid)
+        for service in pipeline.processes()
+        if service.proc is not None
+    }
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -123,11 +140,13 @@ async def measure(
     url = pipeline.emulator.url
     pipeline.slack.clear()
     connector = aiohttp.TCPConnector(limit=64)
+    cpu_before = cpu_by_process(pipeline)
     async with aiohttp.ClientSession(connector=connector) as session:
         began = time.monotonic()
         sent = await send_at_rate(session, url, rate, duration, channels)
         sending_s = time.monotonic() - began
         replies = await wait_for_replies(session, url, sent, drain)
+        cpu_after = cpu_by_process(pipeline)
         deliveries = (await fetch(session, f"{url}/_emulator/deliveries"))["deliveries"]
     by_text = {s.text: s for s in sent}
     counts = Counter(m["text"] for m in replies)
@@ -155,6 +174,10 @@ async def measure(
         "reply_max": max(latencies, default=float("nan")),
         "ack_p50": percentile(acks, 50),
         "ack_p99": percentile(acks, 99),
+        "cpu_ms_per_event": {
+            name: (cpu_after[name] - cpu_before[name]) * 1000 / max(1, len(sent))
+            for name in cpu_after
+        },
     }
 
 
@@ -171,6 +194,9 @@ def report(figures: dict[str, Any]) -> None:
     )
     p50, p99, worst = figures["reply_p50"], figures["reply_p99"], figures["reply_max"]
     print(f"        reply         p50 {p50:7.1f} ms  p99 {p99:7.1f} ms  max {worst:7.1f} ms")
+    cpu = figures["cpu_ms_per_event"]
+    shares = ", ".join(f"{name} {ms:.1f}" for name, ms in cpu.items())
+    print(f"        CPU ms/event  {sum(cpu.values()):.1f} ({shares}; PostgreSQL not counted)")
     ratio = figures["reply_p50"] / figures["ack_p50"] if figures["ack_p50"] else float("nan")
     print(f"        reply/ack p50 x{ratio:.1f}; p99 target {TARGET_P99_MS:.0f} ms: {verdict} it")
 
