@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -44,6 +45,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=4.0, help="seconds per step")
     parser.add_argument("--concurrency", type=int, default=32, help="senders in the max step")
     parser.add_argument("--procs", default="1,2", help="server process counts to compare")
+    parser.add_argument("--max-rounds", type=int, default=3, help="rounds of the flat-out step")
     parser.add_argument("--gateway-log-level", default="warning", help="JEEVES_LOG_LEVEL")
     return parser.parse_args()
 
@@ -57,8 +59,10 @@ def http_ok(url: str) -> bool:
 
 
 @contextmanager
-def servers(kind: str, procs: int, database_url: str, log_level: str) -> Iterator[str]:
-    """Run `procs` processes of `kind` on one port; yield the events URL."""
+def servers(
+    kind: str, procs: int, database_url: str, log_level: str
+) -> Iterator[tuple[str, list[int]]]:
+    """Run `procs` processes of `kind` on one port; yield the events URL and their pids."""
     port = free_port()
     bind = f"127.0.0.1:{port}"
     if kind == "gateway":
@@ -87,7 +91,7 @@ def servers(kind: str, procs: int, database_url: str, log_level: str) -> Iterato
             what=f"{kind} to serve",
         )
         time.sleep(0.5)  # let every sibling finish binding before traffic starts
-        yield f"http://{bind}/slack/events"
+        yield f"http://{bind}/slack/events", [child.pid for child in children]
     finally:
         for child in children:
             child.terminate()
@@ -154,53 +158,127 @@ async def stored(database_url: str, prefix: str) -> tuple[int, int]:
     return int(events), int(jobs)
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time used so far by `pids` (Linux /proc)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def postgres_pids(server: PostgresServer) -> list[int]:
+    """The postmaster of `server` and its backends (not other PostgreSQL servers' processes)."""
+    postmaster = int((server.data / "postmaster.pid").read_text().split()[0])
+    pids = [postmaster]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == postmaster:
+                pids.append(int(entry.name))
+    return pids
+
+
+def step(
+    target: tuple[str, list[int]],
+    rate: float,
+    args: argparse.Namespace,
+    prefix: str,
+    postgres: PostgresServer | None,
+) -> dict[str, Any]:
+    """One load step on one server, with the CPU it (and PostgreSQL, for the gateway) used."""
+    url, pids = target
+    pg = postgres_pids(postgres) if postgres else []
+    before, pg_before = cpu_seconds(pids), cpu_seconds(pg)
+    result = load(url, rate, args.duration, args.concurrency, prefix)
+    ok = max(1, result["ok"])
+    result["cpu_us"] = round((cpu_seconds(pids) - before) / ok * 1e6)
+    result["pg_cpu_us"] = (
+        round((cpu_seconds(postgres_pids(postgres)) - pg_before) / ok * 1e6) if postgres else 0
+    )
+    if postgres:
+        result["stored"] = asyncio.run(stored(args.database_url, prefix))
+    return result
+
+
+def merge(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """The median round by throughput; stored counts summed over all rounds."""
+    ordered = sorted(rounds, key=lambda r: r["events_per_s"])
+    merged = dict(ordered[len(ordered) // 2])
+    merged["ok"] = sum(r["ok"] for r in rounds)
+    merged["statuses"] = {
+        k: sum(r["statuses"].get(k, 0) for r in rounds) for k in merged["statuses"]
+    }
+    if "stored" in merged:
+        merged["stored"] = tuple(sum(r["stored"][i] for r in rounds) for i in (0, 1))
+    merged["cpu_us"] = round(statistics.median(r["cpu_us"] for r in rounds))
+    merged["pg_cpu_us"] = round(statistics.median(r["pg_cpu_us"] for r in rounds))
+    return merged
+
+
 def measure(
-    procs: int, args: argparse.Namespace, database_url: str
+    procs: int, args: argparse.Namespace, postgres: PostgresServer
 ) -> dict[str, dict[str, dict[str, Any]]]:
-    """Both servers up at once; each rate step runs on Bolt, then at once on the gateway, so
-    background noise on this shared machine hits both alike."""
+    """Both servers up at once; each step runs on Bolt, then at once on the gateway, so the
+    background noise of this shared machine hits both alike. The flat-out step runs
+    `--max-rounds` times, alternating, and keeps the median."""
     results: dict[str, dict[str, dict[str, Any]]] = {"bolt": {}, "gateway": {}}
-    rates = [float(r) for r in args.rates.split(",") if r] + [0.0]
+    rates = [float(r) for r in args.rates.split(",") if r]
+    log_level = args.gateway_log_level
     with (
-        servers("bolt", procs, database_url, args.gateway_log_level) as bolt_url,
-        servers("gateway", procs, database_url, args.gateway_log_level) as gateway_url,
+        servers("bolt", procs, args.database_url, log_level) as bolt,
+        servers("gateway", procs, args.database_url, log_level) as gateway,
     ):
-        urls = {"bolt": bolt_url, "gateway": gateway_url}
-        for kind, url in urls.items():
-            load(url, 0, 1.0, 8, f"{kind}{procs}-warmup")
+        targets = {"bolt": (bolt, None), "gateway": (gateway, postgres)}
+        for kind, (target, _) in targets.items():
+            load(target[0], 0, 1.0, 8, f"{kind}{procs}-warmup")
         for rate in rates:
-            step = "max" if rate == 0 else str(int(rate))
-            for kind, url in urls.items():
-                prefix = f"{kind}{procs}-{step}-"
-                result = load(url, rate, args.duration, args.concurrency, prefix)
-                if kind == "gateway":
-                    result["stored"] = asyncio.run(stored(database_url, prefix))
-                results[kind][step] = result
+            for kind, (target, pg) in targets.items():
+                prefix = f"{kind}{procs}-{int(rate)}-"
+                results[kind][str(int(rate))] = step(target, rate, args, prefix, pg)
                 time.sleep(0.3)
+        rounds: dict[str, list[dict[str, Any]]] = {"bolt": [], "gateway": []}
+        for n in range(args.max_rounds):
+            for kind, (target, pg) in targets.items():
+                rounds[kind].append(step(target, 0, args, f"{kind}{procs}-max{n}-", pg))
+                time.sleep(0.3)
+        for kind, runs in rounds.items():
+            results[kind]["max"] = merge(runs)
     return results
 
 
 def report(results: dict[tuple[str, int], dict[str, dict[str, Any]]], procs: list[int]) -> bool:
     """Print the side-by-side table; False when an accepted event is missing from the store."""
     complete = True
-    print("\nack throughput and latency (events/s sustained; p50/p99 ms; 200s only)")
-    header = f"{'procs':>5} {'rate':>6} | {'bolt ev/s':>9} {'p50':>6} {'p99':>7} | "
-    header += f"{'gw ev/s':>8} {'p50':>6} {'p99':>7} | {'gw/bolt':>7} | stored events/jobs"
+    print(
+        "\nack throughput and latency: events/s sustained, p50/p99 ms (200s only), and CPU per"
+        "\nacknowledged event in µs (server processes; for the gateway + its PostgreSQL)"
+    )
+    header = f"{'procs':>5} {'rate':>5} | {'bolt ev/s':>9} {'p50':>5} {'p99':>6} {'cpu':>5} | "
+    header += f"{'gw ev/s':>7} {'p50':>5} {'p99':>6} {'cpu+pg':>9} | {'gw/bolt':>7} | stored"
     print(header)
     for n in procs:
         bolt, gateway = results[("bolt", n)], results[("gateway", n)]
-        for step, gw in gateway.items():
-            base = bolt[step]
+        for name, gw in gateway.items():
+            base = bolt[name]
             ratio = gw["events_per_s"] / base["events_per_s"] if base["events_per_s"] else 0.0
             events, jobs = gw["stored"]
             ok = events == gw["ok"] and jobs == gw["ok"]
             complete = complete and ok
             errors = {k: v for k, v in gw["statuses"].items() if k != "200"}
+            cpu = f"{gw['cpu_us']}+{gw['pg_cpu_us']}"
             print(
-                f"{n:>5} {step:>6} | {base['events_per_s']:>9.0f} {base['p50_ms']:>6.1f} "
-                f"{base['p99_ms']:>7.1f} | {gw['events_per_s']:>8.0f} {gw['p50_ms']:>6.1f} "
-                f"{gw['p99_ms']:>7.1f} | {ratio:>7.2f} | {events}/{jobs} of {gw['ok']} "
-                f"{'ok' if ok else 'MISSING'}{' errors ' + str(errors) if errors else ''}"
+                f"{n:>5} {name:>5} | {base['events_per_s']:>9.0f} {base['p50_ms']:>5.1f} "
+                f"{base['p99_ms']:>6.1f} {base['cpu_us']:>5} | {gw['events_per_s']:>7.0f} "
+                f"{gw['p50_ms']:>5.1f} {gw['p99_ms']:>6.1f} {cpu:>9} | {ratio:>7.2f} | "
+                f"{events}/{jobs} of {gw['ok']} {'ok' if ok else 'MISSING'}"
+                f"{' errors ' + str(errors) if errors else ''}"
             )
     return complete
 
@@ -215,13 +293,13 @@ def main() -> None:
     server = PostgresServer()
     server.start()
     try:
-        database_url = server.create_database("bench_gateway")
-        migrate(database_url)
+        args.database_url = server.create_database("bench_gateway")
+        migrate(args.database_url)
         results: dict[tuple[str, int], dict[str, dict[str, Any]]] = {}
         print(f"load average before: {load_average()}", flush=True)
         for n in procs:
             started = time.monotonic()
-            for kind, steps in measure(n, args, database_url).items():
+            for kind, steps in measure(n, args, server).items():
                 results[(kind, n)] = steps
             print(
                 f"measured bolt and gateway x{n} in {time.monotonic() - started:.0f}s", flush=True
