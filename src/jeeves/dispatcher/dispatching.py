@@ -16,7 +16,7 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import aiohttp
 import asyncpg
@@ -55,22 +55,6 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0
 
 class ActionUnavailable(Exception):
     """The action failed transiently (5xx, timeout, unreachable): the queue retries the job."""
-
-
-class ActionAuth(Protocol):
-    """Headers proving the dispatcher's identity to an action.
-
-    Hook for the token work: a JWT from the token dealer with `aud` = the action's name.
-    """
-
-    async def headers(self, spec: ActionSpec) -> Mapping[str, str]: ...
-
-
-class NoActionAuth:
-    """No credentials (until the token dealer is wired in)."""
-
-    async def headers(self, spec: ActionSpec) -> Mapping[str, str]:
-        return {}
 
 
 class DispatchMetrics:
@@ -117,6 +101,23 @@ def reply_job(job: DispatchJob, reply: Reply) -> ReplyJob:
     }
 
 
+def attempt_row(
+    job: QueueJob, payload: DispatchJob, decision: Decision, *, final: bool
+) -> store.Attempt:
+    """The `dispatch_attempts` row recording `decision`."""
+    return store.Attempt(
+        event_id=payload["event_id"],
+        job_id=job.id,
+        attempt=job.attempt,
+        action=decision.action,
+        outcome=decision.outcome.value,
+        final=final,
+        status=decision.status,
+        latency_ms=decision.latency_ms,
+        detail=decision.detail,
+    )
+
+
 def _json_or_none(raw: bytes) -> Any:
     try:
         return json.loads(raw) if raw else None
@@ -135,14 +136,12 @@ class Dispatcher:
         pool: Callable[[], asyncpg.Pool],
         bot_user_id: str,
         metrics: DispatchMetrics,
-        auth: ActionAuth | None = None,
     ) -> None:
         self._registry = registry
         self._http = http
         self._pool = pool
         self._bot = bot_user_id
         self._metrics = metrics
-        self._auth = auth or NoActionAuth()
 
     async def handle(self, job: QueueJob) -> None:
         try:
@@ -196,7 +195,7 @@ class Dispatcher:
         args: Mapping[str, Any],
     ) -> Decision:
         body = act_request(payload, spec, text, args)
-        headers = {**(await self._auth.headers(spec)), "Idempotency-Key": body["id"]}
+        headers = {"Idempotency-Key": body["id"]}
         url = action_url(spec, payload["user_id"]) + "/v1/act"
         started = time.perf_counter()
         status: int | None = None
@@ -224,42 +223,31 @@ class Dispatcher:
             outcome, detail, reply = answer.outcome, answer.detail, answer.reply
         latency = time.perf_counter() - started
         self._metrics.latency.labels(spec.name).observe(latency)
+        decision = Decision(spec.name, outcome, reply, status, latency * 1000, detail)
         if outcome.retried:
-            await self._record_failure(job, payload, spec, outcome, status, latency, detail)
+            await self._record_failure(job, payload, decision)
             raise ActionUnavailable(f"action {spec.name}: {outcome.value} ({detail})")
-        return Decision(spec.name, outcome, reply, status, latency * 1000, detail)
+        return decision
 
     async def _record_failure(
-        self,
-        job: QueueJob,
-        payload: DispatchJob,
-        spec: ActionSpec,
-        outcome: Outcome,
-        status: int | None,
-        latency: float,
-        detail: str,
+        self, job: QueueJob, payload: DispatchJob, decision: Decision
     ) -> None:
-        self._metrics.total.labels(spec.name, outcome.value).inc()
-        attempt = store.Attempt(
-            payload["event_id"], job.id, job.attempt, spec.name, outcome.value, False, status,
-            latency * 1000, detail,
-        )  # fmt: skip
-        await store.record(self._pool(), attempt)
+        """A transient failure: a non-final attempt row; the queue will retry the job."""
+        self._metrics.total.labels(decision.action, decision.outcome.value).inc()
+        await store.record(self._pool(), attempt_row(job, payload, decision, final=False))
         log.warning(
             "dispatch_failed",
             event_id=payload["event_id"],
-            action=spec.name,
-            outcome=outcome.value,
-            status=status,
+            action=decision.action,
+            outcome=decision.outcome.value,
+            status=decision.status,
             attempt=job.attempt,
-            detail=detail,
+            detail=decision.detail,
         )
 
     async def _finish(self, job: QueueJob, payload: DispatchJob, decision: Decision) -> None:
-        attempt = store.Attempt(
-            payload["event_id"], job.id, job.attempt, decision.action, decision.outcome.value,
-            True, decision.status, decision.latency_ms, decision.detail,
-        )  # fmt: skip
+        """The final outcome and the reply job, in one transaction (see the module docstring)."""
+        attempt = attempt_row(job, payload, decision, final=True)
         async with self._pool().acquire() as conn, conn.transaction():
             fresh = await store.record(conn, attempt)
             if fresh and decision.reply is not None:
