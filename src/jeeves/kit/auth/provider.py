@@ -28,8 +28,12 @@ FETCH_TIMEOUT_S = 5.0
 log = get_logger(__name__)
 
 
-class TokenUnavailable(Exception):
-    """The dealer refused or could not be reached; the message names status and OAuth error."""
+class TokenUnavailable(aiohttp.ClientError):
+    """The dealer refused or answered nonsense; the message names status and OAuth error.
+
+    An `aiohttp.ClientError`, so a caller already handling "the service could not be called"
+    (retry later, report unavailable) handles a missing token the same way.
+    """
 
 
 @dataclass(frozen=True)
