@@ -35,6 +35,7 @@ import json
 import logging
 import random
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -391,14 +392,14 @@ class QueueMetrics:
         )
 
 
-_METRICS: dict[int, QueueMetrics] = {}
+_METRICS: weakref.WeakKeyDictionary[CollectorRegistry, QueueMetrics] = weakref.WeakKeyDictionary()
 
 
 def queue_metrics(registry: CollectorRegistry) -> QueueMetrics:
     """The QueueMetrics registered on `registry`, created on first use."""
-    metrics = _METRICS.get(id(registry))
+    metrics = _METRICS.get(registry)
     if metrics is None:
-        metrics = _METRICS[id(registry)] = QueueMetrics(registry)
+        metrics = _METRICS[registry] = QueueMetrics(registry)
     return metrics
 
 
