@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
+import hmac
 import json
 import subprocess
 import time
@@ -23,13 +25,14 @@ from typing import Any
 
 import asyncpg
 import pytest
+from cryptography.hazmat.primitives import serialization
 from dealer_client import CLIENTS, credentials, grant, request_token
 
 from jeeves.kit.jobs import DISPATCH, DispatchJob
 from jeeves.kit.queue import enqueue
 from jeeves.localstack.postgres import PostgresServer
 from jeeves.tokens.domain.grant import sign
-from jeeves.tokens.domain.keys import SigningKey
+from jeeves.tokens.domain.keys import SigningKey, generate_key
 from jeeves.tokens.keystore import load_keys
 from support.services import ServiceProcess, entry_point, http_json
 
@@ -211,8 +214,17 @@ def bad_tokens(endpoint: Endpoint, key: SigningKey) -> dict[str, str]:
     tampered = (
         f"{head}.{b64(json.dumps(claims_for(endpoint, sub='intruder')).encode())}.{signature}"
     )
+    pem = key.private_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    hs_head = b64(json.dumps({"alg": "HS256", "kid": key.kid, "typ": "JWT"}).encode())
+    hs_body = b64(json.dumps(claims_for(endpoint)).encode())
+    hs_mac = hmac.new(pem, f"{hs_head}.{hs_body}".encode(), hashlib.sha256).digest()
+    stranger = generate_key(now=now, sign_from=now)
     return {
         "unsigned": unsigned,
+        "hs256_with_public_key": f"{hs_head}.{hs_body}.{b64(hs_mac)}",
+        "unknown_kid": sign(claims_for(endpoint), stranger),
         "expired": sign(claims_for(endpoint, iat=now - 900, nbf=now - 900, exp=now - 120), key),
         "not_yet_valid": sign(claims_for(endpoint, nbf=now + 600), key),
         "wrong_audience": sign(claims_for(endpoint, aud="someone-else"), key),
