@@ -94,7 +94,7 @@ def install_auth(app: Quart, settings: AuthSettings, *, audience: str | None = N
         )
         the_kit.http.bearer = provider
     else:
-        log.warning("auth_no_client_secret", hint="outbound calls will carry no token")
+        log.info("auth_receive_only", hint="no client secret: outbound calls carry no token")
     auth = Auth(enabled=True, verifier=verifier, provider=provider, rejected=rejected)
     the_kit.extras[AUTH_KEY] = auth
     return auth
