@@ -328,7 +328,7 @@ class Emulator:
             self._record_ack(delivery, request.command, request.channel, request.user)
 
         delivery = self._deliver("command", outgoing, trigger_id, summary, show_ack)
-        return Sent(delivery, trigger_id=trigger_id)
+        return Sent(delivery, typed, trigger_id)
 
     def send_click(self, request: SendClick) -> Sent:
         """A person clicks a button on a message; the app gets a `block_actions` payload."""
