@@ -13,6 +13,7 @@ from typing import Any, cast
 import kopf
 
 from jeeves_operator import claims, reconcile
+from jeeves_operator.leadership import Standby, StartupGate
 from jeeves_operator.models import GROUP, MANAGER, PLURAL, VERSION, ActionRef, ActionSpec, Condition
 from jeeves_operator.reconcile import Deps, Outcome, Trigger
 from jeeves_operator.registry import RegistryUnavailable
@@ -48,6 +49,13 @@ def _patch_status(patch: kopf.Patch, status: Mapping[str, Any], outcome: Outcome
         patch.status.update(outcome.status)
 
 
+async def _take_turn(gate: StartupGate, namespace: str, delay: float) -> None:
+    try:
+        await gate.check(namespace)
+    except Standby as exc:
+        raise kopf.TemporaryError(str(exc), delay=delay) from exc
+
+
 async def _reconcile(trigger: Trigger, deps: Deps, kwargs: dict[str, Any]) -> Outcome:
     outcome = await reconcile.reconcile(
         _spec(kwargs["spec"]),
@@ -62,8 +70,9 @@ async def _reconcile(trigger: Trigger, deps: Deps, kwargs: dict[str, Any]) -> Ou
     return outcome
 
 
-def register(registry: kopf.OperatorRegistry, deps: Deps) -> None:
+def register(registry: kopf.OperatorRegistry, deps: Deps, gate: StartupGate) -> None:
     """Attach every handler of the operator to `registry`."""
+    standby_delay = float(deps.settings.peering_lifetime)
 
     @kopf.on.login(id="login", registry=registry)
     def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
@@ -76,15 +85,22 @@ def register(registry: kopf.OperatorRegistry, deps: Deps) -> None:
         claim = claims.claim_of(ref)
         return {key: claim for key in claims.claim_keys(_spec(spec), ref)}
 
+    @kopf.index(*ACTIONS, id="ready_index", registry=registry)
+    def ready_index(meta: kopf.Meta, status: kopf.Status, **_: Any) -> dict[Any, int]:
+        ready = int(status.get("readyReplicas") or 0)
+        return {(meta["namespace"], meta["name"]): ready}
+
     @kopf.on.create(*ACTIONS, id="create", registry=registry)
     @kopf.on.update(*ACTIONS, id="update", field="spec", registry=registry)
     async def changed(**kwargs: Any) -> None:
+        await _take_turn(gate, kwargs["namespace"], standby_delay)
         outcome = await _reconcile("change", deps, kwargs)
         if outcome.retry:
             raise kopf.TemporaryError("etcd unreachable", delay=deps.settings.retry_delay)
 
     @kopf.on.resume(*ACTIONS, id="resume", registry=registry)
     async def resumed(**kwargs: Any) -> None:
+        await _take_turn(gate, kwargs["namespace"], standby_delay)
         outcome = await _reconcile("resume", deps, kwargs)
         if outcome.retry:
             raise kopf.TemporaryError("etcd unreachable", delay=deps.settings.retry_delay)
@@ -93,11 +109,13 @@ def register(registry: kopf.OperatorRegistry, deps: Deps) -> None:
 
     @kopf.timer(*ACTIONS, id="drift", interval=interval, initial_delay=interval, registry=registry)
     async def drift(**kwargs: Any) -> None:
+        await _take_turn(gate, kwargs["namespace"], standby_delay)
         first = not (kwargs["status"] or {}).get("observedGeneration")
         await _reconcile("change" if first else "drift", deps, kwargs)
 
     @kopf.on.delete(*ACTIONS, id="unregister", registry=registry)
     async def deleted(spec: kopf.Spec, meta: kopf.Meta, body: kopf.Body, **_: Any) -> None:
+        await _take_turn(gate, str(meta["namespace"]), standby_delay)
         try:
             note = await reconcile.finalize(_spec(spec), _ref(meta), deps)
         except RegistryUnavailable as exc:
@@ -112,6 +130,12 @@ def register(registry: kopf.OperatorRegistry, deps: Deps) -> None:
         registry=registry,
         labels={"app.kubernetes.io/managed-by": MANAGER},
     )
-    async def deployment_event(body: kopf.Body, type: str | None, **_: Any) -> None:
-        if type != "DELETED":
-            await reconcile.reflect_deployment(dict(body), deps)
+    async def deployment_event(body: kopf.Body, type: str, **kwargs: Any) -> None:
+        if type == "DELETED":
+            return
+        await _take_turn(gate, str(body.metadata.namespace), standby_delay)
+        deployment = dict(body)
+        ready: kopf.Index[Any, int] = kwargs["ready_index"]
+        owner = (body.metadata.namespace, reconcile.owner_name(deployment))
+        known = next(iter(ready.get(owner, [])), None)
+        await reconcile.reflect_deployment(deployment, deps, known)

@@ -140,6 +140,19 @@ class Kube:
                 return None
             raise
 
+    async def get_peering(self, name: str, namespace: str | None) -> Manifest | None:
+        """kopf's peering object: cluster-wide, or the one in `namespace`."""
+        if namespace is None:
+            path = f"/apis/kopf.dev/v1/clusterkopfpeerings/{name}"
+        else:
+            path = f"/apis/kopf.dev/v1/namespaces/{namespace}/kopfpeerings/{name}"
+        try:
+            return await self._request("GET", path)
+        except KubeError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
     async def create(self, manifest: Manifest) -> Manifest:
         meta = manifest["metadata"]
         path = object_path(manifest["kind"], meta["namespace"])

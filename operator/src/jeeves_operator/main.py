@@ -7,12 +7,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
 import sys
+import uuid
+from typing import Any, cast
 
 import kopf
 
 from jeeves_operator import handlers, serving
 from jeeves_operator.k8s import Kube, load_configuration
+from jeeves_operator.leadership import StartupGate
 from jeeves_operator.reconcile import Deps
 from jeeves_operator.registry import Registry
 from jeeves_operator.settings import OperatorSettings, SettingsError, load_settings
@@ -44,8 +48,9 @@ def build_deps(settings: OperatorSettings) -> Deps:
 async def run(settings: OperatorSettings, stop_flag: asyncio.Event | None = None) -> None:
     """Run until stopped (signal or `stop_flag`)."""
     deps = build_deps(settings)
+    identity = f"{os.environ.get('POD_ID') or socket.gethostname()}/{uuid.uuid4().hex[:8]}"
     registry = kopf.OperatorRegistry()
-    handlers.register(registry, deps)
+    handlers.register(registry, deps, StartupGate(settings, deps.kube, identity))
     ready = asyncio.Event()
     runner = await serving.start(settings.bind, ready)
     try:
@@ -57,6 +62,7 @@ async def run(settings: OperatorSettings, stop_flag: asyncio.Event | None = None
             standalone=settings.standalone,
             priority=settings.priority,
             peering_name=settings.peering,
+            identity=cast(Any, identity),  # kopf's Identity is a NewType of str
             stop_flag=stop_flag,
             ready_flag=ready,
         )

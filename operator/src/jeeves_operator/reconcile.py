@@ -147,17 +147,21 @@ async def _drop_canary(ref: ActionRef, deps: Deps) -> None:
 
 
 def _change_notes(applied: list[tuple[Change, Manifest]], trigger: Trigger) -> list[Note]:
-    notes = []
+    """One Event per kind of change (not per object), so 500 actions do not mean 2000 Events."""
+    changed: dict[str, list[str]] = {}
     for change, obj in applied:
         if change == "unchanged":
             continue
         kind, name = obj.get("kind", "object"), obj.get("metadata", {}).get("name", "")
+        changed.setdefault(change, []).append(f"{kind} {name}")
         if trigger == "drift":
             metrics.DRIFT_CORRECTIONS.labels(kind).inc()
-            notes.append(Note("Warning", "DriftCorrected", f"{kind} {name} {change} back to spec"))
-        else:
-            notes.append(Note("Normal", change.capitalize(), f"{kind} {name} {change}"))
-    return notes
+    if trigger == "drift":
+        done = "; ".join(f"{', '.join(objs)} {change}" for change, objs in changed.items())
+        return [Note("Warning", "DriftCorrected", f"put back to spec: {done}")] if done else []
+    return [
+        Note("Normal", change.capitalize(), ", ".join(objs)) for change, objs in changed.items()
+    ]
 
 
 async def _register(spec: ActionSpec, ref: ActionRef, deps: Deps) -> tuple[bool, str, str]:
@@ -214,6 +218,11 @@ async def finalize(spec: ActionSpec, ref: ActionRef, deps: Deps) -> Note | None:
     return None
 
 
+def owner_name(deployment: Manifest) -> str | None:
+    """The JeevesAction controlling a stable-track Deployment, if any."""
+    return _owner(deployment)
+
+
 def _owner(deployment: Manifest) -> str | None:
     labels = deployment.get("metadata", {}).get("labels", {})
     if labels.get("jeeves.dev/track") != "stable":
@@ -246,11 +255,17 @@ def _observation_from_status(
     )
 
 
-async def reflect_deployment(deployment: Manifest, deps: Deps) -> bool:
-    """Copy a stable Deployment's readiness into its JeevesAction's status; True if patched."""
+async def reflect_deployment(
+    deployment: Manifest, deps: Deps, known_ready: int | None = None
+) -> bool:
+    """Copy a stable Deployment's readiness into its JeevesAction's status; True if patched.
+
+    `known_ready` is the action's status.readyReplicas as last seen (kopf's index): when it
+    already matches, nothing is read or written — most Deployment events change nothing.
+    """
     name = _owner(deployment)
     namespace = deployment.get("metadata", {}).get("namespace", "")
-    if name is None:
+    if name is None or known_ready == _ready_replicas(deployment):
         return False
     action = await deps.kube.get(KIND, namespace, name)
     if action is None or action["metadata"].get("uid") != controller_uid(deployment):

@@ -27,15 +27,17 @@ class Registry:
         self._prefix = prefix
         self._timeout = timeout
         self._client: Any = None
+        self._connecting = asyncio.Lock()  # many reconciles start at once: one channel
 
     def key(self, name: str) -> str:
         return f"{self._prefix}{name}"
 
     async def _kv(self) -> Any:
-        if self._client is None:
-            client = etcd3aio.Etcd3Client(self._endpoints, rpc_max_attempts=1)
-            await client.connect()
-            self._client = client
+        async with self._connecting:
+            if self._client is None:
+                client = etcd3aio.Etcd3Client(self._endpoints, rpc_max_attempts=1)
+                await client.connect()
+                self._client = client
         return self._client.kv
 
     async def _call(self, method: str, *args: Any) -> Any:

@@ -39,7 +39,7 @@ class OperatorSettings:
     priority: int = field(default_factory=lambda: random.randint(1, 1_000_000))
     # Seconds a replica's peering heartbeat stays valid; a dead active replica is replaced
     # by a standby after at most this long (JEEVES_PEERING_LIFETIME).
-    peering_lifetime: int = 30
+    peering_lifetime: int = 15
     # Run without peering, e.g. in a single-replica dev loop (JEEVES_STANDALONE).
     standalone: bool = False
     # kubeconfig path; empty means in-cluster or ~/.kube/config (KUBECONFIG).
@@ -121,7 +121,7 @@ def load_settings(env: Mapping[str, str]) -> OperatorSettings:
         retry_delay=_number(env, "JEEVES_RETRY_DELAY", 5.0),
         etcd_timeout=_number(env, "JEEVES_ETCD_TIMEOUT", 2.0),
         peering=env.get("JEEVES_PEERING", "jeeves-operator") or "jeeves-operator",
-        peering_lifetime=int(_number(env, "JEEVES_PEERING_LIFETIME", 30)),
+        peering_lifetime=int(_number(env, "JEEVES_PEERING_LIFETIME", 15)),
         standalone=_flag(env, "JEEVES_STANDALONE"),
         kubeconfig=env.get("KUBECONFIG", ""),
         tokens_url=env.get("JEEVES_TOKENS_URL", ""),

@@ -34,6 +34,7 @@ class OperatorProcess:
             "JEEVES_DRIFT_INTERVAL": "1",
             "JEEVES_RETRY_DELAY": "0.5",
             "JEEVES_ETCD_TIMEOUT": "0.5",
+            "JEEVES_PEERING_LIFETIME": "3",  # start-up gate of ~2 s instead of ~11 s
             **env,
         }
         self.proc: asyncio.subprocess.Process | None = None
