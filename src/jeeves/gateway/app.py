@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from quart import Quart
 
 from jeeves.gateway.routes import EventMetrics, GatewayState, SlackRoutes
 from jeeves.gateway.settings import GatewaySettings
-from jeeves.gateway.store import EventWriter
+from jeeves.gateway.store import EventPruner, EventWriter
 from jeeves.kit.app import create_app, kit
 from jeeves.kit.db import install_database, pool_of
 from jeeves.kit.etcd import install_etcd_check
@@ -34,14 +36,21 @@ def build_app(settings: GatewaySettings) -> Quart:
     # Quart's middleware hook: the Slack routes are served in front of Quart (see routes.py).
     app.asgi_app = SlackRoutes(app.asgi_app, state)  # type: ignore[method-assign,assignment]
 
+    retention = timedelta(days=settings.inbound_retention_days)
+    pruner = EventPruner(lambda: pool_of(app), retention) if retention else None
+
     @app.before_serving
     async def _start_writer() -> None:
         writer.start()
+        if pruner is not None:
+            pruner.start()
 
     # Registered before the database hooks: after_serving runs in registration order, so
     # waiting events are written before the pool closes.
     @app.after_serving
     async def _stop_writer() -> None:
+        if pruner is not None:
+            await pruner.stop()
         await writer.stop(grace_s=settings.graceful_timeout_s)
 
     install_database(app, settings.database_url, max_size=settings.database_pool_size)

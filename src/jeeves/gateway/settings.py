@@ -32,5 +32,7 @@ class GatewaySettings(MigrateSettings):
     ingest_timeout_s: float = Field(default=2.5, gt=0, le=30)
     # Largest number of PostgreSQL connections of this process.
     database_pool_size: int = Field(default=8, ge=2, le=100)
+    # Days an inbound event (and so its dedup key) is kept; Slack retries within hours. 0: forever.
+    inbound_retention_days: float = Field(default=30.0, ge=0)
     # Bind JEEVES_BIND with SO_REUSEPORT so several gateway processes share one port.
     reuse_port: bool = False

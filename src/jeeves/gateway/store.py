@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -87,6 +89,62 @@ class _Pending:
     done: asyncio.Future[bool] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
+
+
+PRUNE_EVENTS = """
+WITH doomed AS (
+    SELECT event_id FROM gateway_inbound_events
+    WHERE received_at < now() - $1::interval
+    ORDER BY received_at
+    LIMIT $2
+)
+DELETE FROM gateway_inbound_events e USING doomed WHERE e.event_id = doomed.event_id
+"""
+PRUNE_LOCK = "SELECT pg_try_advisory_xact_lock(hashtext('jeeves.gateway.prune'))"
+PRUNE_INTERVAL_S = 3600.0
+
+
+async def prune_events(conn: asyncpg.Connection, older_than: timedelta, batch: int = 5000) -> int:
+    """Delete inbound events received more than `older_than` ago (their event ids stop being
+    dedup keys); one process at a time (advisory lock), in batches. Returns rows deleted."""
+    deleted = 0
+    while True:
+        async with conn.transaction():
+            if not await conn.fetchval(PRUNE_LOCK):
+                return deleted  # another gateway process is pruning
+            status = await conn.execute(PRUNE_EVENTS, older_than, batch)
+        count = int(status.split()[-1])
+        deleted += count
+        if count < batch:
+            return deleted
+
+
+class EventPruner:
+    """Runs `prune_events` now and then while the gateway serves (retention of dedup keys)."""
+
+    def __init__(self, pool: Callable[[], asyncpg.Pool], retention: timedelta) -> None:
+        self._pool = pool
+        self._retention = retention
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="gateway-prune")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(random.uniform(0.5, 1.0) * PRUNE_INTERVAL_S)
+            try:
+                async with self._pool().acquire() as conn:
+                    deleted = await prune_events(conn, self._retention)
+                log.info("inbound_events_pruned", deleted=deleted)
+            except Exception as exc:
+                log.warning("inbound_events_prune_failed", error=type(exc).__name__)
 
 
 class WriterMetrics:

@@ -16,12 +16,14 @@ import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 import asyncpg
 import pytest
 
+from jeeves.gateway.store import prune_events
 from jeeves.localstack.ports import wait_until
 from support.services import ServiceProcess, entry_point
 
@@ -405,3 +407,20 @@ def test_slack_routes_keep_the_kit_contract(gateway: ServiceProcess) -> None:
     ) in text
     status, answer, _ = post(gateway.url + "/no/such/route", b"{}", {})
     assert (status, answer["error"]["code"]) == (404, "not_found")
+
+
+async def test_pruning_forgets_old_events_only(
+    gateway: ServiceProcess, db: asyncpg.Connection
+) -> None:
+    await db.execute(
+        "INSERT INTO gateway_inbound_events (event_id, kind, team_id, user_id, channel, body,"
+        " received_at) SELECT 'EvOLD' || i, 'message', 'T1', 'U1', 'C1', '{}',"
+        " now() - interval '40 days' FROM generate_series(1, 7) AS i"
+    )
+    recent = await db.fetchval("SELECT count(*) FROM gateway_inbound_events")
+    assert await prune_events(db, timedelta(days=30), batch=3) == 7
+    assert await db.fetchval("SELECT count(*) FROM gateway_inbound_events") == recent - 7
+    assert await prune_events(db, timedelta(days=30)) == 0
+    body = event_body("EvOLD1")
+    status, answer, _ = post(gateway.url + "/slack/events", body, sign(body))
+    assert (status, answer["outcome"]) == (200, "accepted"), "a forgotten id is new again"
