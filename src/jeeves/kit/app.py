@@ -50,7 +50,7 @@ def create_app(name: str, settings: ServiceSettings, *, configure_logs: bool = T
     """Build a Quart app named `name` with the kit's middleware installed."""
     if configure_logs:
         configure_logging(name, settings.log_level, settings.secret_values())
-    app = Quart(name)
+    app = Quart(name, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["JSON_SORT_KEYS"] = False
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = True

@@ -2,8 +2,8 @@
 
 Real: the `jeeves-slack-emulator` process, Debian's Chromium driven over the DevTools protocol
 (aiohttp websocket), and a stand-in gateway that only acknowledges events (the test plays the
-bot by posting through the Web API, as the poster would). Skipped when Chromium is not
-installed (`apt-get install chromium`).
+bot by posting through the Web API, as the poster would). Fails, never skips, when Chromium
+is not installed (`make setup` installs it).
 """
 
 from __future__ import annotations
@@ -27,10 +27,7 @@ from support.services import ServiceProcess, http_json
 from support.slack import SlackEmulator, start_slack_emulator
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed"),
-]
+pytestmark = pytest.mark.integration
 TOKEN = "xoxb-page-token"
 FLAGS = [
     "--headless",
@@ -114,7 +111,7 @@ class Page:
 async def fixture_page(emulator: ServiceProcess) -> AsyncIterator[Page]:
     SlackEmulator(emulator.url).clear()
     profile = Path(tempfile.mkdtemp(prefix="jeeves-chromium-"))
-    assert CHROMIUM is not None
+    assert CHROMIUM is not None, "Chromium is not installed: run `make setup` (it installs it)"
     browser = subprocess.Popen(
         [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", emulator.url + "/"],
         stdout=subprocess.DEVNULL,
