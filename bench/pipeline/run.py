@@ -56,6 +56,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=8.0, help="seconds of sending per rate")
     parser.add_argument("--channels", type=int, default=200, help="channels to spread over")
     parser.add_argument("--drain", type=float, default=60.0, help="seconds to wait for replies")
+    parser.add_argument(
+        "--concurrency", type=int, default=64, help="queue jobs at once in dispatcher and poster"
+    )
     return parser.parse_args()
 
 
@@ -209,9 +212,21 @@ def main() -> None:
     started: list[ServiceProcess] = []
     try:
         database_url = server.create_database("jeeves_bench_pipeline")
-        pipeline = start_pipeline(database_url, started, poster_env=PRODUCTION_POSTER)
+        workers = {
+            "JEEVES_QUEUE_CONCURRENCY": str(args.concurrency),
+            "JEEVES_DB_POOL_SIZE": str(min(100, max(10, args.concurrency // 2))),
+        }
+        pipeline = start_pipeline(
+            database_url,
+            started,
+            poster_env={**PRODUCTION_POSTER, **workers},
+            dispatcher_env=workers,
+        )
         asyncio.run(measure(pipeline, 10, 1.0, args.channels, args.drain))  # warm-up
-        print(f"pipeline end to end ({args.duration:g}s per rate, {args.channels} channels)")
+        print(
+            f"pipeline end to end ({args.duration:g}s per rate, {args.channels} channels, "
+            f"queue concurrency {args.concurrency})"
+        )
         for rate in rates:
             report(asyncio.run(measure(pipeline, rate, args.duration, args.channels, args.drain)))
     finally:

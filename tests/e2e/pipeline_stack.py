@@ -107,7 +107,14 @@ class Pipeline:
     dealer: Dealer
 
     def processes(self) -> list[ServiceProcess]:
-        return [self.gateway, self.dispatcher, self.poster, self.echo, self.emulator]
+        return [
+            self.gateway,
+            self.dispatcher,
+            self.poster,
+            self.echo,
+            self.emulator,
+            self.dealer.process,
+        ]
 
     def admin(self, method: str, url: str) -> tuple[int, Any]:
         """An admin API call with the `cli` client's token for the service `url` belongs to."""
@@ -152,11 +159,15 @@ POSTER_TIMING = {
 
 
 def start_pipeline(
-    database_url: str, started: list[ServiceProcess], *, poster_env: dict[str, str] | None = None
+    database_url: str,
+    started: list[ServiceProcess],
+    *,
+    poster_env: dict[str, str] | None = None,
+    dispatcher_env: dict[str, str] | None = None,
 ) -> Pipeline:
     """Start every process (each appended to `started` at once, so cleanup never misses one).
 
-    `poster_env` overrides the poster's settings (the benchmark uses production timings).
+    `poster_env` and `dispatcher_env` override settings (the benchmark uses production timings).
     """
     for command in ("jeeves-gateway", "jeeves-dispatcher", "jeeves-poster"):
         migrate(command, database_url)
@@ -170,7 +181,9 @@ def start_pipeline(
     emulator = start_slack_emulator(signing_secret=SECRET, token=TOKEN, extra_env=quiet)
     started.append(emulator)
     slack = SlackEmulator(emulator.url)
-    echo = launch(ServiceProcess("jeeves-echo", {"JEEVES_ECHO_FAULTS": "1", **dealer.env("echo")}))
+    echo = launch(
+        ServiceProcess("jeeves-echo", {"JEEVES_ECHO_FAULTS": "1", **quiet, **dealer.env("echo")})
+    )
     actions = {
         "echo": {
             "keywords": ["echo"],
@@ -188,12 +201,11 @@ def start_pipeline(
                 "JEEVES_SLACK_BOT_TOKEN": TOKEN,
                 "JEEVES_SLACK_API_URL": slack.api_url,
                 "JEEVES_ADMIN_TOKEN": ADMIN,
-                "JEEVES_SLACK_TIMEOUT_S": "2",
-                "JEEVES_POST_MAX_WAIT_S": "3",
-                "JEEVES_POST_LEASE_S": "6",
                 "JEEVES_LOG_LEVEL": "info",
                 **FAST_QUEUE,
+                **POSTER_TIMING,
                 **dealer.env("poster"),
+                **(poster_env or {}),
             },
         )
     )
@@ -208,6 +220,7 @@ def start_pipeline(
                 "JEEVES_LOG_LEVEL": "info",
                 **FAST_QUEUE,
                 **dealer.env("dispatcher"),
+                **(dispatcher_env or {}),
             },
         )
     )
