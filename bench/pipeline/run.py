@@ -177,6 +177,7 @@ async def measure(
         "reply_max": max(latencies, default=float("nan")),
         "ack_p50": percentile(acks, 50),
         "ack_p99": percentile(acks, 99),
+        "load": os.getloadavg()[0],
         "cpu_ms_per_event": {
             name: (cpu_after[name] - cpu_before[name]) * 1000 / max(1, len(sent))
             for name in cpu_after
@@ -198,6 +199,8 @@ def report(figures: dict[str, Any]) -> None:
     p50, p99, worst = figures["reply_p50"], figures["reply_p99"], figures["reply_max"]
     print(f"        reply         p50 {p50:7.1f} ms  p99 {p99:7.1f} ms  max {worst:7.1f} ms")
     cpu = figures["cpu_ms_per_event"]
+    cores = os.cpu_count() or 1
+    print(f"        machine load  {figures['load']:.1f} on {cores} cores (others' work included)")
     shares = ", ".join(f"{name} {ms:.1f}" for name, ms in cpu.items())
     print(f"        CPU ms/event  {sum(cpu.values()):.1f} ({shares}; PostgreSQL not counted)")
     ratio = figures["reply_p50"] / figures["ack_p50"] if figures["ack_p50"] else float("nan")
