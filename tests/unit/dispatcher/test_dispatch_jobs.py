@@ -1,0 +1,67 @@
+"""Checking `dispatch` payloads and reading button clicks (pure functions; nothing faked)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from jeeves.dispatcher.domain.jobs import interaction_target, parse_dispatch_job
+
+pytestmark = pytest.mark.unit
+
+
+def payload(**overrides: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "event_id": "Ev1",
+        "kind": "message",
+        "team_id": "T1",
+        "user_id": "U1",
+        "channel": "C1",
+        "text": "<@U0JEEVES> help",
+        "received_at": 1700000000.25,
+    }
+    return {**base, **overrides}
+
+
+def test_a_minimal_payload_gets_its_optional_fields() -> None:
+    job = parse_dispatch_job(payload())
+    assert (job["ts"], job["thread_ts"]) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"event_id": ""}, "'event_id'"),
+        ({"team_id": None}, "'team_id'"),
+        ({"kind": "reaction"}, "'kind'"),
+        ({"text": 5}, "'text'"),
+        ({"thread_ts": 1.5}, "'thread_ts'"),
+        ({"blocks": {"type": "rich_text"}}, "'blocks'"),
+        ({"received_at": "now"}, "'received_at'"),
+        ({"received_at": True}, "'received_at'"),
+        ({"interaction": "click"}, "'interaction'"),
+    ],
+)
+def test_a_broken_payload_names_the_field(overrides: dict[str, Any], field: str) -> None:
+    with pytest.raises(ValueError, match=field):
+        parse_dispatch_job(payload(**overrides))
+
+
+def test_a_click_is_routed_by_its_action_id_prefix() -> None:
+    job = parse_dispatch_job(
+        payload(
+            kind="interaction",
+            interaction={"action_id": "memory:forget_all:confirm", "value": "yes"},
+        )
+    )
+    assert interaction_target(job) == ("memory", "yes")
+
+
+@pytest.mark.parametrize(
+    "interaction",
+    [None, {}, {"action_id": "plain"}, {"action_id": ":x"}, {"action_id": 3}],
+)
+def test_clicks_without_an_action_prefix_go_nowhere(interaction: dict[str, Any] | None) -> None:
+    job = parse_dispatch_job(payload(kind="interaction", interaction=interaction))
+    assert interaction_target(job) is None
