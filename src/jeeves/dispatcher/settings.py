@@ -35,6 +35,10 @@ class DispatcherSettings(QueueWorkerSettings, AuthSettings):
     # Bearer token for the admin API (dead letters) when JWT auth is off (JEEVES_TOKENS_URL
     # unset); empty leaves it open (loopback dev only). With auth on, scope `admin` is required.
     admin_token: SecretStr = SecretStr("")
+    # Seconds before a job whose worker died runs again — and how often an idle worker looks for
+    # retries and deferred posts that have come due (pgqueuer polls at this interval when no new
+    # job wakes it), so the kit's 30 s would stretch a 1 s backoff to up to 30 s here.
+    queue_heartbeat_timeout_s: float = Field(default=5.0, ge=0.5)
     # Connections in the pool used to record outcomes and enqueue replies.
     db_pool_size: int = Field(default=10, ge=1, le=100)
 

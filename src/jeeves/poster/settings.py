@@ -30,6 +30,10 @@ class PosterSettings(QueueWorkerSettings, AuthSettings):
     post_lease_s: float = Field(default=30.0, gt=0)
     # Bearer token for the admin API (dead letters); empty leaves it open (loopback dev only).
     admin_token: SecretStr = SecretStr("")
+    # Seconds before a job whose worker died runs again — and how often an idle worker looks for
+    # retries and deferred posts that have come due (pgqueuer polls at this interval when no new
+    # job wakes it), so the kit's 30 s would stretch a 1 s backoff to up to 30 s here.
+    queue_heartbeat_timeout_s: float = Field(default=5.0, ge=0.5)
     # Connections in the pool used by the outbound log and POST /v1/messages.
     db_pool_size: int = Field(default=10, ge=1, le=100)
 
