@@ -46,7 +46,6 @@ PRODUCTION_POSTER = {
     "JEEVES_SLACK_TIMEOUT_S": "10",
     "JEEVES_POST_MAX_WAIT_S": "5",
     "JEEVES_POST_LEASE_S": "30",
-    "JEEVES_QUEUE_HEARTBEAT_TIMEOUT_S": "30",
 }
 
 
@@ -218,6 +217,7 @@ def main() -> None:
         workers = {
             "JEEVES_QUEUE_CONCURRENCY": str(args.concurrency),
             "JEEVES_DB_POOL_SIZE": str(min(100, max(10, args.concurrency // 2))),
+            "JEEVES_QUEUE_HEARTBEAT_TIMEOUT_S": "5",  # the services' default
         }
         pipeline = start_pipeline(
             database_url,
