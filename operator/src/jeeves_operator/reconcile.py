@@ -103,8 +103,10 @@ async def _reconcile(
     problem = claims.find_problem(spec, ref, index)
     if problem is not None:
         return await _reject(spec, ref, previous, problem, deps)
+    # A brand-new action (first generation, first change) cannot have a stale canary yet.
+    fresh = trigger == "change" and ref.generation == 1
     try:
-        applied = await _apply_workloads(spec, ref, deps)
+        applied = await _apply_workloads(spec, ref, deps, may_have_canary=not fresh)
     except OwnershipConflict as exc:
         return await _reject(spec, ref, previous, Problem("NameTaken", str(exc)), deps)
     notes = _change_notes(applied, trigger)
@@ -128,11 +130,11 @@ async def _reconcile(
 
 
 async def _apply_workloads(
-    spec: ActionSpec, ref: ActionRef, deps: Deps
+    spec: ActionSpec, ref: ActionRef, deps: Deps, *, may_have_canary: bool
 ) -> list[tuple[Change, Manifest]]:
     manifests = builders.build_manifests(spec, ref, deps.settings)
     applied = await asyncio.gather(*(deps.kube.apply(m, ref.uid) for m in manifests))
-    if "canary" not in spec:
+    if "canary" not in spec and may_have_canary:
         await _drop_canary(ref, deps)
     return list(applied)
 
