@@ -5,8 +5,9 @@
   field when the body is wrong. The same `key` never posts twice.
 - `GET /v1/dead-letters`, `POST /v1/dead-letters/<id>/replay` over the `reply` entrypoint.
 
-Authentication hooks: `authorize_sender` guards `/v1/messages` (a JWT from the token dealer,
-once it is wired in; open until then) and `authorize_admin` the dead-letter API.
+Authentication hooks (chosen in `app.py`): `authorize_sender` guards `/v1/messages` (a token
+from the dealer with scope `post` when JEEVES_TOKENS_URL is set; open otherwise) and
+`authorize_admin` the dead-letter API (scope `admin`, or JEEVES_ADMIN_TOKEN).
 """
 
 from __future__ import annotations
