@@ -2,7 +2,7 @@
 
 The handler is idempotent by event id, because the queue delivers at least once:
 - the action receives the same `id` on every retry of one event (it deduplicates its writes);
-- the final outcome and the reply job are written in ONE transaction, guarded by a unique
+- the final outcome and the reply job are written in ONE statement, guarded by a unique
   "final" row per event, so a job run again after a crash enqueues no second reply;
 - the reply carries `reply:<event_id>` as its key, so even a duplicate reply job posts once.
 
@@ -43,10 +43,11 @@ from jeeves.dispatcher.domain.routing import Builtin, Disabled, Empty, Invoke, U
 from jeeves.dispatcher.domain.text import extract_text
 from jeeves.kit.actions import ActionRegistry, ActionSpec
 from jeeves.kit.auth import TokenUnavailable
+from jeeves.kit.context import current_request_id
 from jeeves.kit.http import HttpClient
-from jeeves.kit.jobs import REPLY, DispatchJob, ReplyJob
+from jeeves.kit.jobs import DispatchJob, ReplyJob
 from jeeves.kit.logging import get_logger
-from jeeves.kit.queue import PermanentJobError, QueueJob, enqueue
+from jeeves.kit.queue import PermanentJobError, QueueJob
 
 log = get_logger(__name__)
 NO_ACTION = "-"
@@ -246,12 +247,10 @@ class Dispatcher:
         )
 
     async def _finish(self, job: QueueJob, payload: DispatchJob, decision: Decision) -> None:
-        """The final outcome and the reply job, in one transaction (see the module docstring)."""
+        """The final outcome and the reply job, atomically (see the module docstring)."""
         attempt = attempt_row(job, payload, decision, final=True)
-        async with self._pool().acquire() as conn, conn.transaction():
-            fresh = await store.record(conn, attempt)
-            if fresh and decision.reply is not None:
-                await enqueue(conn, REPLY, reply_job(payload, decision.reply))
+        reply = reply_job(payload, decision.reply) if decision.reply is not None else None
+        fresh = await store.finish(self._pool(), attempt, reply, current_request_id())
         self._metrics.total.labels(decision.action, decision.outcome.value).inc()
         log.info(
             "dispatched" if fresh else "dispatch_duplicate",

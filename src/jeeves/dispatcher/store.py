@@ -1,16 +1,21 @@
 """The dispatcher's table, `dispatch_attempts`: one row per attempt to handle an event.
 
 Every attempt is recorded with its action, outcome, HTTP status and latency. At most one row per
-event is `final` (a partial unique index): it is written in the same transaction as the reply
-job, so a job that runs again after a crash — between that commit and the queue's
+event is `final` (a partial unique index): it is written in the same statement as the reply
+job (`finish`), so a job that runs again after a crash — between that commit and the queue's
 acknowledgement — finds the final row and enqueues nothing twice.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
+
+from jeeves.kit.jobs import REPLY
+from jeeves.kit.queue import ENQUEUE_FUNCTION, encode_payload, job_headers
 
 SCHEMA_LOCK = 7_203_411  # advisory lock id serialising concurrent `migrate` runs
 
@@ -41,6 +46,27 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 ON CONFLICT (event_id) WHERE final DO NOTHING
 RETURNING id
 """
+
+
+# The final outcome and its reply job in ONE statement (one round trip, atomic): the attempt row
+# is written unless the event already has a final one, and only then is the reply queued,
+# through `jeeves_enqueue` (pgqueuer's own enqueue; see jeeves.kit.queue).
+_FINISH = f"""
+WITH attempt AS (
+    INSERT INTO dispatch_attempts
+        (event_id, job_id, attempt, action, outcome, final, status, latency_ms, detail)
+    VALUES ($1, $2, $3, $4, $5, true, $6, $7, $8)
+    ON CONFLICT (event_id) WHERE final DO NOTHING
+    RETURNING id
+), queued AS (
+    SELECT {ENQUEUE_FUNCTION}(
+        ARRAY[0], ARRAY['{REPLY}'::text], ARRAY[$9::bytea], ARRAY['0'::interval],
+        ARRAY[NULL::text], ARRAY[$10::jsonb]
+    )
+    FROM attempt WHERE $9::bytea IS NOT NULL
+)
+SELECT (SELECT count(*) FROM attempt) AS recorded, (SELECT count(*) FROM queued) AS queued
+"""  # noqa: S608 - built from constants only
 
 
 @dataclass(frozen=True)
@@ -80,6 +106,30 @@ async def record(conn: asyncpg.Connection | asyncpg.Pool, attempt: Attempt) -> b
         attempt.detail[:500],
     )
     return row_id is not None
+
+
+async def finish(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    attempt: Attempt,
+    reply: Mapping[str, Any] | None,
+    request_id: str | None,
+) -> bool:
+    """Record the final `attempt` and queue `reply` (when given) atomically; False when the
+    event already had its final row (then nothing is written and nothing queued)."""
+    row = await conn.fetchrow(
+        _FINISH,
+        attempt.event_id,
+        attempt.job_id,
+        attempt.attempt,
+        attempt.action,
+        attempt.outcome,
+        attempt.status,
+        attempt.latency_ms,
+        attempt.detail[:500],
+        encode_payload(reply) if reply is not None else None,
+        job_headers(request_id),
+    )
+    return bool(row["recorded"])
 
 
 async def is_finished(conn: asyncpg.Connection | asyncpg.Pool, event_id: str) -> bool:
