@@ -133,7 +133,10 @@ def register(registry: kopf.OperatorRegistry, deps: Deps, gate: StartupGate) -> 
     async def deployment_event(body: kopf.Body, type: str, **kwargs: Any) -> None:
         if type == "DELETED":
             return
-        await _take_turn(gate, str(body.metadata.namespace), standby_delay)
+        try:
+            await gate.check(str(body.metadata.namespace))
+        except Standby:
+            return  # the active replica reflects it; events are not retried
         deployment = dict(body)
         ready: kopf.Index[Any, int] = kwargs["ready_index"]
         owner = (body.metadata.namespace, reconcile.owner_name(deployment))
