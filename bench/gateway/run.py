@@ -47,6 +47,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--procs", default="1,2", help="server process counts to compare")
     parser.add_argument("--max-rounds", type=int, default=3, help="rounds of the flat-out step")
     parser.add_argument("--gateway-log-level", default="warning", help="JEEVES_LOG_LEVEL")
+    parser.add_argument(
+        "--gateway-env",
+        action="append",
+        default=[],
+        metavar="JEEVES_X=value",
+        help="extra gateway setting, e.g. JEEVES_INGEST_LINGER_MS=1 (repeatable)",
+    )
     return parser.parse_args()
 
 
@@ -60,7 +67,7 @@ def http_ok(url: str) -> bool:
 
 @contextmanager
 def servers(
-    kind: str, procs: int, database_url: str, log_level: str
+    kind: str, procs: int, database_url: str, log_level: str, extra_env: dict[str, str]
 ) -> Iterator[tuple[str, list[int]]]:
     """Run `procs` processes of `kind` on one port; yield the events URL and their pids."""
     port = free_port()
@@ -73,6 +80,7 @@ def servers(
             "JEEVES_DATABASE_URL": database_url,
             "JEEVES_SLACK_SIGNING_SECRET": SECRET,
             "JEEVES_LOG_LEVEL": log_level,
+            **extra_env,
         }
     else:
         argv = [sys.executable, str(HERE / "bolt_app.py")]
@@ -231,9 +239,10 @@ def measure(
     results: dict[str, dict[str, dict[str, Any]]] = {"bolt": {}, "gateway": {}}
     rates = [float(r) for r in args.rates.split(",") if r]
     log_level = args.gateway_log_level
+    extra = dict(item.split("=", 1) for item in args.gateway_env)
     with (
-        servers("bolt", procs, args.database_url, log_level) as bolt,
-        servers("gateway", procs, args.database_url, log_level) as gateway,
+        servers("bolt", procs, args.database_url, log_level, {}) as bolt,
+        servers("gateway", procs, args.database_url, log_level, extra) as gateway,
     ):
         targets = {"bolt": (bolt, None), "gateway": (gateway, postgres)}
         for kind, (target, _) in targets.items():
