@@ -75,7 +75,7 @@ def test_help_gets_exactly_one_reply_in_the_thread(pipeline: Pipeline) -> None:
     settle(pipeline)
     assert len(bot_messages(pipeline, {channel}, since)) == 1
     assert reply["text"].startswith("Here is what I can do:")
-    assert "• *echo* — Repeats what you say Usage: `echo <text>`" in reply["text"]
+    assert "• *echo* — Repeats what you say Usage: `echo &lt;text&gt;`" in reply["text"]
     assert reply["thread_ts"] == sent["ts"]
 
 

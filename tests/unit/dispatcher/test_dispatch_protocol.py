@@ -113,7 +113,7 @@ def test_4xx_passes_the_action_message_to_the_user() -> None:
 
 @pytest.mark.parametrize(
     ("status", "phrase"),
-    [(422, "Usage: `weather in <p>`"), (403, "not authorised"), (404, "answered 404")],
+    [(422, "Usage: `weather in &lt;p&gt;`"), (403, "not authorised"), (404, "answered 404")],
 )
 def test_4xx_without_message_is_still_clear(status: int, phrase: str) -> None:
     answer = interpret(WEATHER, status, None)

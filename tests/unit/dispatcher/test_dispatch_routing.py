@@ -124,13 +124,19 @@ def test_unknown_reply_names_the_word_and_the_suggestion() -> None:
     assert "help" in unknown_text("xyzzy", None)
 
 
+def test_user_words_in_replies_cannot_ping_anyone() -> None:
+    text = unknown_text("<!channel>&", None)
+    assert "<!channel>" not in text
+    assert "“&lt;!channel&gt;&amp;”" in text
+
+
 def test_help_lists_every_action_sorted_with_usage() -> None:
     text = help_text(ACTIONS)
     lines = text.splitlines()
     assert lines[0] == "Here is what I can do:"
     listed = [line.split("*")[1] for line in lines[1:]]
     assert listed[:5] == sorted(listed[:5])
-    assert "• *weather* (also: forecast) — Weather now. Usage: `weather in <p>`" in lines
+    assert "• *weather* (also: forecast) — Weather now. Usage: `weather in &lt;p&gt;`" in lines
     assert any("strava" in line and "turned off" in line for line in lines)
     assert lines[-2].startswith("• *help*")
     assert "not available yet" in lines[-1]

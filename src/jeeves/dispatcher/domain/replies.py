@@ -18,19 +18,25 @@ LOGIN_NOT_AVAILABLE = (
 _MAX_ACTION_MESSAGE = 300
 
 
+def escape(text: str) -> str:
+    """Text shown as-is in Slack mrkdwn: `&`, `<`, `>` escaped, so `<!channel>` typed by a user
+    cannot ping anyone and a usage like `echo <text>` is not read as a link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _primary(spec: ActionSpec) -> str:
     return spec.keywords[0] if spec.keywords else spec.name
 
 
 def _describe(spec: ActionSpec) -> str:
-    line = f"• *{_primary(spec)}*"
-    others = list(spec.keywords[1:])
+    line = f"• *{escape(_primary(spec))}*"
+    others = [escape(k) for k in spec.keywords[1:]]
     if others:
         line += " (also: " + ", ".join(others) + ")"
     if spec.description:
-        line += f" — {spec.description}"
+        line += f" — {escape(spec.description)}"
     if spec.usage:
-        line += f" Usage: `{spec.usage}`"
+        line += f" Usage: `{escape(spec.usage)}`"
     if not spec.enabled:
         line += " _(turned off right now)_"
     return line
@@ -59,28 +65,30 @@ def help_text(actions: Mapping[str, ActionSpec], topic: str = "") -> str:
 
 
 def unknown_text(word: str, suggestion: str | None) -> str:
-    opening = f"Sorry, I don't know how to “{word}”."
+    opening = f"Sorry, I don't know how to “{escape(word)}”."
     if suggestion:
-        return f"{opening} Did you mean `{suggestion}`? Say `help` to see everything I can do."
+        return (
+            f"{opening} Did you mean `{escape(suggestion)}`? Say `help` to see everything I can do."
+        )
     return f"{opening} Say `help` to see what I can do."
 
 
 def disabled_text(keyword: str) -> str:
-    return f"Sorry, `{keyword}` is turned off right now. Please try again later."
+    return f"Sorry, `{escape(keyword)}` is turned off right now. Please try again later."
 
 
 def rejected_text(spec: ActionSpec, status: int, message: str | None) -> str:
     """What the user reads when an action refuses a request (4xx)."""
-    keyword = _primary(spec)
+    keyword = escape(_primary(spec))
     if message:
-        return f"`{keyword}` could not do that: {message[:_MAX_ACTION_MESSAGE]}"
+        return f"`{keyword}` could not do that: {escape(message[:_MAX_ACTION_MESSAGE])}"
     if status in (401, 403):
         return f"`{keyword}` refused the request (not authorised). An admin has been told."
     if status in (400, 422):
-        usage = f" Usage: `{spec.usage}`" if spec.usage else ""
+        usage = f" Usage: `{escape(spec.usage)}`" if spec.usage else ""
         return f"`{keyword}` did not understand that.{usage}"
     return f"`{keyword}` could not do that (it answered {status})."
 
 
 def invalid_reply_text(spec: ActionSpec) -> str:
-    return f"`{_primary(spec)}` answered something I could not read. An admin can see why."
+    return f"`{escape(_primary(spec))}` answered something I could not read. An admin can see why."
