@@ -68,7 +68,7 @@ def texts_in(pipeline: Pipeline, channels: set[str], since: float) -> Counter[st
     return Counter(m["text"] for m in bot_messages(pipeline, channels, since))
 
 
-def test_help_gets_exactly_one_reply_in_the_thread(pipeline: Pipeline) -> None:
+def test_help_gets_exactly_one_reply_in_the_channel(pipeline: Pipeline) -> None:
     channel, since = fresh_channel(), time.time()
     sent = pipeline.slack.send("mention", "help", channel, None, None, 0, 0, True)
     [reply] = pipeline.slack.wait_for_messages(1, channel=channel, since=since)
@@ -76,7 +76,15 @@ def test_help_gets_exactly_one_reply_in_the_thread(pipeline: Pipeline) -> None:
     assert len(bot_messages(pipeline, {channel}, since)) == 1
     assert reply["text"].startswith("Here is what I can do:")
     assert "• *echo* — Repeats what you say Usage: `echo &lt;text&gt;`" in reply["text"]
-    assert reply["thread_ts"] == sent["ts"]
+    assert reply.get("thread_ts") is None  # asked in the channel, answered in the channel
+    assert sent["ts"]
+
+
+def test_a_mention_in_a_thread_is_answered_in_that_thread(pipeline: Pipeline) -> None:
+    channel, since = fresh_channel(), time.time()
+    pipeline.slack.send("mention", "echo threaded", channel, None, "1700000000.000100", 0, 0, True)
+    [reply] = pipeline.slack.wait_for_messages(1, channel=channel, since=since)
+    assert (reply["text"], reply["thread_ts"]) == ("threaded", "1700000000.000100")
 
 
 def test_slack_retries_of_one_event_give_one_reply(pipeline: Pipeline) -> None:

@@ -170,9 +170,7 @@ def _message_job(
     envelope: Mapping[str, Any], event: Mapping[str, Any], event_id: str, now: float
 ) -> DispatchJob:
     ts = _text(event, "ts")
-    thread_ts = _text(event, "thread_ts") or None
-    if _text(event, "type") == "app_mention" and thread_ts is None:
-        thread_ts = ts  # answer a channel mention in a thread under it
+    thread_ts = _text(event, "thread_ts") or None  # answer in the thread only if asked in one
     blocks = event.get("blocks")
     return {
         "event_id": event_id,

@@ -94,7 +94,7 @@ class TestEvents:
         body = json.dumps({"type": "url_verification", "challenge": "abc"}).encode()
         assert parse_event(body, BOT, NOW) == Challenge("abc")
 
-    def test_a_mention_becomes_a_message_job_threaded_under_it(self) -> None:
+    def test_a_channel_mention_becomes_a_message_job_answered_in_the_channel(self) -> None:
         outcome = parse_event(callback(MENTION), BOT, NOW)
         assert isinstance(outcome, Accept)
         assert outcome.type == "app_mention"
@@ -105,11 +105,16 @@ class TestEvents:
             "user_id": "U1",
             "channel": "C1",
             "ts": "1.1",
-            "thread_ts": "1.1",
+            "thread_ts": None,
             "text": "<@UBOT> weather Lisbon",
             "blocks": None,
             "received_at": NOW,
         }
+
+    def test_a_mention_inside_a_thread_is_answered_in_that_thread(self) -> None:
+        outcome = parse_event(callback({**MENTION, "thread_ts": "0.5"}), BOT, NOW)
+        assert isinstance(outcome, Accept)
+        assert outcome.job["thread_ts"] == "0.5"
 
     def test_a_direct_message_is_answered_inline_or_in_its_thread(self) -> None:
         outcome = parse_event(callback(DM), BOT, NOW)
