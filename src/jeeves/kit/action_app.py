@@ -3,7 +3,7 @@
     async def act(request: ActionRequest) -> Reply | Later:
         if not request.text:
             raise ActionError(400, "Say something after `echo`.")
-        return Reply(text=request.text)
+        return Reply(text=escape_mrkdwn(request.text))
 
     app = create_action_app("echo", settings, act)
 
@@ -28,6 +28,11 @@ ids) and serves the action protocol (DESIGN.md "Action protocol") at `POST /v1/a
   else and returns the caller's claims (kept on `ActionRequest.claims`) or raises
   `ActionError(401/403, …)`. With `AuthSettings` and `JEEVES_TOKENS_URL` set, it defaults to
   the token dealer's JWTs: audience = the action's name, scope `act` (`jeeves.kit.auth`);
+- `escape_mrkdwn(text)` escapes `&`, `<`, `>` in text the user (or any third party) supplied
+  before it goes into a reply's mrkdwn (`Reply.text`, a mrkdwn text object in `blocks`): Slack
+  reads `<!channel>`, `<@U123>` and `<http://…|label>` as pings and links, so echoing a user's
+  `<!channel>` raw would make the bot ping the whole channel. Escape the user's part only, never
+  the action's own markup (`*bold*`, `` `code` ``, links it builds on purpose);
 - `jeeves_action_requests_total{action,outcome}` counts outcomes (`replied`, `deferred`,
   `rejected`, `failed`, `invalid`, `unauthorized`, `duplicate`) and
   `jeeves_action_duration_seconds{action}` times the handler.
@@ -124,6 +129,18 @@ class EnvelopeError(ValueError):
 
 Handler = Callable[[ActionRequest], Awaitable["Reply | Later"]]
 Verifier = Callable[[Mapping[str, str]], Awaitable[Mapping[str, Any]]]
+
+
+# Replies (pure) -----------------------------------------------------------------------------
+
+_MRKDWN_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+def escape_mrkdwn(text: str) -> str:
+    """`text` shown as-is in Slack mrkdwn: `&`, `<`, `>` become `&amp;`, `&lt;`, `&gt;` (the
+    three characters Slack asks to escape), so `<!channel>` cannot ping anyone and `<url|x>`
+    is no link. Apply it once, to user-supplied (or third-party) parts of a reply."""
+    return text.translate(_MRKDWN_ESCAPES)
 
 
 # Parsing the envelope (pure) ----------------------------------------------------------------

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from jeeves.kit.action_app import ActionError, ActionRequest, Reply
+from jeeves.kit.action_app import ActionError, ActionRequest, Reply, escape_mrkdwn
 
 MAX_FAULT_COUNT = 1000
 MAX_DELAY_S = 120.0
@@ -19,11 +19,12 @@ MAX_CALLS_KEPT = 10_000
 
 
 def echo(request: ActionRequest) -> Reply:
-    """The reply: the text as received (a blank text is the user's mistake)."""
+    """The reply: the text as received, escaped so it shows as typed (`<!channel>` pings no
+    one); a blank text is the user's mistake."""
     text = request.text.strip()
     if not text:
         raise ActionError(400, "Nothing to echo: try `echo hello`.")
-    return Reply(text=text)
+    return Reply(text=escape_mrkdwn(text))
 
 
 class FaultRequestError(ValueError):

@@ -5,6 +5,9 @@ Commands (case-insensitive, with or without the leading keyword):
 "forget my location", "what do you know about me", "forget everything" (answered with a
 confirmation button), and the button clicks, which arrive as their `value`
 ("forget_all:confirm:<slack id>:<issued epoch>" or "forget_all:cancel").
+
+Replies are Slack mrkdwn: every fact (key or value) the user gave is escaped with the SDK's
+`escape_mrkdwn` where it is shown, so a remembered `<!channel>` pings no one.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
+
+from jeeves.kit.action_app import escape_mrkdwn
 
 MAX_VALUE = 200
 CONFIRM_PREFIX = "forget_all:confirm:"
@@ -161,7 +166,8 @@ def normalise_fact(key: str, value: str) -> str:
         zone = _zones_by_folded_name().get(value.lower().replace(" ", "_"))
         if zone is None:
             raise InvalidFact(
-                f"“{value}” is not a time zone I know. Use an IANA name like `Europe/Lisbon`."
+                f"“{escape_mrkdwn(value)}” is not a time zone I know. "
+                "Use an IANA name like `Europe/Lisbon`."
             )
         return zone
     if key == "units":
@@ -204,13 +210,18 @@ def reply(text: str, blocks: list[dict[str, Any]] | None = None) -> dict[str, An
     return {"text": text, "blocks": blocks if blocks is not None else [_section(text)]}
 
 
+def _label(key: str) -> str:
+    """A fact key as words, ready for mrkdwn ("home_town" → "home town")."""
+    return escape_mrkdwn(key.replace("_", " "))
+
+
 def remembered(key: str, value: str) -> dict[str, Any]:
     hint = " I'll use it for `weather`." if key in ("location", "units") else ""
-    return reply(f"Got it: your {key.replace('_', ' ')} is {value}.{hint}")
+    return reply(f"Got it: your {_label(key)} is {escape_mrkdwn(value)}.{hint}")
 
 
 def forgot(key: str, existed: bool) -> dict[str, Any]:
-    label = key.replace("_", " ")
+    label = _label(key)
     if existed:
         return reply(f"OK, I forgot your {label}.")
     return reply(f"I didn't know your {label}, so there was nothing to forget.")
@@ -219,7 +230,7 @@ def forgot(key: str, existed: bool) -> dict[str, Any]:
 def known_facts(facts: Mapping[str, str]) -> dict[str, Any]:
     if not facts:
         return reply("I don't know anything about you yet. Try `remember my location is Porto`.")
-    lines = "\n".join(f"• *{k.replace('_', ' ')}*: {v}" for k, v in sorted(facts.items()))
+    lines = "\n".join(f"• *{_label(k)}*: {escape_mrkdwn(v)}" for k, v in sorted(facts.items()))
     text = f"Here's what I know about you:\n{lines}"
     hint = "Say `forget my <fact>` or `forget everything`."
     blocks = [

@@ -31,7 +31,14 @@ from jeeves.actions.memory.domain import (
     remembered,
     reply,
 )
-from jeeves.kit.action_app import ActionError, ActionRequest, ActionUser, Later, Reply
+from jeeves.kit.action_app import (
+    ActionError,
+    ActionRequest,
+    ActionUser,
+    Later,
+    Reply,
+    escape_mrkdwn,
+)
 from jeeves.kit.app import kit
 from jeeves.kit.data_client import DataClient, DataRejected, DataUnavailable
 from jeeves.kit.logging import get_logger
@@ -109,5 +116,5 @@ async def _remember(
     except DataRejected as exc:
         if exc.field == "key":
             return reply("I can only remember simple fact names, like `location` or `timezone`.")
-        return reply(f"I couldn't remember that: {exc.message}")
+        return reply(f"I couldn't remember that: {escape_mrkdwn(exc.message)}")
     return remembered(key, stored)

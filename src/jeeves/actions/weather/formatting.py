@@ -1,6 +1,8 @@
 """Replies of the weather action: concise Block Kit plus a plain-text fallback.
 
-Pure functions from parsed data to `{"text", "blocks"}`.
+Pure functions from parsed data to `{"text", "blocks"}`. Text is Slack mrkdwn: what the user
+typed (a place name) and what Open-Meteo sent (labels, time zone) is escaped with the SDK's
+`escape_mrkdwn`, so neither can ping anyone or inject a link.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from typing import Any, TypedDict
 
 from jeeves.actions.weather.open_meteo import Forecast, Place
 from jeeves.actions.weather.parsing import Day
+from jeeves.kit.action_app import escape_mrkdwn
 
 # WMO weather interpretation codes (Open-Meteo docs) → (emoji, words).
 WMO: dict[int, tuple[str, str]] = {
@@ -74,30 +77,33 @@ def plain(text: str) -> Reply:
 def forecast_reply(place: Place, forecast: Forecast, day: Day) -> Reply:
     """Now and today (or tomorrow) for `place`, in the forecast's temperature unit."""
     unit = forecast.temperature_unit
+    label = escape_mrkdwn(place.label)
     index = 1 if day == "tomorrow" and len(forecast.days) > 1 else 0
     chosen = forecast.days[index]
     rain = f", {chosen.rain_chance}% chance of rain" if chosen.rain_chance is not None else ""
     span = f"{_temp(chosen.low, unit)} to {_temp(chosen.high, unit)}"
     if index == 0:
         emoji, words = describe(forecast.now_code)
-        headline = f"{emoji} *{place.label}*: {_temp(forecast.now_temperature, unit)}, {words}"
+        headline = f"{emoji} *{label}*: {_temp(forecast.now_temperature, unit)}, {words}"
         detail = f"Today: high {_temp(chosen.high, unit)}, low {_temp(chosen.low, unit)}{rain}"
         now = _temp(forecast.now_temperature, unit)
-        text = f"{place.label}: now {now}, {words}. Today {span}{rain}."
+        text = f"{label}: now {now}, {words}. Today {span}{rain}."
     else:
         emoji, words = describe(chosen.code)
-        headline = f"{emoji} *{place.label}* tomorrow: {words}"
+        headline = f"{emoji} *{label}* tomorrow: {words}"
         detail = f"High {_temp(chosen.high, unit)}, low {_temp(chosen.low, unit)}{rain}"
-        text = f"{place.label} tomorrow: {words}, {span}{rain}."
-    blocks = [_section(headline), _context(f"{detail} · {forecast.timezone} · Open-Meteo")]
+        text = f"{label} tomorrow: {words}, {span}{rain}."
+    zone = escape_mrkdwn(forecast.timezone)
+    blocks = [_section(headline), _context(f"{detail} · {zone} · Open-Meteo")]
     return {"text": text, "blocks": blocks}
 
 
 def ambiguous_reply(name: str, candidates: list[Place]) -> Reply:
-    listed = "\n".join(f"• {p.label}" for p in candidates[:5])
-    example = f"{candidates[0].name}, {candidates[0].admin1 or candidates[0].country}"
+    listed = "\n".join(f"• {escape_mrkdwn(p.label)}" for p in candidates[:5])
+    first = candidates[0]
+    example = escape_mrkdwn(f"{first.name}, {first.admin1 or first.country}")
     text = (
-        f"There is more than one {name}. Which one do you mean?\n{listed}\n"
+        f"There is more than one {escape_mrkdwn(name)}. Which one do you mean?\n{listed}\n"
         f"Try `weather in {example}`."
     )
     return plain(text)
@@ -105,7 +111,7 @@ def ambiguous_reply(name: str, candidates: list[Place]) -> Reply:
 
 def unknown_place_reply(name: str) -> Reply:
     return plain(
-        f"I couldn't find a place called “{name}”. Check the spelling, "
+        f"I couldn't find a place called “{escape_mrkdwn(name)}”. Check the spelling, "
         "or add the country: `weather in Porto, Portugal`."
     )
 

@@ -1,13 +1,16 @@
 """The words the dispatcher says itself: help, login, unknown commands and action refusals.
 
 Help is generated from the registry snapshot (keyword, description, usage; sorted), so a new
-action appears in it the moment it is registered. Pure functions returning Slack mrkdwn text.
+action appears in it the moment it is registered. Pure functions returning Slack mrkdwn text;
+every word from a user or a registration is escaped (the kit's `escape_mrkdwn`), so a user's
+`<!channel>` cannot ping anyone and a usage like `echo <text>` is not read as a link.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from jeeves.kit.action_app import escape_mrkdwn as escape
 from jeeves.kit.actions import ActionSpec
 
 GREETING = "Hi! Say `help` to see what I can do."
@@ -16,12 +19,6 @@ LOGIN_NOT_AVAILABLE = (
     "Say `help` to see what I can do today."
 )
 _MAX_ACTION_MESSAGE = 300
-
-
-def escape(text: str) -> str:
-    """Text shown as-is in Slack mrkdwn: `&`, `<`, `>` escaped, so `<!channel>` typed by a user
-    cannot ping anyone and a usage like `echo <text>` is not read as a link."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _primary(spec: ActionSpec) -> str:

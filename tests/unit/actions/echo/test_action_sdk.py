@@ -25,6 +25,7 @@ from jeeves.kit.action_app import (
     Reply,
     StoredAnswer,
     create_action_app,
+    escape_mrkdwn,
     parse_envelope,
 )
 from jeeves.kit.settings import ServiceSettings
@@ -283,3 +284,19 @@ async def test_a_cancelled_caller_does_not_cancel_the_work(
     repeat = await client.post("/v1/act", json=envelope())
     assert (await repeat.get_json()) == {"reply": {"text": "ok"}}
     assert len(probe.calls) == 1
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("<!channel> hi", "&lt;!channel&gt; hi"),
+        ("<@U0ALICE>", "&lt;@U0ALICE&gt;"),
+        ("<http://evil.example|click>", "&lt;http://evil.example|click&gt;"),
+        ("fish & chips", "fish &amp; chips"),
+        ("&lt; stays literal", "&amp;lt; stays literal"),
+        ("*bold* `code` _it_ :wave: @here", "*bold* `code` _it_ :wave: @here"),
+        ("", ""),
+    ],
+)
+def test_escape_mrkdwn_escapes_exactly_the_three_characters(raw: str, shown: str) -> None:
+    assert escape_mrkdwn(raw) == shown

@@ -53,6 +53,11 @@ def fixture_client(app: Quart) -> Client:
 
 def test_echo_replies_with_the_text() -> None:
     assert echo(parse_envelope(envelope(text="  hi  "))).text == "hi"
+
+
+def test_echo_cannot_make_the_bot_ping_or_link() -> None:
+    reply = echo(parse_envelope(envelope(text="<!channel> <@U0BOB> <http://x.example|y> & co")))
+    assert reply.text == "&lt;!channel&gt; &lt;@U0BOB&gt; &lt;http://x.example|y&gt; &amp; co"
     with pytest.raises(ActionError) as caught:
         echo(parse_envelope(envelope(text="   ")))
     assert caught.value.status == 400

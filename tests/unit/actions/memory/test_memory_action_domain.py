@@ -24,6 +24,7 @@ from jeeves.actions.memory.domain import (
     known_facts,
     normalise_fact,
     parse_command,
+    remembered,
 )
 
 pytestmark = pytest.mark.unit
@@ -98,3 +99,15 @@ def test_known_facts_lists_or_explains() -> None:
     assert "don't know anything" in known_facts({})["text"]
     listed = known_facts({"timezone": "Europe/Lisbon", "location": "Porto"})["text"]
     assert listed.index("location") < listed.index("timezone")
+
+
+def test_facts_shown_back_are_escaped() -> None:
+    said = remembered("nickname", "<!channel> & <@U0BOB>")
+    assert said["text"] == "Got it: your nickname is &lt;!channel&gt; &amp; &lt;@U0BOB&gt;."
+    assert said["blocks"][0]["text"]["text"] == said["text"]
+    listed = known_facts({"location": "<!here>", "home_town": "A&B"})
+    assert "<!here>" not in listed["text"]
+    assert "• *location*: &lt;!here&gt;" in listed["text"]
+    assert "• *home town*: A&amp;B" in listed["text"]
+    with pytest.raises(InvalidFact, match="“&lt;!channel&gt;” is not a time zone"):
+        normalise_fact("timezone", "<!channel>")

@@ -16,7 +16,11 @@ import pytest
 
 from jeeves.actions.weather.cache import TTLCache
 from jeeves.actions.weather.domain import WeatherService, choose_place, units_of
-from jeeves.actions.weather.formatting import forecast_reply
+from jeeves.actions.weather.formatting import (
+    ambiguous_reply,
+    forecast_reply,
+    unknown_place_reply,
+)
 from jeeves.actions.weather.open_meteo import (
     Forecast,
     Place,
@@ -214,3 +218,17 @@ async def test_service_turns_upstream_trouble_into_a_friendly_reply() -> None:
     for upstream in (down, garbage):
         reply = await _service(upstream).answer(WeatherQuery("Porto", "today"), {})
         assert "unavailable right now" in reply["text"]
+
+
+def test_place_names_from_the_user_or_upstream_are_escaped() -> None:
+    unknown = unknown_place_reply("<!channel>")
+    assert "“&lt;!channel&gt;”" in unknown["text"]
+    assert "<!channel>" not in str(unknown["blocks"])
+    odd = Place(1, "<@U0BOB>", 1.0, 2.0, "A&B", "AB", "", "Etc/UTC", 10)
+    ambiguous = ambiguous_reply("<x>", [odd, odd])
+    assert "more than one &lt;x&gt;" in ambiguous["text"]
+    assert "• &lt;@U0BOB&gt;, A&amp;B" in ambiguous["text"]
+    assert "<" not in ambiguous["text"].replace("`", "")
+    today = forecast_reply(odd, parse_forecast(_forecast_body()), "today")
+    assert today["text"].startswith("&lt;@U0BOB&gt;, A&amp;B: now ")
+    assert "*&lt;@U0BOB&gt;, A&amp;B*" in today["blocks"][0]["text"]["text"]
