@@ -214,7 +214,7 @@ def start_pipeline(
             "jeeves-dispatcher",
             {
                 "JEEVES_DATABASE_URL": database_url,
-                "JEEVES_BOT_USER_ID": BOT_USER_ID,
+                "JEEVES_SLACK_BOT_USER_ID": BOT_USER_ID,
                 "JEEVES_ACTIONS": json.dumps(actions),
                 "JEEVES_ADMIN_TOKEN": ADMIN,
                 "JEEVES_LOG_LEVEL": "info",

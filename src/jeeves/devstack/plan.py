@@ -130,7 +130,7 @@ def build_plan(
         "JEEVES_ETCD_ENDPOINTS": infra.etcd_endpoint,
         "JEEVES_SLACK_SIGNING_SECRET": DEV_SIGNING_SECRET,
         "JEEVES_SLACK_BOT_TOKEN": DEV_BOT_TOKEN,
-        "JEEVES_BOT_USER_ID": BOT_USER_ID,
+        "JEEVES_SLACK_BOT_USER_ID": BOT_USER_ID,
         "JEEVES_SLACK_API_URL": url("slack-emulator") + "/api/" if url("slack-emulator") else "",
         "JEEVES_OPEN_METEO_URL": url("weather-emulator"),
         "JEEVES_OPEN_METEO_GEOCODING_URL": url("weather-emulator"),

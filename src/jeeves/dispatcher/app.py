@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import os
+
 from quart import Quart
 
 from jeeves.dispatcher.dispatching import Dispatcher, DispatchMetrics
 from jeeves.dispatcher.routes import admin_blueprints
-from jeeves.dispatcher.settings import DispatcherSettings
+from jeeves.dispatcher.settings import (
+    BOT_USER_ID,
+    DEPRECATED_BOT_USER_ID,
+    DispatcherSettings,
+    uses_deprecated_bot_user_id,
+)
 from jeeves.kit.app import create_app, kit
 from jeeves.kit.auth import admin_authorizer, install_auth
 from jeeves.kit.db import install_database, pool_of
@@ -33,7 +40,7 @@ def build_app(settings: DispatcherSettings) -> Quart:
         registry=registry,
         http=kit(app).http,
         pool=lambda: pool_of(app),
-        bot_user_id=settings.bot_user_id,
+        bot_user_id=settings.slack_bot_user_id,
         metrics=DispatchMetrics(kit(app).registry),
     )
     options = WorkerOptions.from_settings(settings)
@@ -46,5 +53,7 @@ def build_app(settings: DispatcherSettings) -> Quart:
     async def _warn_open_admin() -> None:
         if not admin_token and not auth.enabled:
             log.warning("admin_api_unauthenticated", hint="set JEEVES_ADMIN_TOKEN")
+        if uses_deprecated_bot_user_id(os.environ):
+            log.warning("deprecated_setting", used=DEPRECATED_BOT_USER_ID, use=BOT_USER_ID)
 
     return app

@@ -79,7 +79,7 @@ def fixture_dispatcher(migrated_url: str, action: ServiceProcess) -> Iterator[Se
         "jeeves-dispatcher",
         {
             "JEEVES_DATABASE_URL": migrated_url,
-            "JEEVES_BOT_USER_ID": BOT,
+            "JEEVES_SLACK_BOT_USER_ID": BOT,
             "JEEVES_ACTIONS": json.dumps(actions),
             "JEEVES_ADMIN_TOKEN": ADMIN,
             "JEEVES_QUEUE_MAX_ATTEMPTS": "4",
@@ -328,7 +328,7 @@ async def test_attempts_and_metrics_are_visible(
 def test_bad_settings_stop_the_process_with_one_line(migrated_url: str) -> None:
     env = {
         "JEEVES_DATABASE_URL": migrated_url,
-        "JEEVES_BOT_USER_ID": BOT,
+        "JEEVES_SLACK_BOT_USER_ID": BOT,
         "JEEVES_ACTIONS": '{"x": {"keywords": []}}',
         "PATH": "/usr/bin:/bin",
     }

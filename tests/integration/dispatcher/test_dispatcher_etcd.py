@@ -41,7 +41,7 @@ def fixture_dispatcher(
         "jeeves-dispatcher",
         {
             "JEEVES_DATABASE_URL": migrated_url,
-            "JEEVES_BOT_USER_ID": BOT,
+            "JEEVES_SLACK_BOT_USER_ID": BOT,
             "JEEVES_ENV": ENV,
             "JEEVES_ETCD_ENDPOINTS": etcd_server.endpoint,
             "JEEVES_QUEUE_HEARTBEAT_TIMEOUT_S": "1",
