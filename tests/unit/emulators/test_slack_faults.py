@@ -104,3 +104,21 @@ def test_default_is_one_call_and_faults_can_be_removed(book: FaultBook) -> None:
 def test_bad_specs_name_the_field(book: FaultBook, spec: dict[str, object], field: str) -> None:
     with pytest.raises(FaultSpecError, match=f"'{field}'"):
         book.add(spec)
+
+
+def test_slow_faults_delay_answers_without_replacing_them(book: FaultBook) -> None:
+    book.add({"kind": "slow", "delay_s": 0.5, "methods": ["chat.postMessage"], "count": 2})
+    book.add({"kind": "server_error", "count": 1})
+    assert book.take_delay("conversations.history", "C1") == 0.0
+    error = book.take("chat.postMessage", "C1")  # errors are looked up apart from delays
+    assert error is not None
+    assert error.status == 500
+    assert book.take("chat.postMessage", "C1") is None
+    assert [book.take_delay("chat.postMessage", "C1") for _ in range(3)] == [0.5, 0.5, 0.0]
+
+
+def test_slow_fault_specs(book: FaultBook) -> None:
+    shown = book.add({"kind": "slow", "duration_s": 5}).to_json(1000.0)
+    assert (shown["delay_s"], shown["error"]) == (1.0, None)
+    with pytest.raises(FaultSpecError, match="delay_s"):
+        book.add({"kind": "slow", "delay_s": 600})

@@ -1,9 +1,12 @@
-"""Fault injection for the emulated Web API: rate limits, server errors and Slack errors.
+"""Fault injection for the emulated Web API: rate limits, server errors, Slack errors and slow
+answers.
 
 A `Fault` matches calls by channel (or every channel) and by API method (or every method), and
 stays active for its next `count` matching calls and/or until `duration_s` has passed. The
-first active matching fault, in the order they were added, decides the answer. Time comes from
-an injected clock, so the logic is tested without sleeping.
+first active matching fault, in the order they were added, decides the answer. A `slow` fault
+does not replace the answer: the call is done (a message is posted), and the answer leaves
+`delay_s` seconds later, as when Slack has a message but the app gives up waiting for the
+answer. Time comes from an injected clock, so the logic is tested without sleeping.
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-FaultKind = Literal["rate_limit", "server_error", "slack_error"]
-KINDS: tuple[FaultKind, ...] = ("rate_limit", "server_error", "slack_error")
+FaultKind = Literal["rate_limit", "server_error", "slack_error", "slow"]
+KINDS: tuple[FaultKind, ...] = ("rate_limit", "server_error", "slack_error", "slow")
 Clock = Callable[[], float]
+MAX_DELAY_S = 60.0
 
 
 class FaultSpecError(ValueError):
@@ -43,6 +47,7 @@ class Fault:
     retry_after: int = 1
     status: int = 500
     error: str = ""
+    delay_s: float = 1.0
     hits: int = 0
 
     def active(self, now: float) -> bool:
@@ -74,7 +79,8 @@ class Fault:
             "seconds_left": None if self.until is None else max(0.0, round(self.until - now, 3)),
             "retry_after": self.retry_after if self.kind == "rate_limit" else None,
             "status": self.answer().status,
-            "error": self.answer().error,
+            "error": self.answer().error if self.kind != "slow" else None,
+            "delay_s": self.delay_s if self.kind == "slow" else None,
             "hits": self.hits,
             "active": self.active(now),
         }
@@ -136,6 +142,10 @@ def parse_fault(fault_id: str, data: Mapping[str, Any], now: float) -> Fault:
     )
     if kind == "rate_limit":
         fault.retry_after = int(_optional_number(data, "retry_after", integer=True) or 1)
+    elif kind == "slow":
+        fault.delay_s = _optional_number(data, "delay_s", integer=False) or 1.0
+        if fault.delay_s > MAX_DELAY_S:
+            raise FaultSpecError(f"'delay_s' must be at most {MAX_DELAY_S:g}")
     elif kind == "server_error":
         status = data.get("status", 500)
         if not isinstance(status, int) or isinstance(status, bool) or not 500 <= status <= 599:
@@ -162,17 +172,27 @@ class FaultBook:
         self._faults.append(fault)
         return fault
 
-    def take(self, method: str, channel: str | None) -> FaultAnswer | None:
-        """The answer of the first matching fault, consuming one of its calls; else None."""
+    def _first(self, method: str, channel: str | None, *, slow: bool) -> Fault | None:
+        """The first matching fault of the wanted sort, one of its calls consumed."""
         now = self._clock()
         self._faults = [f for f in self._faults if f.active(now)]
         for fault in self._faults:
-            if fault.matches(method, channel, now):
+            if (fault.kind == "slow") is slow and fault.matches(method, channel, now):
                 fault.hits += 1
                 if fault.remaining is not None:
                     fault.remaining -= 1
-                return fault.answer()
+                return fault
         return None
+
+    def take(self, method: str, channel: str | None) -> FaultAnswer | None:
+        """The answer of the first matching (not `slow`) fault, consuming one of its calls."""
+        fault = self._first(method, channel, slow=False)
+        return fault.answer() if fault is not None else None
+
+    def take_delay(self, method: str, channel: str | None) -> float:
+        """Seconds a matching `slow` fault holds the answer back (0 when none matches)."""
+        fault = self._first(method, channel, slow=True)
+        return fault.delay_s if fault is not None else 0.0
 
     def remove(self, fault_id: str) -> bool:
         before = len(self._faults)

@@ -49,10 +49,12 @@ class Message:
     ephemeral_to: str | None = None  # set for chat.postEphemeral / ephemeral responses
     posted_at: float = 0.0  # epoch seconds
     edited_at: float | None = None
+    metadata: dict[str, Any] | None = None  # {"event_type", "event_payload"} an app attached
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def slack_json(self, team_id: str) -> dict[str, Any]:
-        """The message as Slack's APIs show it (`message` in chat.postMessage's answer)."""
+    def slack_json(self, team_id: str, *, metadata: bool = True) -> dict[str, Any]:
+        """The message as Slack's APIs show it (`message` in chat.postMessage's answer;
+        conversations.* show `metadata` only when asked with `include_all_metadata`)."""
         data: dict[str, Any] = {"type": "message", "text": self.text, "user": self.user}
         data["ts"] = self.ts
         data["team"] = team_id
@@ -64,6 +66,8 @@ class Message:
             data["thread_ts"] = self.thread_ts
         if self.edited_at is not None:
             data["edited"] = {"user": self.user, "ts": f"{self.edited_at:.6f}"}
+        if metadata and self.metadata is not None:
+            data["metadata"] = self.metadata
         return data
 
     def to_json(self) -> dict[str, Any]:
@@ -81,6 +85,7 @@ class Message:
             "ephemeral_to": self.ephemeral_to,
             "posted_at": self.posted_at,
             "edited_at": self.edited_at,
+            "metadata": self.metadata,
             **self.extra,
         }
 
@@ -107,6 +112,10 @@ class MessageLog:
         )
         self._messages.append(message)
         return message
+
+    def in_channel(self, channel: str) -> list[Message]:
+        """Every message of `channel` that everyone sees (ephemeral ones left out), oldest first."""
+        return [m for m in self._messages if m.channel == channel and m.ephemeral_to is None]
 
     def find(self, channel: str, ts: str) -> Message | None:
         return next((m for m in self._messages if m.channel == channel and m.ts == ts), None)

@@ -1,5 +1,5 @@
 """The emulated Slack Web API: `auth.test`, `chat.postMessage`, `chat.postEphemeral`,
-`chat.update`, `users.info`, `api.test`.
+`chat.update`, `conversations.history`, `conversations.replies`, `users.info`, `api.test`.
 
 `WebApi.call` takes the method name, the merged parameters (query, form or JSON, as the real API
 accepts them) and the token, and returns the HTTP answer as data. Order of checks, as Slack's:
@@ -7,6 +7,10 @@ unknown method → 404 `unknown_method`; missing token → `not_authed`; wrong t
 `invalid_auth`; then injected faults; then the method's own validation. Slack answers errors
 with HTTP 200 and `{"ok": false, "error": …}`, except rate limits (429 + `Retry-After`) and
 server errors (5xx).
+
+Message metadata (`{"event_type", "event_payload"}`, an object or its JSON text) given to
+chat.postMessage is kept with the message and read back by conversations.history/.replies
+with `include_all_metadata` (see `domain.history`).
 """
 
 from __future__ import annotations
@@ -15,15 +19,24 @@ import hmac
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from jeeves.emulators.slack.domain.envelopes import Identity
 from jeeves.emulators.slack.domain.faults import FaultBook
+from jeeves.emulators.slack.domain.history import (
+    HISTORY_LIMIT,
+    REPLIES_LIMIT,
+    HistoryError,
+    history,
+    parse_query,
+    replies,
+)
 from jeeves.emulators.slack.domain.messages import CallLog, Message, MessageLog
 
 MAX_TEXT = 40_000
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_EVENT_TYPE = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 
 
 @dataclass(frozen=True)
@@ -31,6 +44,7 @@ class ApiAnswer:
     status: int
     body: dict[str, Any]
     headers: Mapping[str, str] = field(default_factory=dict)
+    delay_s: float = 0.0  # hold the answer back this long (a `slow` fault)
 
     @property
     def error(self) -> str | None:
@@ -91,6 +105,28 @@ def _optional_ts(params: Mapping[str, Any], key: str) -> str | None:
     return value
 
 
+def parse_metadata(value: Any) -> tuple[dict[str, Any] | None, str | None]:
+    """chat.postMessage's `metadata`: (what is kept, a warning). A value that is not an object
+    with a string `event_type` and an object `event_payload` is `invalid_metadata_format`; an
+    `event_type` with other characters than letters, digits, `_` and `-` is dropped with the
+    warning `invalid_metadata_schema`, the message still posted."""
+    if value is None or value == "":
+        return None, None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise ParamError("invalid_metadata_format") from None
+    if not isinstance(value, dict):
+        raise ParamError("invalid_metadata_format")
+    event_type, payload = value.get("event_type"), value.get("event_payload")
+    if not isinstance(event_type, str) or not isinstance(payload, dict):
+        raise ParamError("invalid_metadata_format")
+    if not _EVENT_TYPE.match(event_type):
+        return None, "invalid_metadata_schema"
+    return {"event_type": event_type, "event_payload": payload}, None
+
+
 def user_profile(user_id: str, identity: Identity) -> dict[str, Any]:
     """A minimal `user` object: the bot, or a person whose name derives from the id."""
     is_bot = user_id == identity.bot_user_id
@@ -140,6 +176,8 @@ class WebApi:
             "chat.postMessage": self._post_message,
             "chat.postEphemeral": self._post_ephemeral,
             "chat.update": self._update,
+            "conversations.history": self._history,
+            "conversations.replies": self._replies,
             "users.info": self._users_info,
         }
 
@@ -174,9 +212,11 @@ class WebApi:
         if fault is not None:
             return fail(fault.error, fault.status, **fault.headers)
         try:
-            return handler(params)
+            answer = handler(params)
         except ParamError as exc:
             return fail(exc.error)
+        delay_s = self.faults.take_delay(method, channel if isinstance(channel, str) else None)
+        return replace(answer, delay_s=delay_s) if delay_s else answer
 
     def resolve_channel(self, value: Any) -> str:
         """A channel id from an id or a `#name`; `channel_not_found` when channels are fixed."""
@@ -222,6 +262,7 @@ class WebApi:
 
     def _post_message(self, params: Mapping[str, Any]) -> ApiAnswer:
         channel, text, blocks, thread_ts = self._content(params)
+        metadata, warning = parse_metadata(params.get("metadata"))
         message = self.messages.add(
             "api",
             channel,
@@ -231,14 +272,38 @@ class WebApi:
             blocks=blocks,
             bot_id=self.identity.bot_id,
             method="chat.postMessage",
+            metadata=metadata,
         )
         for listener in self.on_post:
             listener(message)
+        warned = {"warning": warning, "response_metadata": {"warnings": [warning]}}
         return ok(
             channel=channel,
             ts=message.ts,
             message=message.slack_json(self.identity.team_id),
+            **(warned if warning else {}),
         )
+
+    def _history(self, params: Mapping[str, Any]) -> ApiAnswer:
+        channel = self.resolve_channel(params.get("channel"))
+        try:
+            query = parse_query(params, HISTORY_LIMIT)
+            page = history(self.messages.in_channel(channel), query, self.identity.team_id)
+        except HistoryError as exc:
+            raise ParamError(exc.error) from None
+        return ok(**page.body(), pin_count=0, channel_actions_ts=None, channel_actions_count=0)
+
+    def _replies(self, params: Mapping[str, Any]) -> ApiAnswer:
+        channel = self.resolve_channel(params.get("channel"))
+        ts = _optional_ts(params, "ts")
+        if ts is None:
+            raise ParamError("invalid_arguments")
+        try:
+            query = parse_query(params, REPLIES_LIMIT)
+            page = replies(self.messages.in_channel(channel), ts, query, self.identity.team_id)
+        except HistoryError as exc:
+            raise ParamError(exc.error) from None
+        return ok(**page.body())
 
     def _post_ephemeral(self, params: Mapping[str, Any]) -> ApiAnswer:
         channel, text, blocks, thread_ts = self._content(params)

@@ -6,6 +6,7 @@ the token from `Authorization: Bearer …` or a `token` parameter.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -44,6 +45,8 @@ async def call(method: str) -> Response:
     answer = emulator.web_api.call(method, params, _token(params))
     if emulator.metrics is not None:
         emulator.metrics.api_call(method, answer.status)
+    if answer.delay_s:
+        await asyncio.sleep(answer.delay_s)  # done already; only the answer is late
     return Response(
         json.dumps(answer.body),
         status=answer.status,
