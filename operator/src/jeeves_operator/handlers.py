@@ -70,6 +70,13 @@ async def _reconcile(trigger: Trigger, deps: Deps, kwargs: dict[str, Any]) -> Ou
     return outcome
 
 
+def _retry_unless_done(outcome: Outcome, deps: Deps) -> None:
+    """etcd down or an object refused: the status says why; kopf retries the handler."""
+    if outcome.result in ("retry", "error"):
+        ready = next(c for c in outcome.status["conditions"] if c["type"] == "Ready")
+        raise kopf.TemporaryError(ready["message"], delay=deps.settings.retry_delay)
+
+
 def register(registry: kopf.OperatorRegistry, deps: Deps, gate: StartupGate) -> None:
     """Attach every handler of the operator to `registry`."""
     standby_delay = float(deps.settings.peering_lifetime)
@@ -94,16 +101,12 @@ def register(registry: kopf.OperatorRegistry, deps: Deps, gate: StartupGate) -> 
     @kopf.on.update(*ACTIONS, id="update", field="spec", registry=registry)
     async def changed(**kwargs: Any) -> None:
         await _take_turn(gate, kwargs["namespace"], standby_delay)
-        outcome = await _reconcile("change", deps, kwargs)
-        if outcome.retry:
-            raise kopf.TemporaryError("etcd unreachable", delay=deps.settings.retry_delay)
+        _retry_unless_done(await _reconcile("change", deps, kwargs), deps)
 
     @kopf.on.resume(*ACTIONS, id="resume", registry=registry)
     async def resumed(**kwargs: Any) -> None:
         await _take_turn(gate, kwargs["namespace"], standby_delay)
-        outcome = await _reconcile("resume", deps, kwargs)
-        if outcome.retry:
-            raise kopf.TemporaryError("etcd unreachable", delay=deps.settings.retry_delay)
+        _retry_unless_done(await _reconcile("resume", deps, kwargs), deps)
 
     interval = deps.settings.drift_interval
 

@@ -109,6 +109,10 @@ async def _reconcile(
         applied = await _apply_workloads(spec, ref, deps, may_have_canary=not fresh)
     except OwnershipConflict as exc:
         return await _reject(spec, ref, previous, Problem("NameTaken", str(exc)), deps)
+    except KubeError as exc:
+        if exc.status in (0, 401, 403):  # cannot talk to the API at all: nothing to report on
+            raise
+        return _failed(ref, previous, Problem("ApplyFailed", str(exc)))
     notes = _change_notes(applied, trigger)
     registered, reason, message = await _register(spec, ref, deps)
     if registered and reason == "Registered":
@@ -200,6 +204,25 @@ async def _reject(
         problem=problem,
     )
     return Outcome(builders.build_status(observation, previous, utcnow()), notes, result)
+
+
+def _failed(ref: ActionRef, previous: Sequence[Condition], problem: Problem) -> Outcome:
+    """The API server refused an object: say so in status; the registration stays as it was."""
+    observation = Observation(
+        generation=ref.generation,
+        url="",
+        desired_replicas=0,
+        ready_replicas=0,
+        registered=False,
+        registry_reason=problem.reason,
+        registry_message=problem.message,
+        problem=problem,
+    )
+    status = builders.build_status(observation, previous, utcnow())
+    kept = [c for c in previous if c.get("type") == "Registered"]
+    others = [c for c in status["conditions"] if c["type"] != "Registered"]
+    status["conditions"] = others + kept if kept else status["conditions"]
+    return Outcome(status, [Note("Warning", problem.reason, problem.message)], "error")
 
 
 def _ready_replicas(deployment: Manifest) -> int:

@@ -156,6 +156,8 @@ class KubeEmulator(kmock.KubernetesScaffold):
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
         self.store: dict[Key, Obj] = {}
+        # Injected failures: (METHOD, resource) -> (status, message), e.g. ("POST", "/v1/services").
+        self.faults: dict[tuple[str, str], tuple[int, str]] = {}
         self.kinds: dict[str, tuple[str, bool, tuple[str, ...]]] = {}
         self.history: list[tuple[int, str, Obj]] = []  # (resourceVersion, resource, event)
         self.watchers: list[tuple[str, asyncio.Queue[Obj]]] = []
@@ -215,6 +217,9 @@ class KubeEmulator(kmock.KubernetesScaffold):
         self, request: rendering.Request, resource: str
     ) -> aiohttp.web.StreamResponse:
         method = str(request.method.value).upper()
+        if (method, resource) in self.faults:
+            status, message = self.faults[method, resource]
+            raise kmock.KubernetesError(status, "InternalError", message)
         if method == "GET" and request.params.get("watch") in ("true", "1"):
             return await self._watch(request, resource)
         if method == "GET" and request.name is None:

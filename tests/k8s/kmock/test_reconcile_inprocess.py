@@ -204,3 +204,24 @@ async def test_deployment_readiness_is_copied_into_status(cluster: Cluster, deps
     assert action["status"]["readyReplicas"] == 1
     ready = next(c for c in action["status"]["conditions"] if c["type"] == "Ready")
     assert ready["status"] == "True"
+
+
+async def test_refused_object_is_reported_and_nothing_registered(
+    cluster: Cluster, deps: Deps, etcd: EtcdView
+) -> None:
+    spec, ref = await create_action(cluster, "echo")
+    message = "Internal error occurred: failed to allocate a serviceIP: range is full"
+    cluster.emulator.faults["POST", "/v1/services"] = (500, message)
+    outcome = await reconcile.reconcile(spec, ref, [], claims_of((spec, ref)), deps)
+    assert outcome.result == "error"
+    ready = next(c for c in outcome.status["conditions"] if c["type"] == "Ready")
+    assert ready["reason"] == "ApplyFailed"
+    assert "range is full" in ready["message"]
+    assert await etcd.registration("echo") is None
+
+    del cluster.emulator.faults["POST", "/v1/services"]
+    healed = await reconcile.reconcile(
+        spec, ref, outcome.status["conditions"], claims_of((spec, ref)), deps
+    )
+    assert healed.result == "ok"
+    assert await etcd.names() == ["echo"]
