@@ -1,4 +1,5 @@
-"""Assembles the dispatcher: kit app, database pool, action registry, queue worker, admin API."""
+"""Assembles the dispatcher: kit app, database pool, action registry, queue worker, activity
+recording, admin API."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import os
 
 from quart import Quart
 
+from jeeves.dispatcher.activity import activity_sink, serve_activity
 from jeeves.dispatcher.dispatching import Dispatcher, DispatchMetrics
 from jeeves.dispatcher.routes import admin_blueprints
 from jeeves.dispatcher.settings import (
@@ -36,15 +38,19 @@ def build_app(settings: DispatcherSettings) -> Quart:
         etcd_endpoints=settings.etcd_endpoints,
         static=settings.static_actions(),
     )
+    options = WorkerOptions.from_settings(settings)
+    activity = activity_sink(app, settings)  # usage statistics, after auth (its tokens)
     dispatcher = Dispatcher(
         registry=registry,
         http=kit(app).http,
         pool=lambda: pool_of(app),
         bot_user_id=settings.slack_bot_user_id,
         metrics=DispatchMetrics(kit(app).registry),
+        activity=activity,
+        max_attempts=options.max_attempts,
     )
-    options = WorkerOptions.from_settings(settings)
     install_worker(app, settings.database_url, {DISPATCH: dispatcher.handle}, options)
+    serve_activity(app, activity, settings)  # after the worker: it stops after the worker
     admin_token = settings.admin_token.get_secret_value()
     for blueprint in admin_blueprints(admin_authorizer(app, static_admin_token(admin_token))):
         app.register_blueprint(blueprint)

@@ -8,6 +8,10 @@ The handler is idempotent by event id, because the queue delivers at least once:
 
 Transient failures (5xx, timeout, connection refused) are recorded as non-final attempts and
 raised, so the queue retries them with backoff and dead-letters the job after the last attempt.
+
+Every action call also becomes one activity record for usage statistics once its outcome is
+final (`domain/activity.py`): handed to the activity sink after the reply job is committed, or
+when the last attempt fails. The sink never blocks (`activity.py`).
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ import asyncpg
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from jeeves.dispatcher import store
+from jeeves.dispatcher.activity import ActivitySink
+from jeeves.dispatcher.domain.activity import activity_record
 from jeeves.dispatcher.domain.jobs import interaction_target, parse_dispatch_job
 from jeeves.dispatcher.domain.protocol import (
     Outcome,
@@ -137,12 +143,16 @@ class Dispatcher:
         pool: Callable[[], asyncpg.Pool],
         bot_user_id: str,
         metrics: DispatchMetrics,
+        activity: ActivitySink,
+        max_attempts: int,
     ) -> None:
         self._registry = registry
         self._http = http
         self._pool = pool
         self._bot = bot_user_id
         self._metrics = metrics
+        self._activity = activity
+        self._max_attempts = max_attempts  # the queue's: the last attempt's failure is final
 
     async def handle(self, job: QueueJob) -> None:
         try:
@@ -227,6 +237,7 @@ class Dispatcher:
         decision = Decision(spec.name, outcome, reply, status, latency * 1000, detail)
         if outcome.retried:
             await self._record_failure(job, payload, decision)
+            self._note_activity(payload, decision, last_attempt=job.attempt >= self._max_attempts)
             raise ActionUnavailable(f"action {spec.name}: {outcome.value} ({detail})")
         return decision
 
@@ -252,6 +263,8 @@ class Dispatcher:
         reply = reply_job(payload, decision.reply) if decision.reply is not None else None
         fresh = await store.finish(self._pool(), attempt, reply, current_request_id())
         self._metrics.total.labels(decision.action, decision.outcome.value).inc()
+        if fresh:
+            self._note_activity(payload, decision, last_attempt=True)
         log.info(
             "dispatched" if fresh else "dispatch_duplicate",
             event_id=payload["event_id"],
@@ -261,3 +274,18 @@ class Dispatcher:
             latency_ms=round(decision.latency_ms, 2),
             attempt=job.attempt,
         )
+
+    def _note_activity(
+        self, payload: DispatchJob, decision: Decision, *, last_attempt: bool
+    ) -> None:
+        """Hand a finished action call to the activity sink (never waits; see activity.py)."""
+        record = activity_record(
+            payload,
+            decision.action,
+            decision.outcome,
+            decision.status,
+            decision.latency_ms,
+            last_attempt=last_attempt,
+        )
+        if record is not None:
+            self._activity.submit(record)

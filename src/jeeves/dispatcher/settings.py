@@ -55,6 +55,13 @@ class DispatcherSettings(QueueWorkerSettings, AuthSettings):
     queue_heartbeat_timeout_s: float = Field(default=5.0, ge=0.5)
     # Connections in the pool used to record outcomes and enqueue replies.
     db_pool_size: int = Field(default=10, ge=1, le=100)
+    # Base URL of the data service: each action call is recorded there for usage statistics
+    # (never message text). Empty: nothing is recorded (said once at start).
+    data_url: str = ""
+    # Seconds one activity record may take to send (in the background: replies never wait).
+    activity_timeout_s: float = Field(default=2.0, gt=0, le=30)
+    # Activity records waiting to be sent; beyond it new ones are dropped (and counted).
+    activity_backlog: int = Field(default=1000, ge=1, le=100_000)
 
     @model_validator(mode="before")
     @classmethod
@@ -64,6 +71,13 @@ class DispatcherSettings(QueueWorkerSettings, AuthSettings):
             if old:
                 return {**data, "slack_bot_user_id": old}
         return data
+
+    @field_validator("data_url")
+    @classmethod
+    def _check_data_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL, e.g. http://jeeves-data:8080")
+        return value
 
     @field_validator("actions")
     @classmethod
