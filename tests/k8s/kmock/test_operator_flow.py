@@ -325,3 +325,27 @@ async def test_health_and_metrics_endpoints(
     assert ok is not None
     assert float(ok.group(1)) >= 1
     assert "jeeves_operator_reconcile_duration_seconds_bucket" in text
+
+
+@pytest.mark.parametrize("standalone", [True, False], ids=["standalone", "peering"])
+async def test_namespaced_mode_only_touches_its_namespaces(
+    cluster: Cluster, etcd: EtcdView, start_operator: Starter, standalone: bool
+) -> None:
+    await cluster.install()
+    for namespace in ("bots", "elsewhere"):
+        await cluster.apply(
+            json.dumps({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+        )
+        await cluster.apply(action(f"{namespace}-echo", [namespace], namespace=namespace))
+    if not standalone:  # namespaced peering: one KopfPeering per watched namespace
+        peering = {
+            "apiVersion": "kopf.dev/v1",
+            "kind": "KopfPeering",
+            "metadata": {"name": "jeeves-operator", "namespace": "bots"},
+        }
+        await cluster.apply(json.dumps(peering))
+    await start_operator(JEEVES_NAMESPACES="bots", JEEVES_STANDALONE=str(standalone).lower())
+    await eventually(lambda: registered(cluster, "bots-echo", "bots"), what="bots-echo registered")
+    assert cluster.get(DEPLOYMENTS, "bots", "jeeves-bots-echo") is not None
+    assert cluster.get(DEPLOYMENTS, "elsewhere", "jeeves-elsewhere-echo") is None
+    assert await etcd.names() == ["bots-echo"]
