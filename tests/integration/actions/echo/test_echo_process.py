@@ -52,6 +52,12 @@ def test_replies_with_the_text(url: str) -> None:
     )
 
 
+def test_user_text_comes_back_escaped_so_it_pings_no_one(url: str) -> None:
+    status, answer = http_json("POST", url + "/v1/act", envelope("p1b", "<!channel> R&D <@U1>"))
+    assert status == 200
+    assert answer["reply"]["text"] == "&lt;!channel&gt; R&amp;D &lt;@U1&gt;"
+
+
 def test_bad_envelopes_are_422_naming_the_field(url: str) -> None:
     body = envelope("p2")
     del body["user"]["team_id"]
