@@ -74,6 +74,7 @@ def build_app(settings: PosterSettings) -> Quart:
         metrics=PostMetrics(kit(app).registry),
         lease_s=settings.post_lease_s,
         max_wait_s=settings.post_max_wait_s,
+        max_attempts=settings.queue_max_attempts,
     )
     install_worker(
         app, settings.database_url, {REPLY: poster.handle}, WorkerOptions.from_settings(settings)

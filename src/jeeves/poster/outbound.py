@@ -15,16 +15,30 @@ Each reply key moves through `sending` → `posted` (or `retry` → `sending` ag
    finds `posted` and does nothing.
 
 A crash between 2 and 3 leaves a `sending` row marked `maybe_posted`: Slack may or may not have
-the message. When its lease expires the next run first *reads back* — conversations.history (or
-.replies in a thread) since `posting_at`, looking for the reply key in the message metadata the
-poster attaches — and posts only when the message is not there. A crash during the governor's
-wait (before 2) is certain: nothing was sent, the next run simply posts.
+the message. When its lease expires the next run first *reads back*
+(`jeeves.poster.domain.read_back`): every post carries message metadata `jeeves_reply` with its
+reply key, so conversations.replies (threaded replies) or conversations.history, from a minute
+before the first unconfirmed call (`posting_at`, kept while the doubt lasts) until now, with
+`include_all_metadata`, shows whether it landed. Found → the key is recorded `posted` with that
+ts and nothing is sent; provably absent (every page of the window read) → the reply is posted.
+A 5xx or a timeout from Slack leaves the same doubt and goes the same way. A read-back never
+runs sooner than a lease after the unconfirmed call (the call may still be landing), and Slack
+being unable to answer it (429, 5xx, timeout) sends the job back to the queue to ask again. A
+crash during the governor's wait (before 2) is certain: nothing was sent, the next run posts.
 
-The remaining window: when the read-back is impossible (Slack answers an error such as
-`missing_scope`, or a Slack stand-in lacks the method), the poster posts again: at-least-once
-wins over losing a reply, and `jeeves_poster_posts_total{outcome="resent_unverified"}` counts
-it. A 5xx or a timeout from Slack is handled the same way as a crash: the mark stays, and the
-retry reads back first.
+Cost: nothing for a post that Slack confirmed; one conversations.* call per unconfirmed key
+(more only when over 200 messages landed in its window), so a crash costs at most one call per
+job that was in flight (the queue's concurrency).
+
+What remains (each one posts again rather than risk losing the reply):
+- *unverifiable*: Slack refuses the question itself (`missing_scope` — the bot needs
+  `channels:history`/`groups:history`/`im:history`; `not_in_channel`; `thread_not_found` after
+  the parent was deleted; a Slack stand-in without the methods), the window holds more than
+  `MAX_PAGES` pages, or Slack stays busy through the job's last attempt. Counted as
+  `jeeves_poster_posts_total{outcome="resent_unverified"}` and logged `reply_read_back_failed`;
+- *late landing*: a message Slack stores more than a lease after the call was sent (the client
+  gave up long before), or one not yet visible to conversations.* when read, is missed;
+- *edits*: a reply whose metadata was removed by someone editing it in Slack is not recognised.
 """
 
 from __future__ import annotations
@@ -72,6 +86,7 @@ class Claimed:
     attempts: int = 0
     uncertain: bool = False  # an earlier run called Slack without recording the answer
     posting_at: float | None = None  # epoch seconds of that call, where a read-back starts
+    posting_age_s: float | None = None  # how long ago that call was made (database clock)
     lease_left_s: float = 0.0
     marked: bool = False  # step 2 already done by this claim
 
@@ -122,7 +137,8 @@ async def claim(
     async with conn.transaction():
         row = await conn.fetchrow(
             "SELECT state, attempts, maybe_posted, extract(epoch FROM posting_at)::float8 AS "
-            "posting_at, extract(epoch FROM now() - sending_at)::float8 AS age "
+            "posting_at, extract(epoch FROM now() - posting_at)::float8 AS posting_age, "
+            "extract(epoch FROM now() - sending_at)::float8 AS age "
             "FROM outbound_messages WHERE reply_key = $1 FOR UPDATE",
             reply_key,
         )
@@ -134,7 +150,7 @@ async def claim(
         attempts = await conn.fetchval(
             "UPDATE outbound_messages SET state = 'sending', attempts = attempts + 1, "
             "sending_at = now(), maybe_posted = maybe_posted OR $2, "
-            "posting_at = CASE WHEN $2 THEN now() ELSE posting_at END "
+            "posting_at = CASE WHEN $2 AND NOT maybe_posted THEN now() ELSE posting_at END "
             "WHERE reply_key = $1 RETURNING attempts",
             reply_key,
             posting_now,
@@ -144,14 +160,17 @@ async def claim(
         attempts=int(attempts),
         uncertain=bool(row["maybe_posted"]),
         posting_at=row["posting_at"],
-        marked=posting_now,
+        posting_age_s=row["posting_age"] if row["maybe_posted"] else None,
+        marked=posting_now or bool(row["maybe_posted"]),
     )
 
 
 async def mark_posting(conn: asyncpg.Connection | asyncpg.Pool, reply_key: str) -> None:
-    """Step 2: Slack is about to be called (sticky until the key is posted)."""
+    """Step 2: Slack is about to be called (sticky until the key is posted; `posting_at` keeps
+    the first unconfirmed call, so a later read-back still covers it)."""
     await conn.execute(
-        "UPDATE outbound_messages SET maybe_posted = true, posting_at = now() WHERE reply_key = $1",
+        "UPDATE outbound_messages SET posting_at = CASE WHEN maybe_posted THEN posting_at "
+        "ELSE now() END, maybe_posted = true WHERE reply_key = $1",
         reply_key,
     )
 

@@ -10,6 +10,12 @@ Per job:
 4. Slack's answer: ok → `posted`; 429 → block that channel for `Retry-After` and try again
    (other channels keep flowing); permanent errors → dead letter with Slack's reason;
    5xx/timeouts/connection errors → retried by the queue with backoff.
+
+A key an earlier run left unconfirmed (`maybe_posted`) is first read back from Slack
+(`jeeves.poster.domain.read_back`): found → recorded as posted, nothing sent; absent → posted;
+Slack busy → the job tries again later; unverifiable → posted anyway and counted. Only such
+keys pay for a read-back: one conversations.replies/.history call, a few when the window holds
+more than a page.
 """
 
 from __future__ import annotations
@@ -30,13 +36,20 @@ from jeeves.kit.logging import get_logger
 from jeeves.kit.queue import PermanentJobError, QueueJob, RetryJob, enqueue
 from jeeves.poster import outbound
 from jeeves.poster.domain.governor import Governor
-from jeeves.poster.domain.slack import Kind, SlackResult, classify, find_reply, reply_metadata
+from jeeves.poster.domain.read_back import (
+    PAGE_LIMIT,
+    Step,
+    Verdict,
+    judge_page,
+    read_back_delay,
+    transport_failure,
+    window_oldest,
+)
+from jeeves.poster.domain.slack import Kind, SlackResult, classify, reply_metadata
 
 log = get_logger(__name__)
 MAX_RATE_LIMITED_ROUNDS = 5
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
-READ_BACK_SLACK_S = 60.0  # a read-back starts this long before the uncertain call
-READ_BACK_LIMIT = 200
 
 
 class PostMetrics:
@@ -48,6 +61,17 @@ class PostMetrics:
             "chat.postMessage outcomes (posted, rate_limited, permanent, transient), skips "
             "(duplicate, deferred) and re-sends a read-back could not rule out (resent_unverified)",
             ["outcome"],
+            registry=registry,
+        )
+        self.read_backs = Counter(
+            "jeeves_poster_read_backs_total",
+            "Read-backs of unconfirmed posts by result (found, absent, retry, unverifiable)",
+            ["result"],
+            registry=registry,
+        )
+        self.read_back_calls = Counter(
+            "jeeves_poster_read_back_calls_total",
+            "conversations.history/.replies calls made by read-backs (pages included)",
             registry=registry,
         )
         self.wait = Histogram(
@@ -99,6 +123,7 @@ class Poster:
         metrics: PostMetrics,
         lease_s: float,
         max_wait_s: float,
+        max_attempts: int = 5,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -108,6 +133,7 @@ class Poster:
         self._metrics = metrics
         self._lease_s = lease_s
         self._max_wait_s = max_wait_s
+        self._max_attempts = max_attempts
         self._clock = clock
         self._sleep = sleep
 
@@ -133,7 +159,7 @@ class Poster:
             return
         if claimed.claim is outbound.Claim.BUSY:
             raise RetryJob("reply key is being posted by another worker", claimed.lease_left_s)
-        if claimed.uncertain and await self._already_posted(reply, claimed.posting_at):
+        if claimed.uncertain and not await self._absent_after_read_back(reply, job, claimed):
             return
         await self._deliver(reply, job, marked=claimed.marked)
 
@@ -183,39 +209,69 @@ class Poster:
         data = response.data if isinstance(response.data, dict) else None
         return classify(response.status_code, data, response.headers)
 
-    async def _already_posted(self, reply: ReplyJob, posting_at: float | None) -> bool:
-        """Read back after an unrecorded call: is the reply in Slack already? (see outbound)"""
+    async def _absent_after_read_back(
+        self, reply: ReplyJob, job: QueueJob, claimed: outbound.Claimed
+    ) -> bool:
+        """True when the reply may be posted: provably absent, or unverifiable (counted).
+
+        False when this job is done: the reply was found (recorded as posted) or the read-back
+        was deferred. Raises RetryJob when Slack could not answer (the key is released)."""
         key = reply["reply_key"]
-        oldest = f"{(posting_at or time.time()) - READ_BACK_SLACK_S:.6f}"
-        try:
-            client = self._client()
-            if reply["thread_ts"]:
-                answer = await client.conversations_replies(
-                    channel=reply["channel"],
-                    ts=reply["thread_ts"],
-                    oldest=oldest,
-                    limit=READ_BACK_LIMIT,
-                    include_all_metadata=True,
-                )
-            else:
-                answer = await client.conversations_history(
-                    channel=reply["channel"],
-                    oldest=oldest,
-                    limit=READ_BACK_LIMIT,
-                    include_all_metadata=True,
-                )
-        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
-            self._metrics.posts.labels("resent_unverified").inc()
-            log.warning("reply_read_back_failed", reply_key=key, error=_slack_error(exc))
+        delay = read_back_delay(claimed.posting_age_s, self._lease_s)
+        if delay > 0:  # the unconfirmed call may still be landing in Slack
+            await self._defer(reply, delay)
             return False
-        ts = find_reply(answer.data if isinstance(answer.data, dict) else None, key)
-        if ts is None:
-            log.info("reply_read_back_absent", reply_key=key)
+        started = time.perf_counter()
+        step, pages = await self._read_back(reply, claimed.posting_at)
+        self._metrics.read_backs.labels(step.verdict.value).inc()
+        elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
+        fields = {"reply_key": key, "pages": pages, "elapsed_ms": elapsed_ms}
+        if step.verdict is Verdict.FOUND:
+            await outbound.mark_posted(self._pool(), key, step.ts)
+            self._metrics.posts.labels("duplicate").inc()
+            log.info("reply_read_back_found", ts=step.ts, **fields)
             return False
-        await outbound.mark_posted(self._pool(), key, ts)
-        self._metrics.posts.labels("duplicate").inc()
-        log.info("reply_read_back_found", reply_key=key, ts=ts)
+        if step.verdict is Verdict.RETRY and job.attempt < self._max_attempts:
+            await outbound.release(self._pool(), key)
+            log.warning("reply_read_back_retry", reason=step.reason, **fields)
+            raise RetryJob(f"read-back failed: {step.reason}", step.retry_after_s)
+        if step.verdict is Verdict.ABSENT:
+            log.info("reply_read_back_absent", **fields)
+            return True
+        self._metrics.posts.labels("resent_unverified").inc()
+        log.warning("reply_read_back_failed", error=step.reason, **fields)
         return True
+
+    async def _read_back(self, reply: ReplyJob, posting_at: float | None) -> tuple[Step, int]:
+        """Read the window page by page until a verdict (see domain.read_back)."""
+        query: dict[str, Any] = {
+            "channel": reply["channel"],
+            "oldest": window_oldest(posting_at, time.time()),
+            "limit": PAGE_LIMIT,
+            "include_all_metadata": True,
+        }
+        pages = 0
+        while True:
+            pages += 1
+            self._metrics.read_back_calls.inc()
+            step = await self._read_page(reply, query, pages)
+            if step.verdict is not Verdict.MORE:
+                return step, pages
+            query["cursor"] = step.cursor
+
+    async def _read_page(self, reply: ReplyJob, query: dict[str, Any], page: int) -> Step:
+        client = self._client()
+        try:
+            if reply["thread_ts"]:
+                answer = await client.conversations_replies(ts=reply["thread_ts"], **query)
+            else:
+                answer = await client.conversations_history(**query)
+        except SlackApiError as exc:
+            answer = exc.response
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            return transport_failure(type(exc).__name__)
+        data = answer.data if isinstance(answer.data, dict) else None
+        return judge_page(answer.status_code, data, answer.headers, reply["reply_key"], page=page)
 
     async def _settle(self, reply: ReplyJob, job: QueueJob, result: SlackResult) -> None:
         key = reply["reply_key"]

@@ -202,12 +202,14 @@ async def test_slack_5xx_is_retried_until_posted(
     conn: asyncpg.Connection, poster: ServiceProcess, slack: SlackEmulator
 ) -> None:
     to = channel()
-    slack.fail_next(2, status=503, channel=to)
+    slack.fail_next(2, status=503, channel=to, methods=["chat.postMessage"])
     job = reply("persistent", to)
     await enqueue(conn, REPLY, job)
-    await posted(conn, job["reply_key"])
+    # a 5xx leaves doubt: each retry first reads back, no sooner than a lease after the call
+    await posted(conn, job["reply_key"], timeout=30)
     assert [m["text"] for m in slack.messages(to)] == ["persistent"]
     assert [c["status"] for c in slack.calls("chat.postMessage", channel=to)] == [503, 503, 200]
+    assert [c["status"] for c in slack.calls("conversations.history", channel=to)] == [200, 200]
 
 
 async def test_a_permanent_slack_error_is_a_dead_letter_with_the_reason(

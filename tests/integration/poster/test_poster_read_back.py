@@ -1,8 +1,10 @@
 """The poster's read-back: a post Slack accepted but never confirmed is not posted twice.
 
-Real: PostgreSQL, the `jeeves-poster` process and slack_sdk inside it. Stand-in: Slack itself,
-as `lagging_slack` — it keeps the message but answers after the poster's timeout, and serves
-conversations.history/.replies (which the Slack emulator lacks) for the read-back.
+Real: PostgreSQL, the `jeeves-poster` process with slack_sdk inside it, and the Slack emulator
+serving chat.postMessage with message metadata and conversations.history/.replies. Slack's
+misbehaviour comes from the emulator's faults: `slow` (the message is posted, the answer
+arrives after the poster's timeout), `server_error` (nothing posted), `slack_error` and
+`rate_limit` on the read-back itself. Faked: the dispatcher — the test enqueues `ReplyJob`s.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -19,27 +21,28 @@ from test_poster import fixture_migrated_url, posted  # noqa: F401  (shared fixt
 from jeeves.kit.jobs import REPLY, ReplyJob
 from jeeves.kit.queue import enqueue
 from support.services import ServiceProcess, http_json
+from support.slack import SlackEmulator, start_slack_emulator
 
 pytestmark = pytest.mark.integration
-HERE = Path(__file__).parent
+TOKEN = "xoxb-read-back"
+READS = ["conversations.history", "conversations.replies"]
 
 
-@pytest.fixture(name="lagging_slack", scope="module")
-def fixture_lagging_slack() -> Iterator[ServiceProcess]:
-    service = ServiceProcess("-m lagging_slack", {"PYTHONPATH": str(HERE)}, probe="/healthz")
-    service.start()
-    yield service
+@pytest.fixture(name="slack", scope="module")
+def fixture_slack() -> Iterator[SlackEmulator]:
+    service = start_slack_emulator(token=TOKEN)
+    yield SlackEmulator(service.url)
     service.close()
 
 
 @pytest.fixture(name="poster", scope="module")
-def fixture_poster(migrated_url: str, lagging_slack: ServiceProcess) -> Iterator[ServiceProcess]:
+def fixture_poster(migrated_url: str, slack: SlackEmulator) -> Iterator[ServiceProcess]:
     service = ServiceProcess(
         "jeeves-poster",
         {
             "JEEVES_DATABASE_URL": migrated_url,
-            "JEEVES_SLACK_BOT_TOKEN": "xoxb-read-back",
-            "JEEVES_SLACK_API_URL": lagging_slack.url + "/api/",
+            "JEEVES_SLACK_BOT_TOKEN": TOKEN,
+            "JEEVES_SLACK_API_URL": slack.api_url,
             "JEEVES_SLACK_TIMEOUT_S": "1",
             "JEEVES_POST_MAX_WAIT_S": "1",
             "JEEVES_POST_LEASE_S": "3",
@@ -61,15 +64,23 @@ async def fixture_conn(migrated_url: str) -> AsyncIterator[asyncpg.Connection]:
     await conn.close()
 
 
-@pytest.mark.parametrize("thread_ts", [None, "1700000000.000100"])
-async def test_an_unconfirmed_post_is_found_not_repeated(
-    conn: asyncpg.Connection,
-    poster: ServiceProcess,
-    lagging_slack: ServiceProcess,
-    thread_ts: str | None,
-) -> None:
-    channel = "CLAG" + uuid.uuid4().hex[:8].upper()
-    job: ReplyJob = {
+def new_channel() -> str:
+    return "C" + uuid.uuid4().hex[:10].upper()
+
+
+def thread_in(slack: SlackEmulator, channel: str) -> str:
+    """A message to reply to (posted through the Web API: no gateway here)."""
+    _, body = http_json(
+        "POST",
+        slack.api_url + "chat.postMessage",
+        {"channel": channel, "text": "a question"},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    return str(body["ts"])
+
+
+def job_for(channel: str, thread_ts: str | None) -> ReplyJob:
+    return {
         "reply_key": "reply:" + uuid.uuid4().hex,
         "channel": channel,
         "thread_ts": thread_ts,
@@ -77,15 +88,88 @@ async def test_an_unconfirmed_post_is_found_not_repeated(
         "event_id": None,
         "sent_at": time.time(),
     }
+
+
+def replies_of(slack: SlackEmulator, channel: str) -> list[dict[str, Any]]:
+    return [m for m in slack.messages(channel) if m["text"] == "said once"]
+
+
+def events_for(poster: ServiceProcess, key: str) -> list[str]:
+    return [str(r["event"]) for r in poster.log_records() if r.get("reply_key") == key]
+
+
+async def slack_ts(conn: asyncpg.Connection, key: str) -> str:
+    value = await conn.fetchval("SELECT slack_ts FROM outbound_messages WHERE reply_key = $1", key)
+    return str(value)
+
+
+@pytest.mark.parametrize("threaded", [False, True])
+async def test_an_unconfirmed_post_is_found_not_repeated(
+    conn: asyncpg.Connection, poster: ServiceProcess, slack: SlackEmulator, threaded: bool
+) -> None:
+    channel = new_channel()
+    thread_ts = thread_in(slack, channel) if threaded else None
+    slack.add_fault(kind="slow", delay_s=2.5, channel=channel, methods=["chat.postMessage"])
+    job = job_for(channel, thread_ts)
     await enqueue(conn, REPLY, job)
     await posted(conn, job["reply_key"], timeout=20)
-    _, body = http_json("GET", lagging_slack.url + "/_messages")
-    mine = [m for m in body["messages"] if m["channel"] == channel]
-    assert len(mine) == 1
-    assert mine[0]["metadata"]["event_payload"]["reply_key"] == job["reply_key"]
-    slack_ts = await conn.fetchval(
-        "SELECT slack_ts FROM outbound_messages WHERE reply_key = $1", job["reply_key"]
-    )
-    assert slack_ts == mine[0]["ts"]
-    records = [r for r in poster.log_records() if r.get("reply_key") == job["reply_key"]]
-    assert "reply_read_back_found" in [r["event"] for r in records]
+    [mine] = replies_of(slack, channel)
+    assert mine["metadata"] == {
+        "event_type": "jeeves_reply",
+        "event_payload": {"reply_key": job["reply_key"]},
+    }
+    assert mine["thread_ts"] == thread_ts
+    assert await slack_ts(conn, job["reply_key"]) == mine["ts"]
+    assert "reply_read_back_found" in events_for(poster, job["reply_key"])
+    method = "conversations.replies" if threaded else "conversations.history"
+    assert len(slack.calls(method, channel=channel)) == 1  # the whole cost: one call
+
+
+@pytest.mark.parametrize("threaded", [False, True])
+async def test_a_post_slack_failed_is_read_back_absent_and_sent_again(
+    conn: asyncpg.Connection, poster: ServiceProcess, slack: SlackEmulator, threaded: bool
+) -> None:
+    channel = new_channel()
+    thread_ts = thread_in(slack, channel) if threaded else None
+    slack.fail_next(1, status=500, channel=channel)
+    job = job_for(channel, thread_ts)
+    await enqueue(conn, REPLY, job)
+    await posted(conn, job["reply_key"], timeout=20)
+    assert len(replies_of(slack, channel)) == 1
+    assert [c["status"] for c in slack.calls("chat.postMessage", channel=channel)][-2:] == [
+        500,
+        200,
+    ]
+    assert "reply_read_back_absent" in events_for(poster, job["reply_key"])
+
+
+async def test_a_rate_limited_read_back_is_asked_again_not_guessed(
+    conn: asyncpg.Connection, poster: ServiceProcess, slack: SlackEmulator
+) -> None:
+    channel = new_channel()
+    slack.add_fault(kind="slow", delay_s=2.5, channel=channel, methods=["chat.postMessage"])
+    slack.add_fault(kind="rate_limit", retry_after=1, channel=channel, methods=READS)
+    job = job_for(channel, None)
+    await enqueue(conn, REPLY, job)
+    await posted(conn, job["reply_key"], timeout=20)
+    assert len(replies_of(slack, channel)) == 1
+    events = events_for(poster, job["reply_key"])
+    assert events.index("reply_read_back_retry") < events.index("reply_read_back_found")
+    statuses = [c["status"] for c in slack.calls("conversations.history", channel=channel)]
+    assert statuses == [429, 200]
+
+
+async def test_an_impossible_read_back_resends_and_says_so(
+    conn: asyncpg.Connection, poster: ServiceProcess, slack: SlackEmulator
+) -> None:
+    """The documented window: without channels:history the poster cannot tell, and re-sends."""
+    channel = new_channel()
+    slack.add_fault(kind="slow", delay_s=2.5, channel=channel, methods=["chat.postMessage"])
+    slack.add_fault(kind="slack_error", error="missing_scope", channel=channel, methods=READS)
+    job = job_for(channel, None)
+    await enqueue(conn, REPLY, job)
+    await posted(conn, job["reply_key"], timeout=20)
+    assert len(replies_of(slack, channel)) == 2
+    assert "reply_read_back_failed" in events_for(poster, job["reply_key"])
+    _, metrics = http_json("GET", poster.url + "/metrics")
+    assert 'jeeves_poster_posts_total{outcome="resent_unverified"}' in metrics
