@@ -281,6 +281,18 @@ def test_invalid_actions_are_rejected_with_the_schema_message(
     assert client_side.returncode != 0
 
 
+def test_scaled_by_hand_is_put_back(operator: OperatorProcess, installed: KubeAPIServer) -> None:
+    wait_until(partial(registered, installed, "echo"), what="echo registered")
+    installed.kubectl("scale", "deployment", "jeeves-echo", "-n", "default", "--replicas=4")
+
+    def replicas() -> int:
+        return int(
+            get_json(installed, "deployment", "jeeves-echo", "-n", "default")["spec"]["replicas"]
+        )
+
+    wait_until(lambda: replicas() == 1, timeout=30, what="replicas back to 1 (drift interval 2 s)")
+
+
 async def test_delete_removes_everything_and_unregisters(
     operator: OperatorProcess, installed: KubeAPIServer, registry: Any, env_name: str
 ) -> None:
