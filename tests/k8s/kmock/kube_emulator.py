@@ -5,7 +5,8 @@ subclass adds what kmock 0.8 lacks (see DESIGN.md, "Facts about this environment
 object store with uid/resourceVersion/generation/creationTimestamp, `kind` on lists, a correct
 `/api/v1` groupVersion, cluster-scoped namespaces, label and field selectors, watches that
 replay from a resourceVersion and honour `timeoutSeconds`, CRD registration (creating a CRD
-serves its resource), status subresources, finalizers, and owner-reference garbage collection.
+serves its resource), status subresources, finalizers, owner-reference garbage collection, and
+injected failures (`faults[(method, resource)] = (status, message)`).
 
 What is faked: there are no controllers (no ReplicaSets, Pods, or Deployment status: tests patch
 status themselves), no admission, no schema validation or defaulting, and strategic-merge
