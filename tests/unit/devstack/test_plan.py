@@ -58,3 +58,23 @@ def test_tokens_is_prepared_and_callers_get_their_secret_files() -> None:
         plan["dispatcher"].env["JEEVES_AUTH_CLIENT_SECRET_FILE"] == "/x/tokens/secrets/dispatcher"
     )
     assert plan["echo"].env["JEEVES_TOKENS_URL"] == tokens.url
+
+
+def test_dispatcher_and_gateway_share_the_bot_id_and_the_dispatcher_records_usage() -> None:
+    ports = allocate_ports(9000)
+    present = {
+        "jeeves.tokens.main",
+        "jeeves.data.main",
+        "jeeves.dispatcher.main",
+        "jeeves.gateway.main",
+        "jeeves.emulators.slack.main",
+    }
+    plan = {
+        spec.name: spec for spec in build_plan(_infra(ports), ports, present=present.__contains__)
+    }
+    for name in ("dispatcher", "gateway", "slack-emulator"):
+        assert plan[name].env["JEEVES_SLACK_BOT_USER_ID"] == "U0JEEVES"
+        assert "JEEVES_BOT_USER_ID" not in plan[name].env
+    dispatcher = plan["dispatcher"].env
+    assert dispatcher["JEEVES_DATA_URL"] == f"http://127.0.0.1:{ports['data']}"
+    assert dispatcher["JEEVES_TOKENS_URL"] == plan["tokens"].url  # its JWT, scope `data`
