@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import hashlib
 import signal
 import sys
 from pathlib import Path
@@ -23,7 +24,7 @@ from jeeves.devstack.plan import (
 from jeeves.devstack.supervisor import Supervisor, wait_http_ok
 from jeeves.localstack.etcd import EtcdServer
 from jeeves.localstack.ports import free_port
-from jeeves.localstack.postgres import PostgresServer
+from jeeves.localstack.postgres import PostgresServer, reachable_by_server_user
 
 DEFAULT_BASE_PORT = 8400
 
@@ -66,8 +67,9 @@ async def start_infrastructure(
 ) -> tuple[PostgresServer, EtcdServer]:
     data_dir = args.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    say(f"starting PostgreSQL on 127.0.0.1:{ports['postgres']} (data in {data_dir}/postgres)")
-    postgres = PostgresServer(base_dir=data_dir / "postgres", port=ports["postgres"])
+    pg_dir = postgres_dir(data_dir)
+    say(f"starting PostgreSQL on 127.0.0.1:{ports['postgres']} (data in {pg_dir})")
+    postgres = PostgresServer(base_dir=pg_dir, port=ports["postgres"])
     await asyncio.to_thread(postgres.start)
     for database in DATABASES:
         await asyncio.to_thread(postgres.create_database, database)
@@ -77,6 +79,22 @@ async def start_infrastructure(
     )
     await asyncio.to_thread(etcd.start)
     return postgres, etcd
+
+
+def postgres_dir(data_dir: Path) -> Path:
+    """`<data-dir>/postgres`, or a stable spot under /var/tmp when the checkout is private.
+
+    As root, PostgreSQL runs as the `postgres` user, which cannot enter e.g. /root/….
+    """
+    preferred = data_dir / "postgres"
+    if reachable_by_server_user(data_dir):
+        return preferred
+    digest = hashlib.sha256(str(data_dir).encode()).hexdigest()[:12]
+    fallback = Path("/var/tmp") / f"jeeves-dev-{digest}" / "postgres"  # noqa: S108 (stable, not temp)
+    say(f"{data_dir} is private to root; keeping PostgreSQL's data in {fallback} instead")
+    fallback.parent.mkdir(parents=True, exist_ok=True)
+    fallback.parent.chmod(0o755)
+    return fallback
 
 
 async def start_services(supervisor: Supervisor, plan: list[ServiceSpec]) -> None:

@@ -29,6 +29,19 @@ def pg_bin_dir() -> Path:
     raise RuntimeError("PostgreSQL server binaries not found: run `make setup`")
 
 
+def reachable_by_server_user(path: Path) -> bool:
+    """Whether the `postgres` user can reach `path` (as root, a private parent blocks it)."""
+    if os.geteuid() != 0:
+        return True
+    probe = path if path.exists() else path.parent
+    while not probe.exists():
+        probe = probe.parent
+    result = subprocess.run(
+        ["runuser", "-u", "postgres", "--", "test", "-x", str(probe)], check=False
+    )
+    return result.returncode == 0
+
+
 def _as_postgres(argv: list[str]) -> list[str]:
     if os.geteuid() == 0:
         return ["runuser", "-u", "postgres", "--", *argv]
@@ -57,6 +70,11 @@ class PostgresServer:
 
     def _prepare(self) -> None:
         self.base.mkdir(parents=True, exist_ok=True)
+        if not reachable_by_server_user(self.base.parent):
+            raise RuntimeError(
+                f"the postgres user cannot reach {self.base} (a parent directory is private); "
+                "choose a data directory under a world-traversable path"
+            )
         if os.geteuid() == 0:
             shutil.chown(self.base, "postgres", "postgres")
             self.base.chmod(0o755)

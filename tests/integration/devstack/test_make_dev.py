@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -43,7 +46,17 @@ def _alive(pid: int) -> bool:
     return stat.exists() and ") Z " not in stat.read_text()
 
 
-def test_make_dev_starts_everything_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
+@pytest.fixture(name="data_dir")
+def fixture_data_dir() -> Iterator[Path]:
+    """A data dir the `postgres` user can reach (pytest's tmp_path is private to root)."""
+    path = Path(tempfile.mkdtemp(prefix="jeeves-devstack-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_make_dev_starts_everything_and_ctrl_c_stops_everything(data_dir: Path) -> None:
+    tmp_path = data_dir
     proc = subprocess.Popen(
         [sys.executable, "-m", "jeeves.devstack", "--base-port", "0", "--data-dir", str(tmp_path)],
         stdout=subprocess.PIPE,
@@ -66,7 +79,10 @@ def test_make_dev_starts_everything_and_ctrl_c_stops_everything(tmp_path: Path) 
         for name, url in services.items():
             assert http_status(url + "/healthz") == 200, name
         started = _children(proc.pid)
-        postmaster = int((tmp_path / "postgres/data/postmaster.pid").read_text().split()[0])
+        pg_line = next(line for line in lines if "starting PostgreSQL" in line)
+        pg_dir = Path(pg_line.rsplit("(data in ", 1)[1].rstrip(")\n"))
+        pidfile = pg_dir / "data" / "postmaster.pid"
+        postmaster = int(pidfile.read_text().split()[0])
         started.add(postmaster)
         assert len(started) >= len(services) + 1
     finally:

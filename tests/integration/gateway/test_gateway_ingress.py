@@ -154,7 +154,7 @@ async def test_a_mention_is_stored_and_dispatched_once_even_when_slack_retries(
         "user_id": "U1",
         "channel": "C1",
         "ts": "1700000000.000100",
-        "thread_ts": "1700000000.000100",
+        "thread_ts": None,
         "text": "<@UBOT> weather Lisbon",
         "blocks": None,
     }
