@@ -18,11 +18,12 @@ setup: ## make this machine ready: system packages (apt), uv, the locked virtual
 sync: ## reinstall the locked Python dependencies into .venv
 	@uv sync --all-packages --frozen
 
-lint: ## ruff, ruff format --check, mypy --strict, import-linter layering contracts
+lint: ## ruff, ruff format --check, mypy --strict, import-linter layering (services and operator)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
+	cd operator && ../$(VENV)/bin/lint-imports
 
 format: ## apply ruff's formatting and safe fixes
 	$(VENV)/bin/ruff format .
