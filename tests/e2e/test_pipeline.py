@@ -17,7 +17,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from pipeline_stack import TOKEN, Pipeline, fresh_channel
+from pipeline_stack import Pipeline, fresh_channel
 
 from jeeves.localstack.ports import wait_until
 from support.services import ServiceProcess, http_json
@@ -47,17 +47,6 @@ def queue_drained(database_url: str) -> bool:
         return int(value)
 
     return asyncio.run(count()) == 0
-
-
-def slack_can_read_back(pipeline: Pipeline) -> bool:
-    """Does the Slack stand-in serve conversations.history (the poster's read-back)?"""
-    _, body = http_json(
-        "POST",
-        pipeline.slack.api_url + "conversations.history",
-        {"channel": "C0GENERAL"},
-        headers={"Authorization": f"Bearer {TOKEN}"},
-    )
-    return isinstance(body, dict) and body.get("error") != "unknown_method"
 
 
 def settle(pipeline: Pipeline, timeout: float = 30) -> None:
@@ -98,8 +87,13 @@ def test_slack_retries_of_one_event_give_one_reply(pipeline: Pipeline) -> None:
     assert texts_in(pipeline, {channel}, since) == Counter({"said once": 1})
 
 
-def crash_while_in_flight(pipeline: Pipeline, victim: ServiceProcess) -> None:
-    """Send IN_FLIGHT events, SIGKILL `victim` mid-stream, restart it: one reply per event."""
+def crash_while_in_flight(
+    pipeline: Pipeline, victim: ServiceProcess, *, slow_answers_s: float = 0.0
+) -> Counter[str]:
+    """Send IN_FLIGHT events, SIGKILL `victim` mid-stream, restart it: one reply per event.
+
+    `slow_answers_s` delays Slack's answers to chat.postMessage (the message is posted at
+    once): calls are then in flight at the SIGKILL, posted but never confirmed."""
     channels = [fresh_channel() for _ in range(CRASH_CHANNELS)]
     tag, since = uuid.uuid4().hex[:6], time.time()
     expected = {f"{tag}-{n}" for n in range(IN_FLIGHT)}
@@ -113,6 +107,10 @@ def crash_while_in_flight(pipeline: Pipeline, victim: ServiceProcess) -> None:
         except BaseException as exc:  # reported by the test thread below
             errors.append(exc)
 
+    if slow_answers_s:
+        pipeline.slack.add_fault(
+            kind="slow", delay_s=slow_answers_s, duration_s=120, methods=["chat.postMessage"]
+        )
     sender = threading.Thread(target=send_all, daemon=True)
     sender.start()
     wanted = set(channels)
@@ -132,18 +130,20 @@ def crash_while_in_flight(pipeline: Pipeline, victim: ServiceProcess) -> None:
         what=f"{IN_FLIGHT} replies after the restart",
     )
     settle(pipeline)
+    pipeline.slack.clear_faults()
     counts = texts_in(pipeline, wanted, since)
     assert set(counts) == expected, "every event is answered"
     assert replied_before_crash < IN_FLIGHT, "the crash came too late to test anything"
-    duplicated = [text for text, n in counts.items() if n != 1]
-    if victim is pipeline.poster and not slack_can_read_back(pipeline):
-        # The documented window (jeeves.poster.outbound): calls in flight at the SIGKILL can
-        # only be re-sent unverified, because this Slack stand-in has no conversations.history.
-        unverified = [r for r in victim.log_records() if r.get("event") == "reply_read_back_failed"]
-        assert len(duplicated) <= len(unverified), (duplicated, len(unverified))
-        assert all(n <= 2 for n in counts.values())
-    else:
-        assert duplicated == []
+    assert [text for text, n in counts.items() if n != 1] == [], "no event is answered twice"
+    return counts
+
+
+def read_back_events(poster: ServiceProcess) -> Counter[str]:
+    return Counter(
+        str(r["event"])
+        for r in poster.log_records()
+        if str(r.get("event", "")).startswith("reply_read_back")
+    )
 
 
 def test_killing_the_dispatcher_loses_and_duplicates_nothing(pipeline: Pipeline) -> None:
@@ -151,7 +151,25 @@ def test_killing_the_dispatcher_loses_and_duplicates_nothing(pipeline: Pipeline)
 
 
 def test_killing_the_poster_loses_and_duplicates_nothing(pipeline: Pipeline) -> None:
-    crash_while_in_flight(pipeline, pipeline.poster)
+    """Strict: posts Slack took but the poster never saw confirmed are read back, not re-sent."""
+
+    def read_back_calls() -> int:
+        methods = ("conversations.replies", "conversations.history")
+        return sum(len(pipeline.slack.calls(method)) for method in methods)
+
+    calls_before = read_back_calls()
+    crash_while_in_flight(pipeline, pipeline.poster, slow_answers_s=0.5)
+    events = read_back_events(pipeline.poster)
+    elapsed = sorted(
+        float(r["elapsed_ms"]) for r in pipeline.poster.log_records() if "elapsed_ms" in r
+    )
+    median, most = (elapsed[len(elapsed) // 2], elapsed[-1]) if elapsed else (0.0, 0.0)
+    print(
+        f"poster kill: {dict(events)}, {read_back_calls() - calls_before} read-back calls, "
+        f"read-back ms median {median} max {most}"
+    )
+    assert events["reply_read_back_found"] >= 1, "no post was in flight at the SIGKILL"
+    assert events["reply_read_back_failed"] == 0, "every unconfirmed post could be checked"
 
 
 def test_an_action_failing_three_times_still_answers_once(pipeline: Pipeline) -> None:
