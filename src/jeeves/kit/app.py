@@ -68,9 +68,14 @@ def create_app(name: str, settings: ServiceSettings, *, configure_logs: bool = T
     install_health(app, readiness)
     _install_request_context(app)
 
-    @app.after_serving
     async def _close_http() -> None:
         await kit(app).http.close()
+
+    @app.before_serving
+    async def _close_http_last() -> None:
+        # Registered once serving starts, so it runs after every other shutdown hook
+        # (queue workers drain while the client is still open).
+        app.after_serving_funcs.append(_close_http)
 
     return app
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 from quart import Quart
 from quart.typing import TestClientProtocol as Client
@@ -73,3 +74,18 @@ async def test_readyz_reports_each_check(app: Quart, client: Client) -> None:
     checks = {c["name"]: c for c in (await response.get_json())["checks"]}
     assert checks["good"]["ok"] is True
     assert checks["bad"] == {"name": "bad", "ok": False, "detail": "ConnectionError: refused"}
+
+
+async def test_http_client_closes_after_every_other_shutdown_hook() -> None:
+    app = build(ServiceSettings())
+    opened: list[aiohttp.ClientSession] = []
+    seen_closed: list[bool] = []
+
+    @app.after_serving
+    async def _late_user() -> None:
+        seen_closed.append(opened[0].closed)
+
+    async with app.test_app():
+        opened.append(kit(app).http.session)
+    assert seen_closed == [False]
+    assert opened[0].closed
