@@ -87,13 +87,8 @@ def test_slack_retries_of_one_event_give_one_reply(pipeline: Pipeline) -> None:
     assert texts_in(pipeline, {channel}, since) == Counter({"said once": 1})
 
 
-def crash_while_in_flight(
-    pipeline: Pipeline, victim: ServiceProcess, *, slow_answers_s: float = 0.0
-) -> Counter[str]:
-    """Send IN_FLIGHT events, SIGKILL `victim` mid-stream, restart it: one reply per event.
-
-    `slow_answers_s` delays Slack's answers to chat.postMessage (the message is posted at
-    once): calls are then in flight at the SIGKILL, posted but never confirmed."""
+def crash_while_in_flight(pipeline: Pipeline, victim: ServiceProcess) -> None:
+    """Send IN_FLIGHT events, SIGKILL `victim` mid-stream, restart it: one reply per event."""
     channels = [fresh_channel() for _ in range(CRASH_CHANNELS)]
     tag, since = uuid.uuid4().hex[:6], time.time()
     expected = {f"{tag}-{n}" for n in range(IN_FLIGHT)}
@@ -107,10 +102,6 @@ def crash_while_in_flight(
         except BaseException as exc:  # reported by the test thread below
             errors.append(exc)
 
-    if slow_answers_s:
-        pipeline.slack.add_fault(
-            kind="slow", delay_s=slow_answers_s, duration_s=120, methods=["chat.postMessage"]
-        )
     sender = threading.Thread(target=send_all, daemon=True)
     sender.start()
     wanted = set(channels)
@@ -130,12 +121,10 @@ def crash_while_in_flight(
         what=f"{IN_FLIGHT} replies after the restart",
     )
     settle(pipeline)
-    pipeline.slack.clear_faults()
     counts = texts_in(pipeline, wanted, since)
     assert set(counts) == expected, "every event is answered"
     assert replied_before_crash < IN_FLIGHT, "the crash came too late to test anything"
     assert [text for text, n in counts.items() if n != 1] == [], "no event is answered twice"
-    return counts
 
 
 def read_back_events(poster: ServiceProcess) -> Counter[str]:
@@ -151,14 +140,21 @@ def test_killing_the_dispatcher_loses_and_duplicates_nothing(pipeline: Pipeline)
 
 
 def test_killing_the_poster_loses_and_duplicates_nothing(pipeline: Pipeline) -> None:
-    """Strict: posts Slack took but the poster never saw confirmed are read back, not re-sent."""
+    """Strict: posts Slack took but the poster never saw confirmed are read back, not re-sent.
+
+    Slack's answers to chat.postMessage are held back 0.5 s (the message is posted at once), so
+    posts are in flight at the SIGKILL: posted, never confirmed."""
 
     def read_back_calls() -> int:
         methods = ("conversations.replies", "conversations.history")
         return sum(len(pipeline.slack.calls(method)) for method in methods)
 
     calls_before = read_back_calls()
-    crash_while_in_flight(pipeline, pipeline.poster, slow_answers_s=0.5)
+    pipeline.slack.add_fault(kind="slow", delay_s=0.5, duration_s=120, methods=["chat.postMessage"])
+    try:
+        crash_while_in_flight(pipeline, pipeline.poster)
+    finally:
+        pipeline.slack.clear_faults()
     events = read_back_events(pipeline.poster)
     elapsed = sorted(
         float(r["elapsed_ms"]) for r in pipeline.poster.log_records() if "elapsed_ms" in r
