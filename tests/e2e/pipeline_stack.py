@@ -149,8 +149,8 @@ def migrate(command: str, database_url: str) -> None:
 
 
 # The poster's Slack timing: generous enough that a loaded machine does not time out calls the
-# emulator answers late (an unconfirmed call is re-sent: the emulator has no read-back), short
-# enough that the lease of a killed poster expires within seconds.
+# emulator answers late (an unconfirmed call is read back before any re-send), short enough that
+# the lease of a killed poster expires within seconds.
 POSTER_TIMING = {
     "JEEVES_SLACK_TIMEOUT_S": "5",
     "JEEVES_POST_MAX_WAIT_S": "3",
