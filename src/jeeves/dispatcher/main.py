@@ -3,40 +3,26 @@
 from __future__ import annotations
 
 import asyncio
-import sys
-
-import asyncpg
+from collections.abc import Iterable
 
 from jeeves.dispatcher import store
 from jeeves.dispatcher.app import build_app
 from jeeves.dispatcher.settings import DispatcherSettings, MigrateSettings
-from jeeves.kit.db import asyncpg_dsn
-from jeeves.kit.queue import install_queue_schema
+from jeeves.kit.entrypoint import service_main
+from jeeves.kit.queue import migrate_queue_database
 from jeeves.kit.serving import run
-from jeeves.kit.settings import EXIT_BAD_SETTINGS, load_settings
-
-USAGE = "usage: jeeves-dispatcher [migrate]"
+from jeeves.kit.settings import load_settings
 
 
-async def migrate(database_url: str) -> str:
-    """Install the queue schema and the dispatcher's table; returns what was done."""
-    conn = await asyncpg.connect(asyncpg_dsn(database_url), timeout=10)
-    try:
-        queue = await install_queue_schema(conn)
-        await store.migrate(conn)
-    finally:
-        await conn.close()
-    return f"queue schema {queue}; dispatch_attempts ready"
+def migrate() -> Iterable[str]:
+    url = load_settings(MigrateSettings).database_url
+    return asyncio.run(migrate_queue_database(url, "dispatcher", store.migrate))
+
+
+def serve() -> None:
+    settings = load_settings(DispatcherSettings)
+    run(build_app(settings), settings)
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = sys.argv[1:] if argv is None else argv
-    if args == ["migrate"]:
-        database_url = load_settings(MigrateSettings).database_url
-        print(f"jeeves-dispatcher: {asyncio.run(migrate(database_url))}")
-        return
-    if args:
-        print(USAGE, file=sys.stderr)
-        raise SystemExit(EXIT_BAD_SETTINGS)
-    settings = load_settings(DispatcherSettings)
-    run(build_app(settings), settings)
+    service_main("jeeves-dispatcher", argv, serve=serve, migrate=migrate)

@@ -3,26 +3,26 @@
 from __future__ import annotations
 
 import asyncio
-import sys
+from collections.abc import Iterable
 
 from jeeves.gateway.app import build_app
 from jeeves.gateway.settings import GatewaySettings, MigrateSettings
-from jeeves.gateway.store import migrate
+from jeeves.gateway.store import create_tables
+from jeeves.kit.entrypoint import service_main
+from jeeves.kit.queue import migrate_queue_database
 from jeeves.kit.serving import run
 from jeeves.kit.settings import load_settings
 
-USAGE = "usage: jeeves-gateway [migrate]"
+
+def migrate() -> Iterable[str]:
+    url = load_settings(MigrateSettings).database_url
+    return asyncio.run(migrate_queue_database(url, "gateway", create_tables))
+
+
+def serve() -> None:
+    settings = load_settings(GatewaySettings)
+    run(build_app(settings), settings, reuse_port=settings.reuse_port)
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = sys.argv[1:] if argv is None else argv
-    if args == ["migrate"]:
-        migrate_settings = load_settings(MigrateSettings)
-        for line in asyncio.run(migrate(migrate_settings.database_url)):
-            print(f"jeeves-gateway migrate: {line}")
-        return
-    if args:
-        print(USAGE, file=sys.stderr)
-        raise SystemExit(2)
-    settings = load_settings(GatewaySettings)
-    run(build_app(settings), settings, reuse_port=settings.reuse_port)
+    service_main("jeeves-gateway", argv, serve=serve, migrate=migrate)

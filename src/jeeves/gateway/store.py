@@ -23,10 +23,9 @@ import asyncpg
 from prometheus_client import CollectorRegistry, Histogram
 
 from jeeves.kit.context import current_request_id
-from jeeves.kit.db import asyncpg_dsn
 from jeeves.kit.jobs import DISPATCH, DispatchJob
 from jeeves.kit.logging import get_logger
-from jeeves.kit.queue import ENQUEUE_FUNCTION, encode_payload, install_queue_schema, job_headers
+from jeeves.kit.queue import ENQUEUE_FUNCTION, encode_payload, job_headers
 
 log = get_logger(__name__)
 
@@ -71,15 +70,9 @@ SELECT array(SELECT event_id FROM new) AS inserted, (SELECT count(*) FROM queued
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 
 
-async def migrate(database_url: str) -> list[str]:
-    """Install the queue schema and the gateway's tables (idempotent); what was done, per part."""
-    conn = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
-        queue = await install_queue_schema(conn)
-        await conn.execute(SCHEMA)
-    finally:
-        await conn.close()
-    return [f"queue schema: {queue}", "gateway tables: up to date"]
+async def create_tables(conn: asyncpg.Connection) -> None:
+    """The gateway's own tables (idempotent); the queue schema is installed before them."""
+    await conn.execute(SCHEMA)
 
 
 @dataclass

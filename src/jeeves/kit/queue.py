@@ -151,6 +151,19 @@ def describe_error(exc: BaseException) -> str:
 # --- schema and enqueue ------------------------------------------------------------------------
 
 
+async def migrate_queue_database(
+    database_url: str, owner: str, create_tables: Callable[[asyncpg.Connection], Awaitable[None]]
+) -> list[str]:
+    """`migrate` of a queue service: the queue schema, then the service's own tables."""
+    conn = await asyncpg.connect(asyncpg_dsn(database_url), timeout=10)
+    try:
+        queue = await install_queue_schema(conn)
+        await create_tables(conn)
+    finally:
+        await conn.close()
+    return [f"queue schema: {queue}", f"{owner} tables: up to date"]
+
+
 async def install_queue_schema(conn: asyncpg.Connection) -> str:
     """Install pgqueuer's schema (or converge an existing one) and `jeeves_enqueue`."""
     queries = Queries(AsyncpgDriver(conn))

@@ -51,7 +51,7 @@ def fixture_migrated_url(database_url: str) -> str:
             timeout=60,
         )
         assert result.returncode == 0, result.stderr
-    assert "dispatch_attempts ready" in result.stdout
+    assert "dispatcher tables: up to date" in result.stdout
     return database_url
 
 

@@ -48,7 +48,7 @@ def fixture_migrated_url(database_url: str) -> str:
             timeout=60,
         )
         assert result.returncode == 0, result.stderr
-    assert "outbound_messages ready" in result.stdout
+    assert "poster tables: up to date" in result.stdout
     return database_url
 
 
