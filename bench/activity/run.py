@@ -35,6 +35,7 @@ sys.path[:0] = [str(ROOT / "tests")]
 from integration.data.data_service_support import start_data_service  # noqa: E402
 from jeeves.kit.jobs import DISPATCH, DispatchJob  # noqa: E402
 from jeeves.kit.queue import enqueue  # noqa: E402
+from jeeves.localstack.measuring import cpu_seconds, percentile, postgres_pids  # noqa: E402
 from jeeves.localstack.postgres import PostgresServer  # noqa: E402
 from support.services import ServiceProcess, entry_point  # noqa: E402
 
@@ -48,35 +49,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--drain", type=float, default=60.0, help="seconds to wait per phase")
     parser.add_argument("--rounds", type=int, default=2, help="off/on pairs, alternated")
     return parser.parse_args()
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of one process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def postgres_cpu(server: PostgresServer) -> float:
-    """The postmaster and its live children (the services' pooled backends)."""
-    master = int((server.data / "postmaster.pid").read_text().split()[0])
-    total = cpu_seconds(master)
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            if int(stat[1]) == master:
-                total += cpu_seconds(int(entry.name))
-        except (OSError, IndexError, ValueError):
-            continue
-    return total
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
 
 
 def start_dealer(started: list[ServiceProcess]) -> tuple[ServiceProcess, Path]:
@@ -200,12 +172,12 @@ def phase(
         tag = uuid.uuid4().hex[:8]
         count = int(args.rate * args.duration)
         cpu_before = {name: cpu_seconds(s.proc.pid) for name, s in watched.items() if s.proc}
-        pg_before = postgres_cpu(server)
+        pg_before = cpu_seconds(*postgres_pids(server))
         sent = asyncio.run(send(urls["pipeline"], args.rate, count, tag))
         latencies = asyncio.run(finished(urls["pipeline"], sent, args.drain))
         rows = asyncio.run(activity_rows(urls["data"], tag, count if recording else 0, 15))
         cpu_after = {name: cpu_seconds(s.proc.pid) for name, s in watched.items() if s.proc}
-        pg_after = postgres_cpu(server)
+        pg_after = cpu_seconds(*postgres_pids(server))
     finally:
         dispatcher.close()
     cpu = {name: (cpu_after[name] - cpu_before[name]) * 1000 / count for name in cpu_before}

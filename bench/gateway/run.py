@@ -31,6 +31,7 @@ from typing import Any
 
 import asyncpg
 
+from jeeves.localstack.measuring import cpu_seconds, postgres_pids
 from jeeves.localstack.ports import free_port, port_open, wait_until
 from jeeves.localstack.postgres import PostgresServer
 
@@ -166,33 +167,6 @@ async def stored(database_url: str, prefix: str) -> tuple[int, int]:
     return int(events), int(jobs)
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time used so far by `pids` (Linux /proc)."""
-    total = 0.0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
-
-
-def postgres_pids(server: PostgresServer) -> list[int]:
-    """The postmaster of `server` and its backends (not other PostgreSQL servers' processes)."""
-    postmaster = int((server.data / "postmaster.pid").read_text().split()[0])
-    pids = [postmaster]
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == postmaster:
-                pids.append(int(entry.name))
-    return pids
-
-
 def step(
     target: tuple[str, list[int]],
     rate: float,
@@ -203,12 +177,12 @@ def step(
     """One load step on one server, with the CPU it (and PostgreSQL, for the gateway) used."""
     url, pids = target
     pg = postgres_pids(postgres) if postgres else []
-    before, pg_before = cpu_seconds(pids), cpu_seconds(pg)
+    before, pg_before = cpu_seconds(*pids), cpu_seconds(*pg)
     result = load(url, rate, args.duration, args.concurrency, prefix)
     ok = max(1, result["ok"])
-    result["cpu_us"] = round((cpu_seconds(pids) - before) / ok * 1e6)
+    result["cpu_us"] = round((cpu_seconds(*pids) - before) / ok * 1e6)
     result["pg_cpu_us"] = (
-        round((cpu_seconds(postgres_pids(postgres)) - pg_before) / ok * 1e6) if postgres else 0
+        round((cpu_seconds(*postgres_pids(postgres)) - pg_before) / ok * 1e6) if postgres else 0
     )
     if postgres:
         result["stored"] = asyncio.run(stored(args.database_url, prefix))

@@ -37,6 +37,7 @@ sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "e2e")]
 
 from pipeline_stack import Pipeline, start_pipeline  # noqa: E402
 
+from jeeves.localstack.measuring import cpu_seconds, percentile  # noqa: E402
 from jeeves.localstack.postgres import PostgresServer  # noqa: E402
 from support.services import ServiceProcess  # noqa: E402
 
@@ -68,26 +69,12 @@ class Sent:
     text: str
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of one process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def cpu_by_process(pipeline: Pipeline) -> dict[str, float]:
     return {
         service.command.removeprefix("jeeves-"): cpu_seconds(service.proc.pid)
         for service in pipeline.processes()
         if service.proc is not None
     }
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
 
 
 async def send_at_rate(

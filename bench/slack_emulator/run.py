@@ -19,20 +19,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import statistics
 import subprocess
 import sys
-import time
 import urllib.request
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
 from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
+from jeeves.localstack.measuring import drive
 from jeeves.localstack.ports import free_port, wait_until
 
 BIN = Path(sys.executable).parent
@@ -44,61 +42,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=3.0, help="seconds per mode")
     parser.add_argument("--concurrency", type=int, default=8, help="concurrent clients")
     return parser.parse_args()
-
-
-@dataclass
-class Figures:
-    mode: str
-    count: int
-    seconds: float
-    latencies_ms: list[float]
-    errors: int
-    cpu_s: float = 0.0  # CPU time the server process spent during the mode
-
-    @property
-    def rate(self) -> float:
-        return self.count / self.seconds
-
-    @property
-    def cpu_us(self) -> float:
-        return self.cpu_s / max(1, self.count) * 1e6
-
-    def line(self, baseline: Figures | None) -> str:
-        ordered = sorted(self.latencies_ms) or [0.0]
-        p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
-        ratio = f"   {self.cpu_us / baseline.cpu_us:4.2f}x healthz CPU" if baseline else ""
-        return (
-            f"{self.mode:>12}: {self.rate:7.0f} /s   p50 {statistics.median(ordered):6.2f} ms   "
-            f"p99 {p99:6.2f} ms   server CPU {self.cpu_us:5.0f} µs/req   "
-            f"({self.count} done, {self.errors} errors){ratio}"
-        )
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process `pid` (Linux /proc), in seconds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-async def drive(
-    mode: str, call: Callable[[], Awaitable[bool]], duration: float, concurrency: int, pid: int
-) -> Figures:
-    latencies: list[float] = []
-    errors = 0
-    deadline = time.perf_counter() + duration
-
-    async def worker() -> None:
-        nonlocal errors
-        while time.perf_counter() < deadline:
-            started = time.perf_counter()
-            ok = await call()
-            latencies.append((time.perf_counter() - started) * 1000)
-            errors += 0 if ok else 1
-
-    started, cpu = time.perf_counter(), cpu_seconds(pid)
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    elapsed, used = time.perf_counter() - started, cpu_seconds(pid) - cpu
-    return Figures(mode, len(latencies), elapsed, latencies, errors, used)
 
 
 @contextmanager
@@ -191,7 +134,7 @@ async def run_modes(url: str, pid: int, duration: float, concurrency: int) -> No
             ("slack_sdk", post_with_sdk),
             ("events", event),
         ):
-            print((await drive(mode, call, duration, concurrency, pid)).line(baseline))
+            print((await drive(mode, call, duration, concurrency, pid)).line(baseline, width=12))
             async with session.post(url + "/_emulator/reset") as response:
                 await response.read()
 
