@@ -8,9 +8,10 @@
    - `verify_token`  — the kit's pure check (RS256 pinned, aud/iss/exp/nbf/iat/sub);
    - `Verifier.verify` — the same through the async verifier and its JWKS cache.
 2. Issue rate: one real `jeeves-tokens` process on loopback, `--concurrency` keep-alive clients
-   for `--duration` seconds: `POST /oauth/token` (client secret verified from the warm cache,
-   RS256 signature per token) compared with `GET /healthz` on the same process (the HTTP floor).
-   The cold cost of one scrypt secret check is printed for reference.
+   for `--duration` seconds (`jeeves.localstack.measuring.drive`): `POST /oauth/token` (client
+   secret verified from the warm cache, RS256 signature per token) against `GET /healthz` on
+   the same process, with the server's CPU per request. The cold cost of one scrypt secret
+   check is printed for reference.
 
 Bounded in time; traffic only to 127.0.0.1.
 """
@@ -38,6 +39,7 @@ import aiohttp
 import jwt
 
 from jeeves.kit.auth.verify import JwksCache, Verifier, parse_jwks, verify_token
+from jeeves.localstack.measuring import Figures, drive
 from jeeves.localstack.ports import free_port, wait_until
 from jeeves.tokens.domain.grant import build_claims, sign
 from jeeves.tokens.domain.keys import generate_key, jwks, plan_keys
@@ -134,7 +136,7 @@ def verification(count: int, repeats: int) -> None:
 
 
 @contextmanager
-def dealer() -> Iterator[str]:
+def dealer() -> Iterator[tuple[str, int]]:
     with tempfile.TemporaryDirectory(prefix="jeeves-bench-tokens-") as tmp:
         root = Path(tmp)
         now = time.time()
@@ -159,7 +161,7 @@ def dealer() -> Iterator[str]:
         url = f"http://127.0.0.1:{port}"
         try:
             wait_until(lambda: _ready(url, proc), timeout=30, what="jeeves-tokens /readyz")
-            yield url
+            yield url, proc.pid
         finally:
             proc.terminate()
             proc.wait(timeout=20)
@@ -177,45 +179,40 @@ def _ready(url: str, proc: subprocess.Popen[bytes]) -> bool:
         return False
 
 
-async def drive(url: str, mode: str, duration: float, concurrency: int) -> tuple[float, int]:
+async def issue_modes(url: str, pid: int, duration: float, concurrency: int) -> list[Figures]:
+    """Warm the secret cache, then measure `/healthz` (baseline) and `/oauth/token`."""
     basic = base64.b64encode(f"{CLIENT}:{SECRET}".encode()).decode()
     headers = {"Authorization": f"Basic {basic}"}
     form = {"grant_type": "client_credentials", "audience": "echo"}
-    count = errors = 0
-    deadline = time.monotonic() + duration
-
-    async def worker(session: aiohttp.ClientSession) -> None:
-        nonlocal count, errors
-        while time.monotonic() < deadline:
-            if mode == "token":
-                response = await session.post(url + "/oauth/token", data=form, headers=headers)
-            else:
-                response = await session.get(url + "/healthz")
-            await response.read()
-            if response.status == 200:
-                count += 1
-            else:
-                errors += 1
-
     async with aiohttp.ClientSession() as session:
-        started = time.monotonic()
-        await asyncio.gather(*(worker(session) for _ in range(concurrency)))
-        elapsed = time.monotonic() - started
-    return count / elapsed, errors
+
+        async def healthz() -> bool:
+            async with session.get(url + "/healthz") as response:
+                await response.read()
+                return response.status == 200
+
+        async def token() -> bool:
+            async with session.post(url + "/oauth/token", data=form, headers=headers) as response:
+                await response.read()
+                return response.status == 200
+
+        await token()  # the secret is verified once (scrypt), then served from the cache
+        return [
+            await drive("healthz", healthz, duration, concurrency, pid),
+            await drive("token", token, duration, concurrency, pid),
+        ]
 
 
 def issue_rate(duration: float, concurrency: int) -> None:
     started = time.perf_counter()
     hash_secret(SECRET)
     scrypt_ms = (time.perf_counter() - started) * 1000
-    with dealer() as url:
-        asyncio.run(drive(url, "token", 0.5, 1))  # warm: secret verified once, then cached
-        floor, floor_errors = asyncio.run(drive(url, "healthz", duration, concurrency))
-        rate, errors = asyncio.run(drive(url, "token", duration, concurrency))
+    with dealer() as (url, pid):
+        floor, tokens = asyncio.run(issue_modes(url, pid, duration, concurrency))
     print(f"issue rate, one jeeves-tokens process, {concurrency} clients x {duration:.0f} s")
-    print(f"  GET /healthz       {floor:8.0f} req/s  (baseline; errors {floor_errors})")
-    share = f"{rate / floor:.0%} of baseline; errors {errors}"
-    print(f"  POST /oauth/token  {rate:8.0f} tokens/s ({share})")
+    print("  " + floor.line(None))
+    print("  " + tokens.line(floor))
+    print(f"  tokens/s = {tokens.rate / floor.rate:.0%} of the /healthz rate")
     print(f"  cold secret check (scrypt n=2^14) {scrypt_ms:.0f} ms, once per client per 5 min")
 
 
