@@ -113,12 +113,32 @@ def build_env(
         {"name": "JEEVES_TRACK", "value": track},
     ]
     if settings.tokens_url:
-        platform.append({"name": "JEEVES_TOKENS_URL", "value": settings.tokens_url})
+        platform += build_auth_env(ref, settings.tokens_url)
     if settings.poster_url:
         platform.append({"name": "JEEVES_POSTER_URL", "value": settings.poster_url})
     taken = {item["name"] for item in platform}
     own = [item for item in spec.get("env", []) if item["name"] not in taken | RESERVED_ENV]
     return platform + own
+
+
+def auth_secret_name(ref: ActionRef) -> str:
+    """The Secret an admin creates with the action's dealer client secret (key `client-secret`)."""
+    return f"jeeves-{ref.name}-auth"
+
+
+def build_auth_env(ref: ActionRef, tokens_url: str) -> list[EnvVar]:
+    """Authentication: verify callers' tokens for audience <name>; call others as client <name>.
+
+    The client secret comes from an optional Secret, so an action that calls no other service
+    (echo) runs without one.
+    """
+    secret = {"name": auth_secret_name(ref), "key": "client-secret", "optional": True}
+    return [
+        {"name": "JEEVES_TOKENS_URL", "value": tokens_url},
+        {"name": "JEEVES_AUTH_AUDIENCE", "value": ref.name},
+        {"name": "JEEVES_AUTH_CLIENT_ID", "value": ref.name},
+        {"name": "JEEVES_AUTH_CLIENT_SECRET", "valueFrom": {"secretKeyRef": secret}},
+    ]
 
 
 def _probe(path: str, *, period: int, failures: int) -> dict[str, Any]:

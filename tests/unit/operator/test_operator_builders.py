@@ -141,3 +141,13 @@ def test_transition_time_kept_while_status_holds() -> None:
     )
     ready = next(c for c in flipped["conditions"] if c["type"] == "Ready")
     assert ready["lastTransitionTime"] == "2026-01-03T00:00:00Z"
+
+
+def test_with_a_dealer_the_action_verifies_its_audience_and_gets_an_optional_secret() -> None:
+    ref = ref_for("weather", namespace="bots")
+    env = {item["name"]: item for item in builders.build_auth_env(ref, "http://tokens:8080")}
+    assert env["JEEVES_AUTH_AUDIENCE"]["value"] == "weather"
+    assert env["JEEVES_AUTH_CLIENT_ID"]["value"] == "weather"
+    assert env["JEEVES_AUTH_CLIENT_SECRET"]["valueFrom"] == {
+        "secretKeyRef": {"name": "jeeves-weather-auth", "key": "client-secret", "optional": True}
+    }
