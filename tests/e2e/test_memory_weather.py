@@ -115,7 +115,7 @@ def fixture_stack(postgres_server: PostgresServer) -> Iterator[Stack]:
             "jeeves-dispatcher",
             {
                 **common,
-                "JEEVES_BOT_USER_ID": BOT_USER_ID,
+                "JEEVES_SLACK_BOT_USER_ID": BOT_USER_ID,
                 "JEEVES_ACTIONS": json.dumps(_actions(echo.url, memory.url, weather.url)),
                 "JEEVES_ADMIN_TOKEN": ADMIN,
                 **dealer.env("dispatcher"),

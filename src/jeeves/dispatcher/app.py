@@ -3,18 +3,13 @@ recording, admin API."""
 
 from __future__ import annotations
 
-import os
-
 from quart import Quart
 
 from jeeves.dispatcher.activity import activity_sink, serve_activity
 from jeeves.dispatcher.dispatching import Dispatcher, DispatchMetrics
 from jeeves.dispatcher.routes import admin_blueprints
 from jeeves.dispatcher.settings import (
-    BOT_USER_ID,
-    DEPRECATED_BOT_USER_ID,
     DispatcherSettings,
-    uses_deprecated_bot_user_id,
 )
 from jeeves.kit.app import create_app, kit
 from jeeves.kit.auth import admin_authorizer, install_auth
@@ -59,7 +54,5 @@ def build_app(settings: DispatcherSettings) -> Quart:
     async def _warn_open_admin() -> None:
         if not admin_token and not auth.enabled:
             log.warning("admin_api_unauthenticated", hint="set JEEVES_ADMIN_TOKEN")
-        if uses_deprecated_bot_user_id(os.environ):
-            log.warning("deprecated_setting", used=DEPRECATED_BOT_USER_ID, use=BOT_USER_ID)
 
     return app

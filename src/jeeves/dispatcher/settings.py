@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Mapping
-from typing import Any
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator
 
 from jeeves.kit.actions import ActionSpec
 from jeeves.kit.auth import AuthSettings
 from jeeves.kit.queue import QueueWorkerSettings
 from jeeves.kit.settings import ServiceSettings
-
-# The bot's user id was once JEEVES_BOT_USER_ID here (the gateway always said
-# JEEVES_SLACK_BOT_USER_ID); the old name is still read when the new one is unset.
-DEPRECATED_BOT_USER_ID = "JEEVES_BOT_USER_ID"
-BOT_USER_ID = "JEEVES_SLACK_BOT_USER_ID"
 
 
 def parse_actions(raw: str) -> list[ActionSpec]:
@@ -31,16 +23,11 @@ def parse_actions(raw: str) -> list[ActionSpec]:
     return [ActionSpec.from_json(name, value) for name, value in sorted(data.items())]
 
 
-def uses_deprecated_bot_user_id(environ: Mapping[str, str]) -> bool:
-    """True when the bot's id comes from the old variable (worth a warning at start)."""
-    return bool(environ.get(DEPRECATED_BOT_USER_ID)) and not environ.get(BOT_USER_ID)
-
-
 class DispatcherSettings(QueueWorkerSettings, AuthSettings):
     # PostgreSQL holding the queue and the dispatch_attempts table.
     database_url: str
     # Slack user id of the bot (as for the gateway); its leading mention is removed before
-    # routing. The deprecated JEEVES_BOT_USER_ID is read when this is unset.
+    # routing.
     slack_bot_user_id: str = Field(pattern=r"^[UWB][A-Z0-9]{2,30}$")
     # Comma-separated etcd endpoints (host:port); empty: route with JEEVES_ACTIONS instead.
     etcd_endpoints: str = ""
@@ -62,15 +49,6 @@ class DispatcherSettings(QueueWorkerSettings, AuthSettings):
     activity_timeout_s: float = Field(default=2.0, gt=0, le=30)
     # Activity records waiting to be sent; beyond it new ones are dropped (and counted).
     activity_backlog: int = Field(default=1000, ge=1, le=100_000)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _deprecated_bot_user_id(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "slack_bot_user_id" not in data:
-            old = os.environ.get(DEPRECATED_BOT_USER_ID)
-            if old:
-                return {**data, "slack_bot_user_id": old}
-        return data
 
     @field_validator("data_url")
     @classmethod

@@ -108,7 +108,7 @@ def fixture_dispatcher(
         "jeeves-dispatcher",
         {
             "JEEVES_DATABASE_URL": database_url,
-            "JEEVES_BOT_USER_ID": "U0JEEVES",
+            "JEEVES_SLACK_BOT_USER_ID": "U0JEEVES",
             "JEEVES_ACTIONS": json.dumps(actions),
             "JEEVES_TOKENS_URL": tokens.url,
             "JEEVES_AUTH_CLIENT_SECRET": CLIENTS["dispatcher"][0],

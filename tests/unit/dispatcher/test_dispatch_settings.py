@@ -1,4 +1,4 @@
-"""The dispatcher's settings: the bot's user id under its shared name, the deprecated fallback.
+"""The dispatcher's settings: the bot's user id under its shared name.
 
 Real: `DispatcherSettings` reading the process environment (set per test with monkeypatch) and
 `load_settings`' error line. Nothing is faked.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from jeeves.dispatcher.settings import DispatcherSettings, uses_deprecated_bot_user_id
+from jeeves.dispatcher.settings import DispatcherSettings
 from jeeves.kit.settings import load_settings
 
 pytestmark = pytest.mark.unit
@@ -18,7 +18,6 @@ pytestmark = pytest.mark.unit
 def _database(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JEEVES_DATABASE_URL", "postgresql://127.0.0.1/unused")
     monkeypatch.delenv("JEEVES_SLACK_BOT_USER_ID", raising=False)
-    monkeypatch.delenv("JEEVES_BOT_USER_ID", raising=False)
 
 
 def test_bot_user_id_is_read_from_the_name_the_gateway_uses(
@@ -28,25 +27,13 @@ def test_bot_user_id_is_read_from_the_name_the_gateway_uses(
     assert DispatcherSettings().slack_bot_user_id == "U0JEEVES"
 
 
-def test_the_deprecated_name_is_read_only_when_the_new_one_is_unset(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("JEEVES_BOT_USER_ID", "U0OLD")
-    assert DispatcherSettings().slack_bot_user_id == "U0OLD"
-    assert uses_deprecated_bot_user_id({"JEEVES_BOT_USER_ID": "U0OLD"})
-    monkeypatch.setenv("JEEVES_SLACK_BOT_USER_ID", "U0NEW")
-    assert DispatcherSettings().slack_bot_user_id == "U0NEW"
-    both = {"JEEVES_BOT_USER_ID": "U0OLD", "JEEVES_SLACK_BOT_USER_ID": "U0NEW"}
-    assert not uses_deprecated_bot_user_id(both)
-
-
 def test_a_missing_or_bad_bot_user_id_names_the_new_variable(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(SystemExit):
         load_settings(DispatcherSettings)
     assert "JEEVES_SLACK_BOT_USER_ID is required" in capsys.readouterr().err
-    monkeypatch.setenv("JEEVES_BOT_USER_ID", "not-an-id")
+    monkeypatch.setenv("JEEVES_SLACK_BOT_USER_ID", "not-an-id")
     with pytest.raises(SystemExit):
         load_settings(DispatcherSettings)
     assert "JEEVES_SLACK_BOT_USER_ID is invalid" in capsys.readouterr().err

@@ -48,11 +48,8 @@ class SlackEmulatorSettings(ServiceSettings):
     emulator_app_id: str = "A0JEEVES"
     emulator_bot_user_id: str = Field(
         default="U0JEEVES",
-        validation_alias=AliasChoices(
-            "JEEVES_EMULATOR_BOT_USER_ID", "JEEVES_SLACK_BOT_USER_ID", "JEEVES_BOT_USER_ID"
-        ),
-    )  # JEEVES_SLACK_BOT_USER_ID, shared with the gateway and dispatcher, is read too (and the
-    # deprecated JEEVES_BOT_USER_ID last)
+        validation_alias=AliasChoices("JEEVES_EMULATOR_BOT_USER_ID", "JEEVES_SLACK_BOT_USER_ID"),
+    )  # JEEVES_SLACK_BOT_USER_ID, shared with the gateway and dispatcher, is read too
     emulator_bot_id: str = "B0JEEVES"
     emulator_bot_name: str = "jeeves"
     # Default person sending messages from the control API and the chat page.
