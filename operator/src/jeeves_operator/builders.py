@@ -8,6 +8,7 @@ desired one in the fields the operator manages.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -117,7 +118,11 @@ def build_env(
     if settings.poster_url:
         platform.append({"name": "JEEVES_POSTER_URL", "value": settings.poster_url})
     taken = {item["name"] for item in platform}
-    own = [item for item in spec.get("env", []) if item["name"] not in taken | RESERVED_ENV]
+    own = [
+        copy.deepcopy(item)  # manifests never share objects with the spec or each other
+        for item in spec.get("env", [])
+        if item["name"] not in taken | RESERVED_ENV
+    ]
     return platform + own
 
 
@@ -159,7 +164,7 @@ def build_container(
         "imagePullPolicy": "IfNotPresent",
         "ports": [{"name": "http", "containerPort": spec.get("port", 8080), "protocol": "TCP"}],
         "env": build_env(spec, ref, settings, track),
-        "resources": spec.get("resources") or DEFAULT_RESOURCES,
+        "resources": copy.deepcopy(spec.get("resources") or DEFAULT_RESOURCES),
         "livenessProbe": _probe("/healthz", period=10, failures=3),
         "readinessProbe": _probe("/readyz", period=5, failures=2),
         "securityContext": {
