@@ -64,7 +64,7 @@ def test_help_gets_exactly_one_reply_in_the_channel(pipeline: Pipeline) -> None:
     settle(pipeline)
     assert len(bot_messages(pipeline, {channel}, since)) == 1
     assert reply["text"].startswith("Here is what I can do:")
-    assert "• *echo* — Repeats what you say Usage: `echo &lt;text&gt;`" in reply["text"]
+    assert "• *echo* — Repeats what you say · usage: `echo &lt;text&gt;`" in reply["text"]
     assert reply.get("thread_ts") is None  # asked in the channel, answered in the channel
     assert sent["ts"]
 

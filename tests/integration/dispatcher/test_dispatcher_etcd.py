@@ -79,7 +79,7 @@ async def test_actions_registered_in_etcd_are_routed_without_a_restart(
     spec = ActionSpec(name="scripted", keywords=("try",), url=action.url, usage="try ok <w>")
     await seed_actions(etcd_server.endpoint, ENV, [spec])
     assert await eventually(conn, "try ok live", "ok: live") == "ok: live"
-    assert "• *try* Usage: `try ok &lt;w&gt;`" in await reply_to(conn, "help")
+    assert "• *try* · usage: `try ok &lt;w&gt;`" in await reply_to(conn, "help")
 
     off = ActionSpec(name="scripted", keywords=("try",), url=action.url, enabled=False)
     await seed_actions(etcd_server.endpoint, ENV, [off])

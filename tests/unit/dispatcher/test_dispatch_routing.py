@@ -136,7 +136,7 @@ def test_help_lists_every_action_sorted_with_usage() -> None:
     assert lines[0] == "Here is what I can do:"
     listed = [line.split("*")[1] for line in lines[1:]]
     assert listed[:5] == sorted(listed[:5])
-    assert "• *weather* (also: forecast) — Weather now. Usage: `weather in &lt;p&gt;`" in lines
+    assert "• *weather* (also: forecast) — Weather now. · usage: `weather in &lt;p&gt;`" in lines
     assert any("strava" in line and "turned off" in line for line in lines)
     assert lines[-2].startswith("• *help*")
     assert "not available yet" in lines[-1]

@@ -33,7 +33,7 @@ def _describe(spec: ActionSpec) -> str:
     if spec.description:
         line += f" — {escape(spec.description)}"
     if spec.usage:
-        line += f" Usage: `{escape(spec.usage)}`"
+        line += f" · usage: `{escape(spec.usage)}`"
     if not spec.enabled:
         line += " _(turned off right now)_"
     return line
