@@ -193,8 +193,8 @@ def test_forget_everything_with_the_confirmation_button(stack: Stack) -> None:
     confirm = next(b for b in buttons if b["action_id"] == "memory:forget_all:confirm")
     since = time.time()
     stack.slack.click(confirm["action_id"], confirm["value"], channel=channel, user=user)
-    [done] = stack.slack.wait_for_messages(
-        1, channel=channel, since=since, timeout=TEAM_REPLY_TIMEOUT
+    [done] = stack.slack.wait_for_messages(  # a click is answered through its response_url
+        1, channel=channel, since=since, timeout=TEAM_REPLY_TIMEOUT, source="api,response_url"
     )
     assert "forgotten everything" in done["text"]
     token = stack.dealer.token("dashboard", "data")  # any caller of data with scope `data`

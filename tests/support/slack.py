@@ -175,6 +175,11 @@ class SlackEmulator:
         result: dict[str, Any] = self._call("POST", "/replay", body)
         return result
 
+    def response_url(self, channel: str = DEFAULT_CHANNEL, *, user: str | None = None) -> str:
+        """A fresh response_url for `channel`, as a slash command would carry (30 min, 5 uses)."""
+        body = {"channel": channel, "user": user}
+        return str(self._call("POST", "/response_urls", body)["response_url"])
+
     # What the bot did -------------------------------------------------------------------
 
     def messages(

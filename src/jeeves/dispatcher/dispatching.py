@@ -95,9 +95,15 @@ class Decision:
     detail: str = ""
 
 
+REPLIES_VIA_RESPONSE_URL = frozenset({"command", "interaction"})
+
+
 def reply_job(job: DispatchJob, reply: Reply) -> ReplyJob:
-    """The poster's job for `reply` to `job`: in the same thread, keyed by the event."""
-    return {
+    """The poster's job for `reply` to `job`: in the same thread, keyed by the event.
+
+    Commands and clicks carry Slack's `response_url`, which works even where the bot is not a
+    channel member; the poster answers there first (chat.postMessage is its fallback)."""
+    out: ReplyJob = {
         "reply_key": reply_key(job["event_id"]),
         "channel": job["channel"],
         "thread_ts": job["thread_ts"],
@@ -106,6 +112,10 @@ def reply_job(job: DispatchJob, reply: Reply) -> ReplyJob:
         "event_id": job["event_id"],
         "sent_at": job["received_at"],
     }
+    response_url = job.get("response_url")
+    if job["kind"] in REPLIES_VIA_RESPONSE_URL and response_url:
+        out["response_url"] = response_url
+    return out
 
 
 def attempt_row(

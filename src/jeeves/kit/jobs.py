@@ -39,3 +39,6 @@ class ReplyJob(TypedDict):
     blocks: NotRequired[list[dict[str, Any]] | None]
     event_id: NotRequired[str | None]  # the inbound event this answers, when there is one
     sent_at: NotRequired[float | None]  # when the inbound event was received, for latency
+    # Slack's response_url of the command or click this answers (valid 30 min, 5 uses): the
+    # poster answers there first, so a channel the bot is not in still gets the reply.
+    response_url: NotRequired[str | None]

@@ -70,6 +70,9 @@ def build_app(settings: PosterSettings) -> Quart:
     poster = Poster(
         client=client,
         pool=lambda: pool_of(app),
+        http=lambda: kit(app).http,
+        slack_api_url=settings.slack_api_url,
+        slack_timeout_s=settings.slack_timeout_s,
         governor=governor,
         metrics=PostMetrics(kit(app).registry),
         lease_s=settings.post_lease_s,

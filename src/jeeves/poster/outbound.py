@@ -39,6 +39,26 @@ What remains (each one posts again rather than risk losing the reply):
 - *late landing*: a message Slack stores more than a lease after the call was sent (the client
   gave up long before), or one not yet visible to conversations.* when read, is missed;
 - *edits*: a reply whose metadata was removed by someone editing it in Slack is not recognised.
+
+**Replies through a `response_url`** (slash commands and clicks; `jeeves.poster.domain.
+response_url`). The same log and the same steps hold — claim, mark `maybe_posted` right before
+the POST, record the answer — and `via` records the route of the marked call (`response_url` or
+`chat`; NULL on rows older than the column, which are `chat`). Once a key is on `chat` it stays
+there. What differs is the doubt: a message posted through a response_url carries no metadata
+and may be in a channel the bot cannot read, so it **cannot be read back**. The choice, made to
+prefer no duplicates: *a response_url call that was never answered is never repeated*. A key
+found `maybe_posted` with `via = 'response_url'` (a crash or SIGKILL during the POST), like a
+POST that timed out or lost its connection mid-way, is recorded `posted` without a ts and with
+`last_error` "unconfirmed: …", counted as `jeeves_poster_posts_total{outcome="unconfirmed"}`
+and logged `reply_unconfirmed`; it is not re-sent by either route. The cost is the opposite
+risk in that narrow window: a reply Slack never received is lost (a dead letter cannot be
+replayed for it either; the log line names the key). Every *answered* call is certain and
+clears the doubt (`maybe_posted` back to false): 2xx → `posted`; 404/410, `expired_url`,
+`used_url` → the URL is gone, nothing was posted, the key moves to `chat` and chat.postMessage
+is tried at once (its usual read-back protection from then on; when it fails too the reply is a
+dead letter with Slack's reason); 429 → the channel waits `Retry-After`; 5xx/408 and a
+connection that could not be opened → `retry` (nothing was posted: the queue retries it);
+other 4xx → dead letter.
 """
 
 from __future__ import annotations
@@ -66,6 +86,7 @@ CREATE TABLE IF NOT EXISTS outbound_messages (
 );
 ALTER TABLE outbound_messages ADD COLUMN IF NOT EXISTS maybe_posted boolean NOT NULL DEFAULT false;
 ALTER TABLE outbound_messages ADD COLUMN IF NOT EXISTS posting_at timestamptz;
+ALTER TABLE outbound_messages ADD COLUMN IF NOT EXISTS via text;
 CREATE INDEX IF NOT EXISTS outbound_messages_event_idx ON outbound_messages (event_id);
 CREATE INDEX IF NOT EXISTS outbound_messages_state_idx ON outbound_messages (state)
     WHERE state <> 'posted';
@@ -89,6 +110,7 @@ class Claimed:
     posting_age_s: float | None = None  # how long ago that call was made (database clock)
     lease_left_s: float = 0.0
     marked: bool = False  # step 2 already done by this claim
+    via: str | None = None  # the route the log holds for the key ('chat', 'response_url')
 
 
 def decide(state: str, lease_age_s: float | None, lease_s: float) -> Claim:
@@ -116,27 +138,33 @@ async def claim(
     event_id: str | None,
     lease_s: float,
     posting_now: bool = False,
+    via: str = "chat",
 ) -> Claimed:
     """Step 1: take the key for one send attempt (committed before Slack is called).
 
     `posting_now` also does step 2 in the same statement, for a post that will not wait for
-    the governor. A new key costs one round trip; a known key takes a short transaction.
+    the governor, by route `via` unless the key already has one. A new key costs one round
+    trip; a known key takes a short transaction.
     """
     inserted = await conn.fetchval(
         "INSERT INTO outbound_messages (reply_key, channel, thread_ts, event_id, state, "
-        "sending_at, maybe_posted, posting_at) VALUES ($1, $2, $3, $4, 'sending', now(), $5, "
-        "CASE WHEN $5 THEN now() END) ON CONFLICT (reply_key) DO NOTHING RETURNING attempts",
+        "sending_at, maybe_posted, posting_at, via) VALUES ($1, $2, $3, $4, 'sending', now(), "
+        "$5, CASE WHEN $5 THEN now() END, CASE WHEN $5 THEN $6 END) "
+        "ON CONFLICT (reply_key) DO NOTHING RETURNING attempts",
         reply_key,
         channel,
         thread_ts,
         event_id,
         posting_now,
+        via,
     )
     if inserted is not None:
-        return Claimed(Claim.SEND, attempts=int(inserted), marked=posting_now)
+        return Claimed(
+            Claim.SEND, attempts=int(inserted), marked=posting_now, via=via if posting_now else None
+        )
     async with conn.transaction():
         row = await conn.fetchrow(
-            "SELECT state, attempts, maybe_posted, extract(epoch FROM posting_at)::float8 AS "
+            "SELECT state, attempts, maybe_posted, via, extract(epoch FROM posting_at)::float8 AS "
             "posting_at, extract(epoch FROM now() - posting_at)::float8 AS posting_age, "
             "extract(epoch FROM now() - sending_at)::float8 AS age "
             "FROM outbound_messages WHERE reply_key = $1 FOR UPDATE",
@@ -147,17 +175,20 @@ async def claim(
             return Claimed(Claim.BUSY, lease_left_s=max(0.0, lease_s - float(row["age"])))
         if decision is Claim.DONE:
             return Claimed(Claim.DONE, attempts=int(row["attempts"]))
-        attempts = await conn.fetchval(
+        updated = await conn.fetchrow(
             "UPDATE outbound_messages SET state = 'sending', attempts = attempts + 1, "
             "sending_at = now(), maybe_posted = maybe_posted OR $2, "
-            "posting_at = CASE WHEN $2 AND NOT maybe_posted THEN now() ELSE posting_at END "
-            "WHERE reply_key = $1 RETURNING attempts",
+            "posting_at = CASE WHEN $2 AND NOT maybe_posted THEN now() ELSE posting_at END, "
+            "via = CASE WHEN $2 THEN COALESCE(via, $3) ELSE via END "
+            "WHERE reply_key = $1 RETURNING attempts, via",
             reply_key,
             posting_now,
+            via,
         )
     return Claimed(
         Claim.SEND,
-        attempts=int(attempts),
+        attempts=int(updated["attempts"]),
+        via=updated["via"],
         uncertain=bool(row["maybe_posted"]),
         posting_at=row["posting_at"],
         posting_age_s=row["posting_age"] if row["maybe_posted"] else None,
@@ -165,13 +196,43 @@ async def claim(
     )
 
 
-async def mark_posting(conn: asyncpg.Connection | asyncpg.Pool, reply_key: str) -> None:
+async def mark_posting(
+    conn: asyncpg.Connection | asyncpg.Pool, reply_key: str, via: str = "chat"
+) -> None:
     """Step 2: Slack is about to be called (sticky until the key is posted; `posting_at` keeps
-    the first unconfirmed call, so a later read-back still covers it)."""
+    the first unconfirmed call, so a later read-back still covers it). `via` is the route,
+    kept when the key already has one."""
     await conn.execute(
         "UPDATE outbound_messages SET posting_at = CASE WHEN maybe_posted THEN posting_at "
-        "ELSE now() END, maybe_posted = true WHERE reply_key = $1",
+        "ELSE now() END, maybe_posted = true, via = COALESCE(via, $2) WHERE reply_key = $1",
         reply_key,
+        via,
+    )
+
+
+async def mark_response_url_gone(
+    conn: asyncpg.Connection | asyncpg.Pool, reply_key: str, reason: str
+) -> None:
+    """The response_url answered that it is expired or used up: nothing was posted through it.
+    The doubt is cleared and the key moves to chat.postMessage for good."""
+    await conn.execute(
+        "UPDATE outbound_messages SET via = 'chat', maybe_posted = false, posting_at = NULL, "
+        "last_error = $2 WHERE reply_key = $1",
+        reply_key,
+        f"response_url gone: {reason}"[:500],
+    )
+
+
+async def mark_unconfirmed(
+    conn: asyncpg.Connection | asyncpg.Pool, reply_key: str, reason: str
+) -> None:
+    """A response_url call whose answer never came: recorded as posted (no ts) so it is never
+    repeated — no read-back can tell whether it landed (see the module docstring)."""
+    await conn.execute(
+        "UPDATE outbound_messages SET state = 'posted', slack_ts = NULL, posted_at = now(), "
+        "last_error = $2 WHERE reply_key = $1",
+        reply_key,
+        f"unconfirmed: {reason}"[:500],
     )
 
 
@@ -188,14 +249,25 @@ async def mark_posted(
 
 
 async def mark_unsent(
-    conn: asyncpg.Connection | asyncpg.Pool, reply_key: str, error: str, *, permanent: bool
+    conn: asyncpg.Connection | asyncpg.Pool,
+    reply_key: str,
+    error: str,
+    *,
+    permanent: bool,
+    certain: bool = False,
 ) -> None:
-    """Step 3 when Slack refused: `retry` (try again later) or `failed` (dead letter)."""
+    """Step 3 when Slack refused: `retry` (try again later) or `failed` (dead letter).
+
+    `certain`: the answer proves nothing was posted (a response_url's error), so the doubt is
+    cleared; chat.postMessage errors keep it (a 5xx may still have posted)."""
     await conn.execute(
-        "UPDATE outbound_messages SET state = $2, last_error = $3 WHERE reply_key = $1",
+        "UPDATE outbound_messages SET state = $2, last_error = $3, "
+        "maybe_posted = maybe_posted AND NOT $4, "
+        "posting_at = CASE WHEN $4 THEN NULL ELSE posting_at END WHERE reply_key = $1",
         reply_key,
         "failed" if permanent else "retry",
         error[:500],
+        certain,
     )
 
 

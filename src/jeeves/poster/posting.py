@@ -16,6 +16,12 @@ A key an earlier run left unconfirmed (`maybe_posted`) is first read back from S
 Slack busy → the job tries again later; unverifiable → posted anyway and counted. Only such
 keys pay for a read-back: one conversations.replies/.history call, a few when the window holds
 more than a page.
+
+Replies to slash commands and clicks carry the `response_url` Slack handed out with them; when
+its host is trusted (`jeeves.poster.domain.response_url`), step 3 POSTs there through the kit's
+HttpClient instead (it works in channels the bot is not a member of). Expired or used URLs fall
+back to chat.postMessage in the same job; a response_url call left unanswered is never repeated
+(see `jeeves.poster.outbound`).
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from jeeves.kit.http import HttpClient
 from jeeves.kit.jobs import REPLY, ReplyJob
 from jeeves.kit.logging import get_logger
 from jeeves.kit.queue import PermanentJobError, QueueJob, RetryJob, enqueue
@@ -45,6 +52,16 @@ from jeeves.poster.domain.read_back import (
     transport_failure,
     window_oldest,
 )
+from jeeves.poster.domain.response_url import (
+    Answer,
+    Doubt,
+    ResponseResult,
+    Route,
+    after_doubt,
+    choose_route,
+    classify_response,
+    response_body,
+)
 from jeeves.poster.domain.slack import Kind, SlackResult, classify, reply_metadata
 
 log = get_logger(__name__)
@@ -58,9 +75,17 @@ class PostMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         self.posts = Counter(
             "jeeves_poster_posts_total",
-            "chat.postMessage outcomes (posted, rate_limited, permanent, transient), skips "
-            "(duplicate, deferred) and re-sends a read-back could not rule out (resent_unverified)",
+            "Post outcomes (posted, rate_limited, permanent, transient), skips (duplicate, "
+            "deferred), re-sends a read-back could not rule out (resent_unverified) and "
+            "response_url calls never answered, not repeated (unconfirmed)",
             ["outcome"],
+            registry=registry,
+        )
+        self.response_urls = Counter(
+            "jeeves_poster_response_url_total",
+            "Replies with a response_url by result: posted, gone (fell back to chat.postMessage), "
+            "rate_limited, permanent, transient, unconfirmed, refused_host, expired_by_age",
+            ["result"],
             registry=registry,
         )
         self.read_backs = Counter(
@@ -106,6 +131,9 @@ def parse_reply_job(payload: Mapping[str, Any]) -> ReplyJob:
     blocks = payload.get("blocks")
     if blocks is not None and not isinstance(blocks, list):
         raise ValueError("'blocks' must be a list or null")
+    response_url = payload.get("response_url")
+    if response_url is not None and not isinstance(response_url, str):
+        raise ValueError("'response_url' must be a string or null")
     job = dict(payload)
     job.setdefault("thread_ts", None)
     return cast(ReplyJob, job)
@@ -119,6 +147,9 @@ class Poster:
         *,
         client: Callable[[], AsyncWebClient],
         pool: Callable[[], asyncpg.Pool],
+        http: Callable[[], HttpClient],
+        slack_api_url: str,
+        slack_timeout_s: float,
         governor: Governor,
         metrics: PostMetrics,
         lease_s: float,
@@ -129,6 +160,9 @@ class Poster:
     ) -> None:
         self._client = client
         self._pool = pool
+        self._http = http
+        self._slack_api_url = slack_api_url
+        self._slack_timeout_s = slack_timeout_s
         self._governor = governor
         self._metrics = metrics
         self._lease_s = lease_s
@@ -143,6 +177,7 @@ class Poster:
         except ValueError as exc:
             raise PermanentJobError(f"bad reply payload: {exc}") from None
         ready = self._governor.delay(reply["channel"], self._clock()) == 0
+        guess, why = self._route(reply, None)
         async with self._pool().acquire() as conn:
             claimed = await outbound.claim(
                 conn,
@@ -152,6 +187,7 @@ class Poster:
                 event_id=reply.get("event_id"),
                 lease_s=self._lease_s,
                 posting_now=ready,
+                via=guess.value,
             )
         if claimed.claim is outbound.Claim.DONE:
             self._metrics.posts.labels("duplicate").inc()
@@ -159,12 +195,28 @@ class Poster:
             return
         if claimed.claim is outbound.Claim.BUSY:
             raise RetryJob("reply key is being posted by another worker", claimed.lease_left_s)
+        stored = claimed.via or (Route.CHAT.value if claimed.uncertain else None)  # old rows
+        route, _ = self._route(reply, stored)
+        if why in ("refused_host", "expired_by_age"):
+            self._metrics.response_urls.labels(why).inc()
+            log.warning("reply_response_url_skipped", reply_key=reply["reply_key"], reason=why)
+        if claimed.uncertain and after_doubt(claimed.via) is Doubt.RECORD_UNCONFIRMED:
+            await self._unconfirmed(reply, "a crash during the response_url call")
+            return
         if claimed.uncertain and not await self._absent_after_read_back(reply, job, claimed):
             return
-        await self._deliver(reply, job, marked=claimed.marked)
+        await self._deliver(reply, job, marked=claimed.marked, route=route)
 
-    async def _deliver(self, reply: ReplyJob, job: QueueJob, *, marked: bool) -> None:
+    def _route(self, reply: ReplyJob, stored: str | None) -> tuple[Route, str]:
+        return choose_route(
+            reply, stored=stored, slack_api_url=self._slack_api_url, now=time.time()
+        )
+
+    async def _deliver(
+        self, reply: ReplyJob, job: QueueJob, *, marked: bool, route: Route = Route.CHAT
+    ) -> None:
         channel = reply["channel"]
+        note = ""
         for _ in range(MAX_RATE_LIMITED_ROUNDS):
             if self._governor.delay(channel, self._clock()) > self._max_wait_s:
                 await self._defer(reply, self._governor.delay(channel, self._clock()))
@@ -176,17 +228,36 @@ class Poster:
             if self._governor.blocked_for(channel, self._clock()) > 0:
                 continue  # a 429 for this channel arrived while we waited
             if not marked:
-                await outbound.mark_posting(self._pool(), reply["reply_key"])
+                await outbound.mark_posting(self._pool(), reply["reply_key"], route.value)
                 marked = True
-            result = await self._post(reply)
+            if route is Route.RESPONSE_URL:
+                answer = await self._respond(reply)
+                if answer is None:
+                    return
+                if answer.kind is Answer.GONE:
+                    note = f" (response_url: {answer.reason})"
+                    await self._response_url_gone(reply, answer)
+                    route, marked = Route.CHAT, False
+                    continue
+                result = SlackResult(
+                    Kind(answer.kind.value), answer.reason, retry_after_s=answer.retry_after_s
+                )
+            else:
+                result = await self._post(reply)
             if result.kind is Kind.RATE_LIMITED:
                 self._metrics.posts.labels("rate_limited").inc()
                 self._governor.block(channel, self._clock() + result.retry_after_s)
                 log.warning("slack_rate_limited", channel=channel, retry_after=result.retry_after_s)
                 continue
-            await self._settle(reply, job, result)
+            await self._settle(reply, job, result, route=route, note=note)
             return
-        await outbound.mark_unsent(self._pool(), reply["reply_key"], "ratelimited", permanent=False)
+        await outbound.mark_unsent(
+            self._pool(),
+            reply["reply_key"],
+            "ratelimited",
+            permanent=False,
+            certain=route is Route.RESPONSE_URL,
+        )
         raise RetryJob(
             "slack kept answering 429", self._governor.blocked_for(channel, self._clock())
         )
@@ -208,6 +279,45 @@ class Poster:
             return SlackResult(Kind.TRANSIENT, type(exc).__name__)
         data = response.data if isinstance(response.data, dict) else None
         return classify(response.status_code, data, response.headers)
+
+    async def _respond(self, reply: ReplyJob) -> ResponseResult | None:
+        """POST the reply to its response_url; None when the call was left unanswered (then
+        recorded as unconfirmed here: it is never repeated)."""
+        url = reply.get("response_url") or ""
+        try:
+            response = await self._http().request(
+                "POST",
+                url,
+                json=response_body(reply),
+                idempotent=False,
+                timeout_s=self._slack_timeout_s,
+            )
+            body = (await response.read()).decode("utf-8", "replace")
+        except aiohttp.ClientConnectorError as exc:  # never connected: nothing was sent
+            result = ResponseResult(Answer.TRANSIENT, type(exc).__name__)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            await self._unconfirmed(reply, f"response_url call failed: {type(exc).__name__}")
+            return None
+        else:
+            result = classify_response(response.status, body, response.headers)
+        self._metrics.response_urls.labels(result.kind.value).inc()
+        return result
+
+    async def _response_url_gone(self, reply: ReplyJob, answer: ResponseResult) -> None:
+        await outbound.mark_response_url_gone(self._pool(), reply["reply_key"], answer.reason)
+        log.info(
+            "reply_response_url_gone",
+            reply_key=reply["reply_key"],
+            reason=answer.reason,
+            fallback="chat.postMessage",
+        )
+
+    async def _unconfirmed(self, reply: ReplyJob, reason: str) -> None:
+        """A response_url call that may or may not have landed: recorded, never repeated."""
+        await outbound.mark_unconfirmed(self._pool(), reply["reply_key"], reason)
+        self._metrics.posts.labels("unconfirmed").inc()
+        self._metrics.response_urls.labels("unconfirmed").inc()
+        log.warning("reply_unconfirmed", reply_key=reply["reply_key"], reason=reason)
 
     async def _absent_after_read_back(
         self, reply: ReplyJob, job: QueueJob, claimed: outbound.Claimed
@@ -273,7 +383,15 @@ class Poster:
         data = answer.data if isinstance(answer.data, dict) else None
         return judge_page(answer.status_code, data, answer.headers, reply["reply_key"], page=page)
 
-    async def _settle(self, reply: ReplyJob, job: QueueJob, result: SlackResult) -> None:
+    async def _settle(
+        self,
+        reply: ReplyJob,
+        job: QueueJob,
+        result: SlackResult,
+        *,
+        route: Route = Route.CHAT,
+        note: str = "",
+    ) -> None:
         key = reply["reply_key"]
         self._metrics.posts.labels(result.kind.value).inc()
         if result.kind is Kind.POSTED:
@@ -281,14 +399,23 @@ class Poster:
             sent_at = reply.get("sent_at")
             if isinstance(sent_at, int | float):
                 self._metrics.latency.observe(max(0.0, time.time() - sent_at))
-            log.info("reply_posted", reply_key=key, channel=reply["channel"], attempt=job.attempt)
+            log.info(
+                "reply_posted",
+                reply_key=key,
+                channel=reply["channel"],
+                attempt=job.attempt,
+                via=route.value,
+            )
             return
         permanent = result.kind is Kind.PERMANENT
-        await outbound.mark_unsent(self._pool(), key, result.reason, permanent=permanent)
-        log.warning("reply_not_posted", reply_key=key, reason=result.reason, permanent=permanent)
+        reason = result.reason + note
+        await outbound.mark_unsent(
+            self._pool(), key, reason, permanent=permanent, certain=route is Route.RESPONSE_URL
+        )
+        log.warning("reply_not_posted", reply_key=key, reason=reason, permanent=permanent)
         if permanent:
-            raise PermanentJobError(f"slack refused the reply: {result.reason}")
-        raise RetryJob(f"slack failed: {result.reason}")
+            raise PermanentJobError(f"slack refused the reply: {reason}")
+        raise RetryJob(f"slack failed: {reason}")
 
     async def _defer(self, reply: ReplyJob, delay_s: float) -> None:
         """Hand the reply back to the queue for later; this job ends without an attempt spent."""

@@ -1,4 +1,5 @@
-"""Checking `dispatch` payloads and reading button clicks (pure functions; nothing faked)."""
+"""Checking `dispatch` payloads, reading button clicks and building reply jobs (pure functions;
+nothing faked)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from typing import Any
 
 import pytest
 
+from jeeves.dispatcher.dispatching import reply_job
 from jeeves.dispatcher.domain.jobs import interaction_target, parse_dispatch_job
+from jeeves.dispatcher.domain.protocol import Reply
 
 pytestmark = pytest.mark.unit
 
@@ -65,3 +68,31 @@ def test_a_click_is_routed_by_its_action_id_prefix() -> None:
 def test_clicks_without_an_action_prefix_go_nowhere(interaction: dict[str, Any] | None) -> None:
     job = parse_dispatch_job(payload(kind="interaction", interaction=interaction))
     assert interaction_target(job) is None
+
+
+def _dispatch(kind: str, response_url: str | None) -> dict[str, Any]:
+    return {
+        "event_id": f"{kind}:1",
+        "kind": kind,
+        "team_id": "T1",
+        "user_id": "U1",
+        "channel": "C1",
+        "text": "help",
+        "response_url": response_url,
+        "received_at": 1.0,
+    }
+
+
+@pytest.mark.parametrize("kind", ["command", "interaction"])
+def test_commands_and_clicks_reply_through_their_response_url(kind: str) -> None:
+    job = parse_dispatch_job(_dispatch(kind, "https://hooks.slack.com/commands/T1/1/x"))
+    out = reply_job(job, Reply("hi"))
+    assert out["response_url"] == "https://hooks.slack.com/commands/T1/1/x"
+    assert (out["reply_key"], out["channel"]) == (f"reply:{kind}:1", "C1")
+
+
+def test_messages_and_missing_urls_carry_no_response_url() -> None:
+    message = parse_dispatch_job(_dispatch("message", "https://hooks.slack.com/x"))
+    assert "response_url" not in reply_job(message, Reply("hi"))
+    command = parse_dispatch_job(_dispatch("command", None))
+    assert "response_url" not in reply_job(command, Reply("hi"))

@@ -33,10 +33,10 @@ from jeeves.emulators.slack.domain.envelopes import (
     slash_command_form,
     url_verification,
 )
-from jeeves.emulators.slack.domain.faults import FaultBook
+from jeeves.emulators.slack.domain.faults import GONE_ERRORS, RESPONSE_URL, FaultBook
 from jeeves.emulators.slack.domain.messages import CallLog, Message, MessageLog
 from jeeves.emulators.slack.domain.responses import ResponseUrls
-from jeeves.emulators.slack.domain.web_api import ApiAnswer, WebApi, user_profile
+from jeeves.emulators.slack.domain.web_api import ApiAnswer, WebApi, fail, user_profile
 from jeeves.emulators.slack.metrics import EmulatorMetrics
 from jeeves.kit.app import kit
 
@@ -285,6 +285,11 @@ class Emulator:
         )
         return Sent(self._deliver("event", outgoing, None, {"type": "url_verification"}))
 
+    def issue_response_url(self, channel: str, user: str, message_ts: str | None = None) -> str:
+        """A response_url as a command or click would carry (for tests of apps answering)."""
+        self._check_channel(channel)
+        return self._response_url(channel, user, message_ts)
+
     def _response_url(self, channel: str, user: str, message_ts: str | None) -> str:
         hook_id = self.responses.issue(channel, user, message_ts)
         return f"{self.public_url}/_emulator/hooks/{hook_id}"
@@ -389,8 +394,27 @@ class Emulator:
             self.responses.show(channel, user, body)
 
     def respond(self, hook_id: str, body: Any) -> ApiAnswer:
-        """An app answers a command or click through its `response_url`."""
-        return self.responses.respond(hook_id, body)
+        """An app answers a command or click through its `response_url`: faults naming the
+        method `response_url` apply first; the post is recorded in the call log under that
+        method (with the hook's channel), and its message like every bot message."""
+        channel = self.responses.channel_of(hook_id)
+        fault = self.faults.take(RESPONSE_URL, channel)
+        if fault is not None:
+            status = 404 if fault.error in GONE_ERRORS else fault.status
+            answer = fail(fault.error, status, **fault.headers)
+        else:
+            answer = self.responses.respond(hook_id, body)
+            delay = self.faults.take_delay(RESPONSE_URL, channel) if answer.error is None else 0.0
+            answer = replace(answer, delay_s=delay)
+        retry_after = answer.headers.get("Retry-After")
+        self.calls.record(
+            RESPONSE_URL,
+            channel,
+            answer.status,
+            answer.error,
+            int(retry_after) if retry_after else None,
+        )
+        return answer
 
 
 EXTRAS_KEY = "slack_emulator"

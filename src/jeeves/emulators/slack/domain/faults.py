@@ -7,6 +7,11 @@ first active matching fault, in the order they were added, decides the answer. A
 does not replace the answer: the call is done (a message is posted), and the answer leaves
 `delay_s` seconds later, as when Slack has a message but the app gives up waiting for the
 answer. Time comes from an injected clock, so the logic is tested without sleeping.
+
+Posts to the emulator's `response_url`s are matched as the method `response_url`, and only by
+faults that name it in `methods` (a fault for every method leaves them alone, so older tests
+keep their meaning). There a `slack_error` of `expired_url` or `used_url` answers HTTP 404, as
+Slack does.
 """
 
 from __future__ import annotations
@@ -21,6 +26,9 @@ FaultKind = Literal["rate_limit", "server_error", "slack_error", "slow"]
 KINDS: tuple[FaultKind, ...] = ("rate_limit", "server_error", "slack_error", "slow")
 Clock = Callable[[], float]
 MAX_DELAY_S = 60.0
+RESPONSE_URL = "response_url"  # the pseudo-method of posts to a response_url
+EXPLICIT_ONLY = frozenset({RESPONSE_URL})  # methods only faults naming them apply to
+GONE_ERRORS = frozenset({"expired_url", "used_url"})  # answered 404 on a response_url
 
 
 class FaultSpecError(ValueError):
@@ -57,6 +65,8 @@ class Fault:
 
     def matches(self, method: str, channel: str | None, now: float) -> bool:
         if not self.active(now):
+            return False
+        if self.methods is None and method in EXPLICIT_ONLY:
             return False
         if self.methods is not None and method not in self.methods:
             return False

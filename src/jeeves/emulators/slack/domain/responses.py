@@ -59,6 +59,11 @@ class ResponseUrls:
             self._hooks.popitem(last=False)
         return hook_id
 
+    def channel_of(self, hook_id: str) -> str | None:
+        """The channel a hook answers in (None for an unknown hook)."""
+        hook = self._hooks.get(hook_id)
+        return hook.channel if hook is not None else None
+
     def respond(self, hook_id: str, body: Any) -> ApiAnswer:
         """The app posts `body` to a hook."""
         hook = self._hooks.get(hook_id)

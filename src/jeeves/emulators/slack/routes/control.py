@@ -310,10 +310,40 @@ async def reset() -> Response:
     return jsonify({"reset": True})
 
 
+@blueprint.post("/response_urls")
+async def issue_response_url() -> Response:
+    """`{"channel", "user"?, "message_ts"?}` → 201 `{"response_url"}`: a hook like the one a
+    command (or a click on `message_ts`) carries, for tests that drive the app directly."""
+    emulator = emulator_of()
+    body = await _body()
+    if not isinstance(body, dict):
+        raise APIError(422, "validation_failed", "'body' must be a JSON object")
+    fields = {name: body.get(name) for name in ("channel", "user", "message_ts")}
+    for name, value in fields.items():
+        if value is not None and (not isinstance(value, str) or not value):
+            raise APIError(422, "validation_failed", f"'{name}' must be a non-empty string")
+    if fields["channel"] is None:
+        raise APIError(422, "validation_failed", "'channel' is required")
+    try:
+        url = emulator.issue_response_url(
+            str(fields["channel"]),
+            str(fields["user"] or emulator.default_user),
+            fields["message_ts"],
+        )
+    except ParamError as exc:
+        raise APIError(404, exc.error, "that channel is not one of the configured ones") from None
+    response = jsonify({"response_url": url})
+    response.status_code = 201
+    return response
+
+
 @blueprint.post("/hooks/<hook_id>")
 async def hook(hook_id: str) -> Response:
     """A `response_url`: the app answers a command or a click here."""
     answer = emulator_of().respond(hook_id, await request.get_json(silent=True, force=True))
+    if answer.delay_s:
+        await asyncio.sleep(answer.delay_s)  # done already (a `slow` fault): only the answer waits
     response = jsonify(answer.body)
     response.status_code = answer.status
+    response.headers.update(dict(answer.headers))
     return response
