@@ -77,7 +77,7 @@ async def start_infrastructure(
     etcd = EtcdServer(
         data_dir=data_dir / "etcd", client_port=ports["etcd"], peer_port=ports["etcd-peer"]
     )
-    await asyncio.to_thread(etcd.start)
+    etcd.start()  # in this thread: its child dies with the thread that started it (PDEATHSIG)
     return postgres, etcd
 
 

@@ -10,6 +10,7 @@ import urllib.request
 from pathlib import Path
 
 from jeeves.localstack.ports import free_port, wait_until
+from jeeves.localstack.processes import die_with_parent
 
 
 def etcd_binary() -> str:
@@ -87,6 +88,7 @@ class EtcdServer:
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                preexec_fn=die_with_parent,
             )
         wait_until(self.healthy, timeout=30, what=f"etcd on {self.endpoint}")
 

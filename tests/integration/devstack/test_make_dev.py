@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from jeeves.localstack.ports import wait_until
+from jeeves.localstack.postgres import PostgresServer
 from support.services import http_status
 
 pytestmark = pytest.mark.integration
@@ -93,3 +94,41 @@ def test_make_dev_starts_everything_and_ctrl_c_stops_everything(data_dir: Path) 
     assert "stopped; nothing left running" in "".join(lines)
     leftovers = [pid for pid in started if _alive(pid)]
     assert leftovers == [], f"processes left behind: {leftovers}"
+
+
+def test_services_stop_when_make_dev_is_killed(data_dir: Path) -> None:
+    """Even a SIGKILL of `make dev` (no cleanup possible) takes its services and etcd along."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jeeves.devstack", "--base-port", "0", "--data-dir", str(data_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")))  # type: ignore[union-attr]
+    reader.start()
+    pg_dir: Path | None = None
+    try:
+        wait_until(
+            lambda: any("Stop: Ctrl-C" in line for line in lines) or proc.poll() is not None,
+            timeout=180,
+            what="make dev to print its URL table",
+        )
+        assert proc.poll() is None, "".join(lines[-50:])
+        pg_line = next(line for line in lines if "starting PostgreSQL" in line)
+        pg_dir = Path(pg_line.rsplit("(data in ", 1)[1].rstrip(")\n"))
+        started = _children(proc.pid)
+        assert started
+        proc.kill()
+        proc.wait(timeout=10)
+        wait_until(
+            lambda: not any(_alive(pid) for pid in started),
+            timeout=30,
+            what="every child of the killed make dev to exit",
+        )
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        reader.join(10)
+        if pg_dir is not None:  # PostgreSQL is a daemon by design: the next `make dev` reuses it
+            PostgresServer(base_dir=pg_dir).stop("immediate")
