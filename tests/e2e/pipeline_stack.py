@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from support.services import ServiceProcess, entry_point, http_json
+from support.services import ServiceProcess, entry_point, http_json, migrate
 from support.slack import BOT_USER_ID, SlackEmulator, start_slack_emulator
 
 SECRET = "e2e-signing-secret"
@@ -135,17 +135,6 @@ class Pipeline:
 def fresh_channel() -> str:
     """A channel no other test posts to, so per-channel pacing never couples tests."""
     return "C" + uuid.uuid4().hex[:10].upper()
-
-
-def migrate(command: str, database_url: str) -> None:
-    result = subprocess.run(
-        [*entry_point(command), "migrate"],
-        env={"JEEVES_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, f"{command} migrate failed: {result.stderr}"
 
 
 # The poster's Slack timing: generous enough that a loaded machine does not time out calls the

@@ -7,14 +7,17 @@ kills it with SIGKILL for crash tests.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.error
 import urllib.request
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +32,29 @@ def entry_point(name: str) -> list[str]:
     if not path.exists():
         raise RuntimeError(f"{name} is not installed in the virtualenv: run `make setup`")
     return [str(path)]
+
+
+def migrate(command: str, database_url: str, **env: str) -> str:
+    """`<command> migrate` on `database_url` (a minimal environment); returns what it printed."""
+    result = subprocess.run(
+        [*entry_point(command), "migrate"],
+        env={"JEEVES_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, f"{command} migrate failed: {result.stderr}"
+    return result.stdout
+
+
+async def wait_for(condition: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:
+    """Await `condition()` until true; fail the test naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def http_status(url: str, timeout: float = 1.0) -> int | None:

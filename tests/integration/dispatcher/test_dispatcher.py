@@ -8,12 +8,11 @@ running, so reply jobs stay queued where the test reads them.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ import pytest
 
 from jeeves.kit.jobs import DISPATCH, DispatchJob
 from jeeves.kit.queue import enqueue
-from support.services import ServiceProcess, entry_point, http_json
+from support.services import ServiceProcess, entry_point, http_json, migrate, wait_for
 
 pytestmark = pytest.mark.integration
 HERE = Path(__file__).parent
@@ -30,28 +29,11 @@ BOT = "U0JEEVES"
 ADMIN = "admin-secret-for-tests"
 
 
-async def wait_for(condition: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await condition():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
 @pytest.fixture(name="migrated_url", scope="module")
 def fixture_migrated_url(database_url: str) -> str:
-    env = {"JEEVES_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"}
     for _ in range(2):  # idempotent
-        result = subprocess.run(
-            [*entry_point("jeeves-dispatcher"), "migrate"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert result.returncode == 0, result.stderr
-    assert "dispatcher tables: up to date" in result.stdout
+        printed = migrate("jeeves-dispatcher", database_url)
+    assert "dispatcher tables: up to date" in printed
     return database_url
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -25,7 +24,7 @@ import pytest
 
 from jeeves.gateway.store import prune_events
 from jeeves.localstack.ports import wait_until
-from support.services import ServiceProcess, entry_point
+from support.services import ServiceProcess, migrate
 
 pytestmark = pytest.mark.integration
 SECRET = "gateway-test-signing-secret"
@@ -68,17 +67,8 @@ FORM = "application/x-www-form-urlencoded"
 
 @pytest.fixture(name="gateway_db", scope="module")
 def fixture_gateway_db(database_url: str) -> str:
-    env = {"JEEVES_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"}
     for expected in ("installed", "up to date"):
-        result = subprocess.run(
-            [*entry_point("jeeves-gateway"), "migrate"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        )
-        assert f"queue schema: {expected}" in result.stdout
+        assert f"queue schema: {expected}" in migrate("jeeves-gateway", database_url)
     return database_url
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -20,7 +19,7 @@ import asyncpg
 import pytest
 
 from jeeves.localstack.postgres import PostgresServer
-from support.services import ServiceProcess, entry_point
+from support.services import ServiceProcess, migrate
 
 pytestmark = pytest.mark.integration
 SECRET = "outage-test-signing-secret"
@@ -55,13 +54,7 @@ def fixture_own_postgres() -> Iterator[PostgresServer]:
 @pytest.fixture(name="gateway", scope="module")
 def fixture_gateway(own_postgres: PostgresServer) -> Iterator[ServiceProcess]:
     env = {"JEEVES_DATABASE_URL": own_postgres.dsn, "JEEVES_INGEST_TIMEOUT_S": "2"}
-    subprocess.run(
-        [*entry_point("jeeves-gateway"), "migrate"],
-        env={**env, "PATH": "/usr/bin:/bin"},
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
+    migrate("jeeves-gateway", own_postgres.dsn, JEEVES_INGEST_TIMEOUT_S="2")
     service = ServiceProcess("jeeves-gateway", {**env, "JEEVES_SLACK_SIGNING_SECRET": SECRET})
     try:
         service.start()

@@ -11,7 +11,7 @@ import asyncio
 import subprocess
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import asyncpg
@@ -19,7 +19,7 @@ import pytest
 
 from jeeves.kit.jobs import REPLY, ReplyJob
 from jeeves.kit.queue import enqueue
-from support.services import ServiceProcess, entry_point, http_json
+from support.services import ServiceProcess, entry_point, http_json, migrate, wait_for
 from support.slack import SlackEmulator, start_slack_emulator
 
 pytestmark = pytest.mark.integration
@@ -27,28 +27,11 @@ TOKEN = "xoxb-poster-test-token"
 ADMIN = "poster-admin-token"
 
 
-async def wait_for(condition: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await condition():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
 @pytest.fixture(name="migrated_url", scope="module")
 def fixture_migrated_url(database_url: str) -> str:
-    env = {"JEEVES_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"}
     for _ in range(2):  # idempotent
-        result = subprocess.run(
-            [*entry_point("jeeves-poster"), "migrate"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert result.returncode == 0, result.stderr
-    assert "poster tables: up to date" in result.stdout
+        printed = migrate("jeeves-poster", database_url)
+    assert "poster tables: up to date" in printed
     return database_url
 
 

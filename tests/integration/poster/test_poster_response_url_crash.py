@@ -9,7 +9,6 @@ later). Faked: the dispatcher — the test enqueues the `ReplyJob` itself.
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,7 +19,7 @@ import pytest
 from jeeves.kit.jobs import REPLY, ReplyJob
 from jeeves.kit.queue import enqueue
 from jeeves.localstack.postgres import PostgresServer
-from support.services import ServiceProcess, entry_point
+from support.services import ServiceProcess, migrate
 from support.slack import SlackEmulator, start_slack_emulator
 
 pytestmark = pytest.mark.integration
@@ -30,14 +29,7 @@ TOKEN = "xoxb-response-url-crash"
 @pytest.fixture(name="crash_db", scope="module")
 def fixture_crash_db(postgres_server: PostgresServer) -> str:
     url = postgres_server.create_database(f"poster_ru_crash_{uuid.uuid4().hex[:8]}")
-    result = subprocess.run(
-        [*entry_point("jeeves-poster"), "migrate"],
-        env={"JEEVES_DATABASE_URL": url, "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
+    migrate("jeeves-poster", url)
     return url
 
 

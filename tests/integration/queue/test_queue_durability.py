@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -35,22 +35,13 @@ from jeeves.kit.queue import (
     list_dead_letters,
     replay_dead_letter,
 )
-from support.services import ServiceProcess
+from support.services import ServiceProcess, wait_for
 
 pytestmark = pytest.mark.integration
 HERE = Path(__file__).parent
 FAST = WorkerOptions(
     concurrency=4, max_attempts=3, retry_base_s=0.2, retry_max_s=1.0, heartbeat_timeout_s=1.0
 )
-
-
-async def wait_for(condition: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await condition():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 @pytest.fixture(name="queue_url", scope="module")

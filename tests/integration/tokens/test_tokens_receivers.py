@@ -15,7 +15,6 @@ import base64
 import hashlib
 import hmac
 import json
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -34,7 +33,7 @@ from jeeves.localstack.postgres import PostgresServer
 from jeeves.tokens.domain.grant import sign
 from jeeves.tokens.domain.keys import SigningKey, generate_key
 from jeeves.tokens.keystore import load_keys
-from support.services import ServiceProcess, entry_point, http_json
+from support.services import ServiceProcess, http_json, migrate
 
 pytestmark = pytest.mark.integration
 
@@ -76,17 +75,6 @@ ENDPOINTS = [
     Endpoint("data", "data", "cli", "admin", "GET", "/v1/stats/usage"),
 ]
 FERNET_KEY = "ZGV2LWtleS1kZXYta2V5LWRldi1rZXktZGV2LWtleSE="
-
-
-def migrate(command: str, database_url: str) -> None:
-    result = subprocess.run(
-        [*entry_point(command), "migrate"],
-        env={"JEEVES_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
 
 
 @pytest.fixture(name="echo", scope="module")
