@@ -81,7 +81,14 @@ def test_outage_keeps_routing_reports_degraded_and_recovers(
     )
     wait_until(lambda: config_check(url)[0] == 200, timeout=15, what="/readyz to recover")
     assert metric(url, "jeeves_etcd_up") == 1
-    assert http_json("GET", f"{url}/services/poster") == (200, {"url": "http://10.1.2.3:8080"})
+    # Written after the weather action, so it may apply a moment later: wait for it too.
+    wait_until(
+        lambda: (
+            http_json("GET", f"{url}/services/poster") == (200, {"url": "http://10.1.2.3:8080"})
+        ),
+        timeout=15,
+        what="the service URL written after recovery",
+    )
     records = app_process.log_records()
     assert any(r.get("event") == "etcd_down" for r in records)
     assert any(r.get("event") == "etcd_up" for r in records)
