@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -211,6 +212,7 @@ def main() -> None:
     server = PostgresServer()
     server.start()
     started: list[ServiceProcess] = []
+    dealer_dir: Path | None = None
     try:
         urls = {
             "pipeline": server.create_database("jeeves_bench_activity"),
@@ -246,6 +248,8 @@ def main() -> None:
         for service in reversed(started):
             service.close()
         server.close()
+        if dealer_dir is not None:
+            shutil.rmtree(dealer_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":
