@@ -26,7 +26,7 @@ STAMPS="$K8S_CACHE/stamps"
 SUITE="${K8S_DEBIAN_SUITE:-bookworm}"
 MIRROR="${K8S_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
-BINARIES=(kube-apiserver kube-controller-manager)
+BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)
 REFLECT2_DEBIAN=/usr/share/gocode/src/github.com/modern-go/reflect2
 JOBS="${K8S_BUILD_JOBS:-$(nproc)}"
 
