@@ -14,6 +14,7 @@ from jeeves.data.store import Store
 from jeeves.kit.app import create_app, kit
 from jeeves.kit.auth import authorize_any, install_auth
 from jeeves.kit.db import install_database, pool_of
+from jeeves.kit.health import CheckFailed
 
 DATA_SCOPE = "data"  # callers' tokens need `data` (or `admin`, which admin APIs require)
 ADMIN_SCOPE = "admin"
@@ -62,7 +63,7 @@ def _install_store(app: Quart, settings: DataSettings, cipher: TokenCipher) -> N
         assert isinstance(store, Store)
         current = await store.schema_revision()
         if current != head:
-            raise RuntimeError(f"schema at {current}, expected {head}: run `jeeves-data migrate`")
+            raise CheckFailed(f"schema at {current}, expected {head}: run `jeeves-data migrate`")
         return f"revision {current}"
 
     kit(app).readiness.add("schema", _schema)

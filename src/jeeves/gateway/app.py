@@ -11,7 +11,6 @@ from jeeves.gateway.settings import GatewaySettings
 from jeeves.gateway.store import EventPruner, EventWriter
 from jeeves.kit.app import create_app, kit
 from jeeves.kit.db import install_database, pool_of
-from jeeves.kit.etcd import install_etcd_check
 
 
 def build_app(settings: GatewaySettings) -> Quart:
@@ -53,7 +52,7 @@ def build_app(settings: GatewaySettings) -> Quart:
             await pruner.stop()
         await writer.stop(grace_s=settings.graceful_timeout_s)
 
+    # Readiness is the database alone: the gateway needs nothing else to accept an event
+    # (docs/operations.md). It reads no etcd, so no etcd check.
     install_database(app, settings.database_url, max_size=settings.database_pool_size)
-    if settings.etcd_endpoints:
-        install_etcd_check(app, settings.etcd_endpoints)
     return app

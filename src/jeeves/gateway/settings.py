@@ -20,8 +20,6 @@ class GatewaySettings(MigrateSettings):
     # The bot's own Slack user id (U…); its messages are ignored. Also learnt per event from
     # Slack's `authorizations`, so it may stay empty.
     slack_bot_user_id: str = ""
-    # Comma-separated etcd endpoints (host:port); empty disables the etcd check.
-    etcd_endpoints: str = ""
     # Group commit: transactions writing events at the same time.
     ingest_writers: int = Field(default=2, ge=1, le=32)
     # Group commit: most events written in one transaction.

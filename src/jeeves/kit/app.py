@@ -56,6 +56,7 @@ def create_app(name: str, settings: ServiceSettings, *, configure_logs: bool = T
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = True
     registry = CollectorRegistry()
     readiness = Readiness()
+    readiness.install_metrics(registry)
     app.extensions["jeeves"] = Kit(
         name=name,
         settings=settings,

@@ -27,6 +27,7 @@ from quart import Quart
 
 from jeeves.kit.app import kit
 from jeeves.kit.etcd import Snapshot, env_prefix, make_client, parse_endpoints, read_prefix
+from jeeves.kit.health import CheckFailed, Degraded
 from jeeves.kit.logging import get_logger
 
 log = get_logger(__name__)
@@ -102,6 +103,7 @@ class ConfigWatch:
         self.down_since: float | None = None
         self.last_update: float | None = None
         self.last_error = ""
+        self.last_error_type = ""  # what /readyz may show (never the text)
 
     # -- reading -------------------------------------------------------------------------
     @property
@@ -126,10 +128,16 @@ class ConfigWatch:
             return False, "etcd up; first load of the configuration in progress"
         since = time.time() - self.down_since if self.down_since else 0.0
         age = f"{time.time() - self.last_update:.1f}s old" if self.last_update else "never loaded"
+        # Only the error's type: its text can name hosts (the full text is in the etcd_down log).
         return False, (
-            f"degraded: etcd unreachable for {since:.1f}s ({self.last_error}); "
+            f"degraded: etcd unreachable for {since:.1f}s ({self.last_error_type}); "
             f"serving last-known config ({held}, {age})"
         )
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the prefix was read at least once (there is a last-known configuration)."""
+        return self._synced.is_set()
 
     # -- lifecycle -----------------------------------------------------------------------
     async def start(self, *, wait_s: float = 2.0) -> None:
@@ -182,14 +190,16 @@ class ConfigWatch:
         self.revision = snapshot.revision
         self._synced.set()
 
-    def _mark(self, up: bool, error: str = "") -> None:
+    def _mark(self, up: bool, error: BaseException | None = None) -> None:
         if up and not self.up:
             log.info("etcd_up", prefix=self.prefix, revision=self.revision)
             self.down_since = None
         if not up and (self.up or self.down_since is None):
-            log.warning("etcd_down", prefix=self.prefix, error=error)
+            text = f"{type(error).__name__}: {error}"[:200] if error else ""
+            log.warning("etcd_down", prefix=self.prefix, error=text)
             self.down_since = time.time()
-            self.last_error = error
+            self.last_error = text
+            self.last_error_type = type(error).__name__ if error else ""
         self.up = up
         self.metrics.up.set(1 if up else 0)
 
@@ -205,7 +215,7 @@ class ConfigWatch:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                self._mark(False, f"{type(exc).__name__}: {exc}"[:200])
+                self._mark(False, exc)
                 reason = "error"
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 1.0)
@@ -277,7 +287,7 @@ class ConfigWatch:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            self._mark(False, f"{type(exc).__name__}")
+            self._mark(False, exc)
             return
         if not self.up:
             # Back after an outage: re-list rather than trust the client's own resume.
@@ -349,10 +359,14 @@ def install_config(app: Quart, *, env: str, etcd_endpoints: str) -> ConfigWatch:
         await watch.stop()
 
     async def _check() -> str | None:
+        """Degraded (still ready) while etcd is away but a configuration was loaded once; not
+        ready before the first load (routing by an empty registry would answer "unknown")."""
         fresh, detail = watch.status()
-        if not fresh:
-            raise ConnectionError(detail)
-        return detail
+        if fresh:
+            return detail
+        if watch.loaded:
+            raise Degraded(detail)
+        raise CheckFailed(detail)
 
     kit(app).readiness.add("config", _check)
     return watch

@@ -2,7 +2,7 @@
 
 Owns: parsing `JEEVES_ETCD_ENDPOINTS`, the `/jeeves/<env>/…` key names (DESIGN.md "etcd
 layout"), building an etcd3aio client that reconnects quickly after an outage, prefix reads,
-single-key writes, seeding action specs, and the plain reachability check for `/readyz`.
+single-key writes and seeding action specs.
 The live, watched view of a prefix is `jeeves.kit.config_watch`.
 """
 
@@ -12,10 +12,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from etcd3aio import Etcd3Client, prefix_range_end
-from quart import Quart
 
 from jeeves.kit.actions import ActionSpec
-from jeeves.kit.app import kit
 
 ROOT = "/jeeves"
 ACTIONS = "actions/"
@@ -175,25 +173,3 @@ async def seed_actions(endpoints: str, env: str, specs: Iterable[ActionSpec]) ->
         return keys
     finally:
         await client.close()
-
-
-def install_etcd_check(app: Quart, endpoints: str) -> None:
-    """Add an `etcd` readiness check that asks the first reachable endpoint's /health."""
-    parsed = parse_endpoints(endpoints)
-
-    async def _check() -> str | None:
-        errors: list[str] = []
-        for host, port in parsed:
-            try:
-                response = await kit(app).http.request(
-                    "GET", f"http://{host}:{port}/health", timeout_s=1.0, idempotent=False
-                )
-            except Exception as exc:
-                errors.append(f"{host}:{port} {type(exc).__name__}")
-                continue
-            if response.status == 200:
-                return f"{host}:{port} healthy"
-            errors.append(f"{host}:{port} status {response.status}")
-        raise ConnectionError("; ".join(errors))
-
-    kit(app).readiness.add("etcd", _check)

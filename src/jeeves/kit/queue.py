@@ -54,6 +54,7 @@ from quart import Quart
 from jeeves.kit.app import kit
 from jeeves.kit.context import bind_request_id, clear_request_id, current_request_id
 from jeeves.kit.db import asyncpg_dsn
+from jeeves.kit.health import CheckFailed
 from jeeves.kit.logging import get_logger
 from jeeves.kit.settings import ServiceSettings
 
@@ -528,6 +529,7 @@ class QueueWorker:
         self._task: asyncio.Task[None] | None = None
         self._depth_task: asyncio.Task[None] | None = None
         self.last_error: str | None = None
+        self.last_error_type: str | None = None  # what /readyz may show (never the text)
 
     @property
     def running(self) -> bool:
@@ -566,6 +568,7 @@ class QueueWorker:
             except Exception as exc:
                 failures += 1
                 self.last_error = describe_error(exc)
+                self.last_error_type = type(exc).__name__
                 log.warning("queue_worker_failed", error=self.last_error, failures=failures)
                 delay = min(RECONNECT_MAX_S, 0.2 * 2**failures)
                 with contextlib.suppress(TimeoutError):
@@ -581,7 +584,7 @@ class QueueWorker:
             self._manager = manager
             if self._stopping.is_set():
                 return
-            self.last_error = None
+            self.last_error = self.last_error_type = None
             heartbeat = timedelta(seconds=self.options.heartbeat_timeout_s)
             log.info("queue_worker_started", entrypoints=sorted(self.handlers))
             await manager.run(
@@ -628,7 +631,8 @@ class QueueWorker:
     async def check(self) -> str | None:
         """Readiness: the consumer is connected and listening."""
         if not self.running:
-            raise ConnectionError(f"queue worker not running: {self.last_error or 'starting'}")
+            # Only the error's type: its text can carry the DSN's host (it is in the logs).
+            raise CheckFailed(f"queue worker not running ({self.last_error_type or 'starting'})")
         return f"consuming {', '.join(sorted(self.handlers))}"
 
 

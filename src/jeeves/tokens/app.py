@@ -14,6 +14,7 @@ import time
 from quart import Quart
 
 from jeeves.kit.app import create_app, kit
+from jeeves.kit.health import CheckFailed
 from jeeves.kit.logging import get_logger
 from jeeves.tokens.domain.clients import Client, parse_clients
 from jeeves.tokens.domain.grant import Dealer
@@ -78,7 +79,7 @@ def build_app(settings: TokensSettings) -> Quart:
 
     async def _signing_key() -> str | None:
         if dealer.plan.signing is None:
-            raise LookupError(f"no active signing key in {settings.tokens_keys_dir}")
+            raise CheckFailed("no active signing key in JEEVES_TOKENS_KEYS_DIR")
         return f"kid {dealer.plan.signing.kid[:12]}…"
 
     kit(app).readiness.add("signing_key", _signing_key)

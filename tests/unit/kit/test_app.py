@@ -8,8 +8,10 @@ import aiohttp
 import pytest
 from quart import Quart
 from quart.typing import TestClientProtocol as Client
+from structlog.testing import capture_logs
 
 from jeeves.kit.app import kit
+from jeeves.kit.health import Degraded
 from jeeves.kit.settings import ServiceSettings
 from support.slow_app import build
 
@@ -73,7 +75,56 @@ async def test_readyz_reports_each_check(app: Quart, client: Client) -> None:
     assert response.status_code == 503
     checks = {c["name"]: c for c in (await response.get_json())["checks"]}
     assert checks["good"]["ok"] is True
-    assert checks["bad"] == {"name": "bad", "ok": False, "detail": "ConnectionError: refused"}
+    assert checks["bad"] == {
+        "name": "bad",
+        "ok": False,
+        "state": "failing",
+        "critical": True,
+        "detail": "failing (ConnectionError)",
+    }
+
+
+DSN_ERROR = "could not connect to postgresql://jeeves:hunter2@db-7.internal.example:5432/jeeves"
+
+
+async def test_readyz_never_answers_exception_text(app: Quart, client: Client) -> None:
+    """Exception text can carry DSNs and hostnames: the body names the type only; the text
+    goes to the log at info (secrets redacted there by the kit's logging)."""
+
+    async def leaky() -> str | None:
+        raise OSError(DSN_ERROR)
+
+    kit(app).readiness.add("database", leaky)
+    with capture_logs() as logged:
+        response = await client.get("/readyz")
+    body = await response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert "hunter2" not in body
+    assert "internal.example" not in body
+    assert "could not connect" not in body
+    [record] = [r for r in logged if r.get("event") == "readiness_check_failed"]
+    assert record["log_level"] == "info"
+    assert record["check"] == "database"
+    assert "db-7.internal.example" in record["error"]
+
+
+async def test_a_degraded_dependency_keeps_the_service_ready(app: Quart, client: Client) -> None:
+    """Where a service can still work (last-known config), a failing dependency is reported,
+    not turned into a 503 that takes every replica out of its Service."""
+
+    async def etcd_down() -> str | None:
+        raise Degraded("etcd unreachable; serving the last-known configuration")
+
+    kit(app).readiness.add("config", etcd_down)
+    response = await client.get("/readyz")
+    assert response.status_code == 200
+    body = await response.get_json()
+    assert body["status"] == "degraded"
+    [check] = body["checks"]
+    assert check["state"] == "degraded"
+    assert check["detail"] == "etcd unreachable; serving the last-known configuration"
+    metrics = await (await client.get("/metrics")).get_data(as_text=True)
+    assert 'jeeves_readiness_check_up{check="config"} 0.0' in metrics
 
 
 async def test_http_client_closes_after_every_other_shutdown_hook() -> None:
