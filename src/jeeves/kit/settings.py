@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "JEEVES_"
 EXIT_BAD_SETTINGS = 2
+DEV_ENV = "dev"  # the environment of loopback development (make dev, tests)
 
 
 class ServiceSettings(BaseSettings):
@@ -22,7 +23,7 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
 
     # Deployment environment; names the etcd prefix /jeeves/<env>/.
-    env: str = Field(default="dev", pattern=r"^[a-z0-9][a-z0-9-]{0,30}$")
+    env: str = Field(default=DEV_ENV, pattern=r"^[a-z0-9][a-z0-9-]{0,30}$")
     # host:port the HTTP server (API, health and metrics) listens on.
     bind: str = "0.0.0.0:8080"
     # Minimum log level: debug, info, warning or error.
@@ -56,8 +57,9 @@ S = TypeVar("S", bound=ServiceSettings)
 def describe_error(exc: ValidationError) -> str:
     """One line naming the first offending variable and what is wrong with it."""
     first: Any = exc.errors()[0]
-    field = str(first["loc"][0]) if first["loc"] else "?"
-    variable = ENV_PREFIX + field.upper()
+    if not first["loc"]:  # a rule across settings: its message names the variables itself
+        return str(first["msg"]).removeprefix("Value error, ")
+    variable = ENV_PREFIX + str(first["loc"][0]).upper()
     if first["type"] == "missing":
         return f"setting {variable} is required but not set"
     return f"setting {variable} is invalid: {first['msg']}"

@@ -43,6 +43,7 @@ def fixture_dispatcher(
             "JEEVES_DATABASE_URL": migrated_url,
             "JEEVES_SLACK_BOT_USER_ID": BOT,
             "JEEVES_ENV": ENV,
+            "JEEVES_AUTH": "off",  # an environment of its own, not dev: unauthenticated on purpose
             "JEEVES_ETCD_ENDPOINTS": etcd_server.endpoint,
             "JEEVES_QUEUE_HEARTBEAT_TIMEOUT_S": "1",
         },

@@ -28,6 +28,7 @@ from jeeves.kit.auth import (
     verify_headers,
 )
 from jeeves.kit.auth.verify import JwksCache
+from jeeves.kit.settings import load_settings
 
 pytestmark = pytest.mark.unit
 UNREACHABLE = "http://127.0.0.1:9"
@@ -177,11 +178,36 @@ async def test_guard_without_install_auth_fails_closed() -> None:
 
 def test_settings_validate_the_switch() -> None:
     assert AuthSettings(tokens_url="http://t").auth_on
-    assert not AuthSettings(tokens_url="http://t", auth_enabled=False).auth_on
-    with pytest.raises(ValueError, match="JEEVES_AUTH_ENABLED needs JEEVES_TOKENS_URL"):
-        AuthSettings(auth_enabled=True)
+    assert not AuthSettings(tokens_url="http://t", auth="off").auth_on
+    with pytest.raises(ValueError, match="JEEVES_AUTH=on needs JEEVES_TOKENS_URL"):
+        AuthSettings(auth="on")
     with pytest.raises(ValueError, match="http"):
         AuthSettings(tokens_url="tokens:8080")
+
+
+def test_outside_dev_authentication_is_required() -> None:
+    """Fail closed: without a token dealer a service would serve /v1/act, /v1/messages and the
+    admin APIs to anyone, so outside JEEVES_ENV=dev it refuses to start."""
+    with pytest.raises(ValueError, match="JEEVES_TOKENS_URL is required outside JEEVES_ENV=dev"):
+        AuthSettings(env="prod")
+    assert AuthSettings(env="prod", tokens_url="http://t").auth_on
+    assert not AuthSettings(env="prod", auth="off").auth_on  # on purpose, said so explicitly
+    assert not AuthSettings(env="dev").auth_on  # loopback development
+
+
+def test_the_refusal_is_one_clear_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("JEEVES_ENV", "staging")
+    monkeypatch.delenv("JEEVES_TOKENS_URL", raising=False)
+    monkeypatch.delenv("JEEVES_AUTH", raising=False)
+    with pytest.raises(SystemExit) as exit_info:
+        load_settings(AuthSettings)
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "jeeves: setting JEEVES_TOKENS_URL is required outside JEEVES_ENV=dev "
+        "(set JEEVES_AUTH=off to run without authentication on purpose)"
+    ]
 
 
 async def test_verify_headers_outside_a_route(pair: KeyPair) -> None:

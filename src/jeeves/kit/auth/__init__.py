@@ -7,7 +7,8 @@ a 401). Receivers: `@require_scope("admin")` on a route, `guard_blueprint(bp, "d
 `scope_authorizer("admin")` as a hook (`verify_headers` for code outside a request handler)
 verifies the token (RS256 only, JWKS from the dealer, `aud`/`iss`/`exp`/`nbf` checked) and the
 scopes; no or bad token → 401 JSON, missing scope → 403 JSON. Authentication is on exactly when
-`JEEVES_TOKENS_URL` is set (or forced with `JEEVES_AUTH_ENABLED`).
+`JEEVES_TOKENS_URL` is set (`JEEVES_AUTH=on|off` forces it); outside `JEEVES_ENV=dev` a service
+without a dealer refuses to start unless `JEEVES_AUTH=off` (fail closed).
 """
 
 from jeeves.kit.auth.guard import (

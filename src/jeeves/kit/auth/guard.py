@@ -1,7 +1,7 @@
 """The auth kit in a Quart app: `install_auth`, route and blueprint guards, verified claims.
 
 `install_auth(app, settings)` decides once whether authentication is on (JEEVES_TOKENS_URL set,
-or JEEVES_AUTH_ENABLED), builds the receiver's `Verifier` and, when the service has a client
+or JEEVES_AUTH=on), builds the receiver's `Verifier` and, when the service has a client
 secret, plugs a `TokenProvider` into the kit's HttpClient. Guards answer 401 (no/bad token,
 with `WWW-Authenticate: Bearer`), 403 (missing scope) or 503 (keys unobtainable), always as kit
 JSON errors. The token itself is never logged; only the refusal reason is, and counted.

@@ -1,20 +1,27 @@
 """Authentication settings a service adds by subclassing `AuthSettings` instead of
-`ServiceSettings` (`JEEVES_TOKENS_URL`, `JEEVES_AUTH_*`)."""
+`ServiceSettings` (`JEEVES_TOKENS_URL`, `JEEVES_AUTH`, `JEEVES_AUTH_*`).
+
+Fail closed: authentication is on when `JEEVES_TOKENS_URL` is set. Without it a service would
+serve its API (`/v1/act`, `/v1/messages`, the data API, the admin APIs) to anyone, so outside
+`JEEVES_ENV=dev` that is refused at start, unless `JEEVES_AUTH=off` says it is on purpose.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from jeeves.kit.settings import ServiceSettings
+from jeeves.kit.settings import DEV_ENV, ServiceSettings
 
 
 class AuthSettings(ServiceSettings):
     # Base URL of the token dealer (jeeves-tokens); setting it turns authentication on.
     tokens_url: str = ""
-    # Force authentication on or off; unset: on exactly when JEEVES_TOKENS_URL is set.
-    auth_enabled: bool | None = None
+    # `on`, `off`, or `auto` (on exactly when JEEVES_TOKENS_URL is set). Outside JEEVES_ENV=dev,
+    # `auto` without JEEVES_TOKENS_URL stops the process: say `off` to run unauthenticated.
+    auth: Literal["auto", "on", "off"] = "auto"
     # Expected `iss` of every token (the dealer's JEEVES_AUTH_ISSUER).
     auth_issuer: str = Field(default="jeeves-tokens", min_length=1)
     # Audience this service accepts in tokens sent to it (default: the service's name).
@@ -41,15 +48,20 @@ class AuthSettings(ServiceSettings):
 
     @model_validator(mode="after")
     def _url_when_enabled(self) -> AuthSettings:
-        if self.auth_enabled and not self.tokens_url:
-            raise ValueError("JEEVES_AUTH_ENABLED needs JEEVES_TOKENS_URL")
+        if self.auth == "on" and not self.tokens_url:
+            raise ValueError("JEEVES_AUTH=on needs JEEVES_TOKENS_URL")
         if self.tokens_url and not self.tokens_url.startswith(("http://", "https://")):
             raise ValueError("JEEVES_TOKENS_URL must be an http(s) URL")
+        if self.auth == "auto" and not self.tokens_url and self.env != DEV_ENV:
+            raise ValueError(
+                f"setting JEEVES_TOKENS_URL is required outside JEEVES_ENV={DEV_ENV} "
+                "(set JEEVES_AUTH=off to run without authentication on purpose)"
+            )
         return self
 
     @property
     def auth_on(self) -> bool:
-        return bool(self.tokens_url) if self.auth_enabled is None else self.auth_enabled
+        return self.auth == "on" or (self.auth == "auto" and bool(self.tokens_url))
 
     def client_secret(self) -> str:
         """The client secret, from the variable or else from the file."""
