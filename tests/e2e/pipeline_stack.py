@@ -10,6 +10,7 @@ are shortened (1 s heartbeats, fast backoff) so crash tests finish in seconds.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import base64
 import json
@@ -23,6 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+
+from jeeves.localstack.ports import wait_until
 from support.services import ServiceProcess, entry_point, http_json, migrate
 from support.slack import BOT_USER_ID, SlackEmulator, start_slack_emulator
 
@@ -130,6 +134,26 @@ class Pipeline:
 
     def echo_heal(self) -> None:
         http_json("DELETE", self.echo.url + "/_test/fail")
+
+
+def queue_drained(database_url: str) -> bool:
+    """No job waits or runs (dead letters aside): nothing more can be posted."""
+
+    async def count() -> int:
+        conn = await asyncpg.connect(database_url)
+        try:
+            value = await conn.fetchval(
+                "SELECT count(*) FROM pgqueuer WHERE status IN ('queued', 'picked')"
+            )
+        finally:
+            await conn.close()
+        return int(value)
+
+    return asyncio.run(count()) == 0
+
+
+def settle(pipeline: Pipeline, timeout: float = 30) -> None:
+    wait_until(lambda: queue_drained(pipeline.database_url), timeout=timeout, what="a quiet queue")
 
 
 def fresh_channel() -> str:

@@ -8,16 +8,14 @@ which the echo action makes unique per event.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 import uuid
 from collections import Counter
 from typing import Any
 
-import asyncpg
 import pytest
-from pipeline_stack import Pipeline, fresh_channel
+from pipeline_stack import Pipeline, fresh_channel, settle
 
 from jeeves.localstack.ports import wait_until
 from support.services import ServiceProcess, http_json
@@ -31,26 +29,6 @@ def bot_messages(pipeline: Pipeline, channels: set[str], since: float) -> list[d
     """Messages the bot posted in `channels` since `since`."""
     found = pipeline.slack.messages(since=since)
     return [m for m in found if m["channel"] in channels]
-
-
-def queue_drained(database_url: str) -> bool:
-    """No job waits or runs (dead letters aside): nothing more can be posted."""
-
-    async def count() -> int:
-        conn = await asyncpg.connect(database_url)
-        try:
-            value = await conn.fetchval(
-                "SELECT count(*) FROM pgqueuer WHERE status IN ('queued', 'picked')"
-            )
-        finally:
-            await conn.close()
-        return int(value)
-
-    return asyncio.run(count()) == 0
-
-
-def settle(pipeline: Pipeline, timeout: float = 30) -> None:
-    wait_until(lambda: queue_drained(pipeline.database_url), timeout=timeout, what="a quiet queue")
 
 
 def texts_in(pipeline: Pipeline, channels: set[str], since: float) -> Counter[str]:

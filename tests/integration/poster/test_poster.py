@@ -233,8 +233,8 @@ async def test_post_v1_messages_queues_durably_and_is_idempotent_by_key(
     first = http_json("POST", poster.url + "/v1/messages", body)
     second = http_json("POST", poster.url + "/v1/messages", body)
     assert first[0] == second[0] == 202
-    assert first[1]["reply_key"] == second[1]["reply_key"] == "api:strava:42"
-    await posted(conn, "api:strava:42")
+    assert first[1]["reply_key"] == second[1]["reply_key"] == "api:anonymous:strava:42"
+    await posted(conn, "api:anonymous:strava:42")
     await asyncio.sleep(0.5)
     assert [m["text"] for m in slack.messages(to)] == ["your ride is synced"]
 

@@ -79,10 +79,11 @@ def test_a_full_message_becomes_a_reply_job() -> None:
             "text": "done",
             "blocks": [{"type": "section"}],
             "key": "weather:Ev1:late",
-        }
+        },
+        caller="weather",
     )
     assert job == {
-        "reply_key": "api:weather:Ev1:late",
+        "reply_key": "api:weather:weather:Ev1:late",
         "channel": "C123",
         "thread_ts": "1700000000.000100",
         "text": "done",
@@ -93,8 +94,8 @@ def test_a_full_message_becomes_a_reply_job() -> None:
 
 
 def test_without_a_key_each_message_is_new() -> None:
-    first = parse_message({"channel": "C1", "text": "a"})
-    second = parse_message({"channel": "C1", "text": "a"})
+    first = parse_message({"channel": "C1", "text": "a"}, caller="weather")
+    second = parse_message({"channel": "C1", "text": "a"}, caller="weather")
     assert first["reply_key"] != second["reply_key"]
     assert first["reply_key"].startswith("api:")
 
@@ -118,8 +119,21 @@ def test_without_a_key_each_message_is_new() -> None:
 )
 def test_invalid_bodies_name_the_field(body: object, field: str) -> None:
     with pytest.raises(MessageError) as caught:
-        parse_message(body)
+        parse_message(body, caller="weather")
     assert caught.value.field == field
+
+
+def test_keys_are_scoped_by_caller() -> None:
+    body = {"channel": "C1", "text": "a", "key": "k1"}
+    weather, memory = parse_message(body, caller="weather"), parse_message(body, caller="memory")
+    assert weather["reply_key"] != memory["reply_key"]
+    assert parse_message(body, caller="weather")["reply_key"] == weather["reply_key"]
+    # A caller name holding the separator cannot forge another caller's namespace.
+    forged = parse_message({**body, "key": "k1"}, caller="memory:x")
+    assert forged["reply_key"] not in (weather["reply_key"], memory["reply_key"])
+    assert (
+        parse_message({**body, "key": "x:k1"}, caller="memory")["reply_key"] != forged["reply_key"]
+    )
 
 
 def test_a_read_back_finds_the_reply_by_its_metadata() -> None:

@@ -2,9 +2,11 @@
 
 Body: `{"channel", "thread_ts"?, "text", "blocks"?, "key"?}`. A valid body becomes a `ReplyJob`;
 an invalid one raises `MessageError` naming the field (answered 422). `key` makes the request
-idempotent: the same key posts one Slack message however often it is sent. Caller keys live in
-their own namespace (`api:<key>`), so they never collide with the dispatcher's `reply:<event>`.
-Without a key every request is a new message.
+idempotent: the same key posts one Slack message however often it is sent *by the same caller*.
+Caller keys live in their own namespace per caller, `api:<caller>:<key>` (the caller is the
+token's subject, percent-encoded so it holds no `:`; `anonymous` without authentication), so they
+never collide with the dispatcher's `reply:<event>` nor with another caller's keys: one action
+can never suppress another's message. Without a key every request is a new message.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import re
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 from jeeves.kit.jobs import ReplyJob
 
@@ -61,8 +64,14 @@ def _optional(body: dict[str, Any], name: str, pattern: re.Pattern[str], what: s
     return value
 
 
-def parse_message(body: object) -> ReplyJob:
-    """The reply job for a `POST /v1/messages` body; MessageError when it is not valid."""
+def reply_key_for(caller: str, key: str | None) -> str:
+    """`api:<caller>:<key>` (a fresh unique key without one); `caller` cannot contain `:`."""
+    return f"api:{quote(caller, safe='')}:{key or uuid.uuid4().hex}"
+
+
+def parse_message(body: object, *, caller: str) -> ReplyJob:
+    """The reply job for a `POST /v1/messages` body from `caller` (the token's subject);
+    MessageError when it is not valid."""
     if not isinstance(body, dict):
         raise MessageError("body", "must be a JSON object")
     unknown = sorted(set(body) - FIELDS)
@@ -74,7 +83,7 @@ def parse_message(body: object) -> ReplyJob:
     thread_ts = _optional(body, "thread_ts", _TS, "a Slack ts such as 1700000000.000100")
     key = _optional(body, "key", _KEY, f"1-{MAX_KEY} printable characters without spaces")
     return {
-        "reply_key": f"api:{key}" if key else f"api:{uuid.uuid4().hex}",
+        "reply_key": reply_key_for(caller, key),
         "channel": channel,
         "thread_ts": thread_ts,
         "text": _text(body),
