@@ -14,6 +14,12 @@ Each reply key moves through `sending` → `posted` (or `retry` → `sending` ag
 4. Only then does the queue acknowledge the job. A crash between 3 and 4 re-runs the job, which
    finds `posted` and does nothing.
 
+Every update after the claim is *fenced* (`Lease`): it applies only while the row is still
+`sending` with the `attempts` value this worker's claim wrote. A worker that outlived its lease
+(a stall longer than `post_lease_s`: another worker has claimed the key since) has every update
+refused: it neither calls Slack (step 2 refused) nor overwrites what the new owner recorded (a
+late 5xx can no longer flip `posted` back to `retry`, which would post the reply twice).
+
 A crash between 2 and 3 leaves a `sending` row marked `maybe_posted`: Slack may or may not have
 the message. When its lease expires the next run first *reads back*
 (`jeeves.poster.domain.read_back`): every post carries message metadata `jeeves_reply` with its
@@ -65,6 +71,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeAlias
 
 import asyncpg
 
@@ -196,84 +203,109 @@ async def claim(
     )
 
 
-async def mark_posting(
-    conn: asyncpg.Connection | asyncpg.Pool, reply_key: str, via: str = "chat"
-) -> None:
+@dataclass(frozen=True)
+class Lease:
+    """One worker's hold on a reply key: the key and the `attempts` value its claim wrote.
+
+    `attempts` is the fencing token: every claim increments it, so an update filtered on
+    (`state = 'sending'`, `attempts`) succeeds only for the worker whose claim is the latest
+    and still in force. A worker that outlived its lease (another claimed the key meanwhile)
+    finds every update refused (False) and must stop: it may not call Slack, nor record what
+    its own call did — the new owner decides, from the log and a read-back.
+    """
+
+    reply_key: str
+    attempt: int
+
+
+def lease_of(reply_key: str, claimed: Claimed) -> Lease:
+    return Lease(reply_key, claimed.attempts)
+
+
+Executor: TypeAlias = asyncpg.Connection | asyncpg.Pool
+FENCE = "reply_key = $1 AND state = 'sending' AND attempts = $2"
+
+
+async def _fenced(conn: Executor, assignments: str, lease: Lease, *args: object) -> bool:
+    """`UPDATE outbound_messages SET <assignments>` for the holder of `lease`; False when the
+    lease is no longer held (nothing changed). Extra arguments are $3, $4, …"""
+    status = await conn.execute(
+        f"UPDATE outbound_messages SET {assignments} WHERE {FENCE}",  # noqa: S608 - constants
+        lease.reply_key,
+        lease.attempt,
+        *args,
+    )
+    return bool(status == "UPDATE 1")
+
+
+async def mark_posting(conn: Executor, lease: Lease, via: str = "chat") -> bool:
     """Step 2: Slack is about to be called (sticky until the key is posted; `posting_at` keeps
     the first unconfirmed call, so a later read-back still covers it). `via` is the route,
-    kept when the key already has one."""
-    await conn.execute(
-        "UPDATE outbound_messages SET posting_at = CASE WHEN maybe_posted THEN posting_at "
-        "ELSE now() END, maybe_posted = true, via = COALESCE(via, $2) WHERE reply_key = $1",
-        reply_key,
+    kept when the key already has one. False: the lease is lost — do not call Slack."""
+    return await _fenced(
+        conn,
+        "posting_at = CASE WHEN maybe_posted THEN posting_at ELSE now() END, "
+        "maybe_posted = true, via = COALESCE(via, $3)",
+        lease,
         via,
     )
 
 
-async def mark_response_url_gone(
-    conn: asyncpg.Connection | asyncpg.Pool, reply_key: str, reason: str
-) -> None:
+async def mark_response_url_gone(conn: Executor, lease: Lease, reason: str) -> bool:
     """The response_url answered that it is expired or used up: nothing was posted through it.
     The doubt is cleared and the key moves to chat.postMessage for good."""
-    await conn.execute(
-        "UPDATE outbound_messages SET via = 'chat', maybe_posted = false, posting_at = NULL, "
-        "last_error = $2 WHERE reply_key = $1",
-        reply_key,
+    return await _fenced(
+        conn,
+        "via = 'chat', maybe_posted = false, posting_at = NULL, last_error = $3",
+        lease,
         f"response_url gone: {reason}"[:500],
     )
 
 
-async def mark_unconfirmed(
-    conn: asyncpg.Connection | asyncpg.Pool, reply_key: str, reason: str
-) -> None:
+async def mark_unconfirmed(conn: Executor, lease: Lease, reason: str) -> bool:
     """A response_url call whose answer never came: recorded as posted (no ts) so it is never
     repeated — no read-back can tell whether it landed (see the module docstring)."""
-    await conn.execute(
-        "UPDATE outbound_messages SET state = 'posted', slack_ts = NULL, posted_at = now(), "
-        "last_error = $2 WHERE reply_key = $1",
-        reply_key,
+    return await _fenced(
+        conn,
+        "state = 'posted', slack_ts = NULL, posted_at = now(), last_error = $3",
+        lease,
         f"unconfirmed: {reason}"[:500],
     )
 
 
-async def mark_posted(
-    conn: asyncpg.Connection | asyncpg.Pool, reply_key: str, ts: str | None
-) -> None:
+async def mark_posted(conn: Executor, lease: Lease, ts: str | None) -> bool:
     """Step 3 on success."""
-    await conn.execute(
-        "UPDATE outbound_messages SET state = 'posted', slack_ts = $2, posted_at = now(), "
-        "last_error = '' WHERE reply_key = $1",
-        reply_key,
+    return await _fenced(
+        conn,
+        "state = 'posted', slack_ts = $3, posted_at = now(), last_error = ''",
+        lease,
         ts,
     )
 
 
 async def mark_unsent(
-    conn: asyncpg.Connection | asyncpg.Pool,
-    reply_key: str,
+    conn: Executor,
+    lease: Lease,
     error: str,
     *,
     permanent: bool,
     certain: bool = False,
-) -> None:
+) -> bool:
     """Step 3 when Slack refused: `retry` (try again later) or `failed` (dead letter).
 
     `certain`: the answer proves nothing was posted (a response_url's error), so the doubt is
     cleared; chat.postMessage errors keep it (a 5xx may still have posted)."""
-    await conn.execute(
-        "UPDATE outbound_messages SET state = $2, last_error = $3, "
-        "maybe_posted = maybe_posted AND NOT $4, "
-        "posting_at = CASE WHEN $4 THEN NULL ELSE posting_at END WHERE reply_key = $1",
-        reply_key,
+    return await _fenced(
+        conn,
+        "state = $3, last_error = $4, maybe_posted = maybe_posted AND NOT $5, "
+        "posting_at = CASE WHEN $5 THEN NULL ELSE posting_at END",
+        lease,
         "failed" if permanent else "retry",
         error[:500],
         certain,
     )
 
 
-async def release(conn: asyncpg.Connection | asyncpg.Pool, reply_key: str) -> None:
+async def release(conn: Executor, lease: Lease) -> bool:
     """Give the key back without sending (the post was deferred before reaching Slack)."""
-    await conn.execute(
-        "UPDATE outbound_messages SET state = 'retry' WHERE reply_key = $1 AND state = 'sending'",
-        reply_key,
-    )
+    return await _fenced(conn, "state = 'retry'", lease)

@@ -139,6 +139,22 @@ def parse_reply_job(payload: Mapping[str, Any]) -> ReplyJob:
     return cast(ReplyJob, job)
 
 
+class LeaseLost(RetryJob):
+    """Another worker claimed the reply key after this one's lease ran out (this one stalled).
+
+    Raised instead of touching Slack or the log: the job runs again later and reads the log,
+    where the new owner's outcome is (posted → done; still sending → wait for its lease)."""
+
+    def __init__(self) -> None:
+        super().__init__("reply key taken over by another worker (this one outlived its lease)")
+
+
+def held(still_ours: bool) -> None:
+    """Continue only while this worker's lease on the key is in force (outbound.Lease)."""
+    if not still_ours:
+        raise LeaseLost()
+
+
 class Poster:
     """The `reply` entrypoint's handler."""
 
@@ -195,17 +211,18 @@ class Poster:
             return
         if claimed.claim is outbound.Claim.BUSY:
             raise RetryJob("reply key is being posted by another worker", claimed.lease_left_s)
+        lease = outbound.lease_of(reply["reply_key"], claimed)
         stored = claimed.via or (Route.CHAT.value if claimed.uncertain else None)  # old rows
         route, _ = self._route(reply, stored)
         if why in ("refused_host", "expired_by_age"):
             self._metrics.response_urls.labels(why).inc()
             log.warning("reply_response_url_skipped", reply_key=reply["reply_key"], reason=why)
         if claimed.uncertain and after_doubt(claimed.via) is Doubt.RECORD_UNCONFIRMED:
-            await self._unconfirmed(reply, "a crash during the response_url call")
+            await self._unconfirmed(reply, lease, "a crash during the response_url call")
             return
-        if claimed.uncertain and not await self._absent_after_read_back(reply, job, claimed):
+        if claimed.uncertain and not await self._absent_after_read_back(reply, job, claimed, lease):
             return
-        await self._deliver(reply, job, marked=claimed.marked, route=route)
+        await self._deliver(reply, job, lease, marked=claimed.marked, route=route)
 
     def _route(self, reply: ReplyJob, stored: str | None) -> tuple[Route, str]:
         return choose_route(
@@ -213,13 +230,19 @@ class Poster:
         )
 
     async def _deliver(
-        self, reply: ReplyJob, job: QueueJob, *, marked: bool, route: Route = Route.CHAT
+        self,
+        reply: ReplyJob,
+        job: QueueJob,
+        lease: outbound.Lease,
+        *,
+        marked: bool,
+        route: Route = Route.CHAT,
     ) -> None:
         channel = reply["channel"]
         note = ""
         for _ in range(MAX_RATE_LIMITED_ROUNDS):
             if self._governor.delay(channel, self._clock()) > self._max_wait_s:
-                await self._defer(reply, self._governor.delay(channel, self._clock()))
+                await self._defer(reply, lease, self._governor.delay(channel, self._clock()))
                 return
             wait = self._governor.reserve(channel, self._clock())
             self._metrics.wait.observe(wait)
@@ -228,15 +251,15 @@ class Poster:
             if self._governor.blocked_for(channel, self._clock()) > 0:
                 continue  # a 429 for this channel arrived while we waited
             if not marked:
-                await outbound.mark_posting(self._pool(), reply["reply_key"], route.value)
+                held(await outbound.mark_posting(self._pool(), lease, route.value))
                 marked = True
             if route is Route.RESPONSE_URL:
-                answer = await self._respond(reply)
+                answer = await self._respond(reply, lease)
                 if answer is None:
                     return
                 if answer.kind is Answer.GONE:
                     note = f" (response_url: {answer.reason})"
-                    await self._response_url_gone(reply, answer)
+                    await self._response_url_gone(reply, lease, answer)
                     route, marked = Route.CHAT, False
                     continue
                 result = SlackResult(
@@ -249,15 +272,16 @@ class Poster:
                 self._governor.block(channel, self._clock() + result.retry_after_s)
                 log.warning("slack_rate_limited", channel=channel, retry_after=result.retry_after_s)
                 continue
-            await self._settle(reply, job, result, route=route, note=note)
+            await self._settle(reply, job, lease, result, route=route, note=note)
             return
-        await outbound.mark_unsent(
+        unsent = await outbound.mark_unsent(
             self._pool(),
-            reply["reply_key"],
+            lease,
             "ratelimited",
             permanent=False,
             certain=route is Route.RESPONSE_URL,
         )
+        held(unsent)
         raise RetryJob(
             "slack kept answering 429", self._governor.blocked_for(channel, self._clock())
         )
@@ -280,7 +304,7 @@ class Poster:
         data = response.data if isinstance(response.data, dict) else None
         return classify(response.status_code, data, response.headers)
 
-    async def _respond(self, reply: ReplyJob) -> ResponseResult | None:
+    async def _respond(self, reply: ReplyJob, lease: outbound.Lease) -> ResponseResult | None:
         """POST the reply to its response_url; None when the call was left unanswered (then
         recorded as unconfirmed here: it is never repeated)."""
         url = reply.get("response_url") or ""
@@ -296,15 +320,18 @@ class Poster:
         except aiohttp.ClientConnectorError as exc:  # never connected: nothing was sent
             result = ResponseResult(Answer.TRANSIENT, type(exc).__name__)
         except (aiohttp.ClientError, TimeoutError) as exc:
-            await self._unconfirmed(reply, f"response_url call failed: {type(exc).__name__}")
+            reason = f"response_url call failed: {type(exc).__name__}"
+            await self._unconfirmed(reply, lease, reason)
             return None
         else:
             result = classify_response(response.status, body, response.headers)
         self._metrics.response_urls.labels(result.kind.value).inc()
         return result
 
-    async def _response_url_gone(self, reply: ReplyJob, answer: ResponseResult) -> None:
-        await outbound.mark_response_url_gone(self._pool(), reply["reply_key"], answer.reason)
+    async def _response_url_gone(
+        self, reply: ReplyJob, lease: outbound.Lease, answer: ResponseResult
+    ) -> None:
+        held(await outbound.mark_response_url_gone(self._pool(), lease, answer.reason))
         log.info(
             "reply_response_url_gone",
             reply_key=reply["reply_key"],
@@ -312,15 +339,15 @@ class Poster:
             fallback="chat.postMessage",
         )
 
-    async def _unconfirmed(self, reply: ReplyJob, reason: str) -> None:
+    async def _unconfirmed(self, reply: ReplyJob, lease: outbound.Lease, reason: str) -> None:
         """A response_url call that may or may not have landed: recorded, never repeated."""
-        await outbound.mark_unconfirmed(self._pool(), reply["reply_key"], reason)
+        held(await outbound.mark_unconfirmed(self._pool(), lease, reason))
         self._metrics.posts.labels("unconfirmed").inc()
         self._metrics.response_urls.labels("unconfirmed").inc()
         log.warning("reply_unconfirmed", reply_key=reply["reply_key"], reason=reason)
 
     async def _absent_after_read_back(
-        self, reply: ReplyJob, job: QueueJob, claimed: outbound.Claimed
+        self, reply: ReplyJob, job: QueueJob, claimed: outbound.Claimed, lease: outbound.Lease
     ) -> bool:
         """True when the reply may be posted: provably absent, or unverifiable (counted).
 
@@ -329,7 +356,7 @@ class Poster:
         key = reply["reply_key"]
         delay = read_back_delay(claimed.posting_age_s, self._lease_s)
         if delay > 0:  # the unconfirmed call may still be landing in Slack
-            await self._defer(reply, delay)
+            await self._defer(reply, lease, delay)
             return False
         started = time.perf_counter()
         step, pages = await self._read_back(reply, claimed.posting_at)
@@ -337,12 +364,12 @@ class Poster:
         elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
         fields = {"reply_key": key, "pages": pages, "elapsed_ms": elapsed_ms}
         if step.verdict is Verdict.FOUND:
-            await outbound.mark_posted(self._pool(), key, step.ts)
+            held(await outbound.mark_posted(self._pool(), lease, step.ts))
             self._metrics.posts.labels("duplicate").inc()
             log.info("reply_read_back_found", ts=step.ts, **fields)
             return False
         if step.verdict is Verdict.RETRY and job.attempt < self._max_attempts:
-            await outbound.release(self._pool(), key)
+            held(await outbound.release(self._pool(), lease))
             log.warning("reply_read_back_retry", reason=step.reason, **fields)
             raise RetryJob(f"read-back failed: {step.reason}", step.retry_after_s)
         if step.verdict is Verdict.ABSENT:
@@ -387,6 +414,7 @@ class Poster:
         self,
         reply: ReplyJob,
         job: QueueJob,
+        lease: outbound.Lease,
         result: SlackResult,
         *,
         route: Route = Route.CHAT,
@@ -395,7 +423,7 @@ class Poster:
         key = reply["reply_key"]
         self._metrics.posts.labels(result.kind.value).inc()
         if result.kind is Kind.POSTED:
-            await outbound.mark_posted(self._pool(), key, result.ts)
+            held(await outbound.mark_posted(self._pool(), lease, result.ts))
             sent_at = reply.get("sent_at")
             if isinstance(sent_at, int | float):
                 self._metrics.latency.observe(max(0.0, time.time() - sent_at))
@@ -409,18 +437,19 @@ class Poster:
             return
         permanent = result.kind is Kind.PERMANENT
         reason = result.reason + note
-        await outbound.mark_unsent(
-            self._pool(), key, reason, permanent=permanent, certain=route is Route.RESPONSE_URL
+        unsent = await outbound.mark_unsent(
+            self._pool(), lease, reason, permanent=permanent, certain=route is Route.RESPONSE_URL
         )
+        held(unsent)
         log.warning("reply_not_posted", reply_key=key, reason=reason, permanent=permanent)
         if permanent:
             raise PermanentJobError(f"slack refused the reply: {reason}")
         raise RetryJob(f"slack failed: {reason}")
 
-    async def _defer(self, reply: ReplyJob, delay_s: float) -> None:
+    async def _defer(self, reply: ReplyJob, lease: outbound.Lease, delay_s: float) -> None:
         """Hand the reply back to the queue for later; this job ends without an attempt spent."""
         async with self._pool().acquire() as conn, conn.transaction():
-            await outbound.release(conn, reply["reply_key"])
+            held(await outbound.release(conn, lease))  # lost: rolled back, nothing queued
             await enqueue(conn, REPLY, reply, delay_s=delay_s)
         self._metrics.posts.labels("deferred").inc()
         log.info("reply_deferred", reply_key=reply["reply_key"], delay_s=round(delay_s, 3))

@@ -71,9 +71,10 @@ async def test_a_crash_in_flight_leaves_doubt_with_the_time_of_the_call(
     assert again.posting_age_s is not None
     assert again.posting_age_s >= LEASE_S
     # while the doubt lasts, new calls keep the first call's time: a read-back still covers it
-    await outbound.mark_posting(conn, key)
+    lease = outbound.lease_of(key, again)
+    assert await outbound.mark_posting(conn, lease)
     assert await posting_at(conn, key) == pytest.approx(called_at, abs=1e-3)
-    await outbound.mark_posted(conn, key, "1700000000.000100")
+    assert await outbound.mark_posted(conn, lease, "1700000000.000100")
     assert (await claim(conn, key, posting_now=True)).claim is outbound.Claim.DONE
 
 
@@ -88,7 +89,7 @@ async def test_a_crash_before_the_call_is_certain(conn: asyncpg.Connection) -> N
         False,
         None,
     )
-    await outbound.mark_posting(conn, key)
+    assert await outbound.mark_posting(conn, outbound.lease_of(key, again))
     marked = await conn.fetchrow(
         "SELECT maybe_posted, extract(epoch FROM now() - posting_at)::float8 AS age "
         "FROM outbound_messages WHERE reply_key = $1",
