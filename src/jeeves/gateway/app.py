@@ -22,6 +22,7 @@ def build_app(settings: GatewaySettings) -> Quart:
         writers=settings.ingest_writers,
         max_batch=settings.ingest_max_batch,
         linger_s=settings.ingest_linger_ms / 1000,
+        backlog=settings.ingest_backlog,
     )
     state = GatewayState(
         signing_secret=settings.slack_signing_secret.get_secret_value(),

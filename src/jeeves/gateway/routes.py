@@ -32,7 +32,7 @@ from jeeves.gateway.domain import (
     parse_interaction,
     type_label,
 )
-from jeeves.gateway.store import EventWriter
+from jeeves.gateway.store import Backlogged, EventWriter
 from jeeves.kit.context import REQUEST_ID_HEADER, bind_request_id, clear_request_id
 from jeeves.kit.errors import APIError
 from jeeves.kit.logging import get_logger
@@ -118,6 +118,9 @@ async def _store(state: GatewayState, accept: Accept, retry: str | None) -> str:
     """'accepted' or 'duplicate'; 503 when the event could not be stored in time."""
     try:
         new = await state.writer.submit(accept.job, state.timeout_s)
+    except Backlogged:
+        log.warning("event_not_stored", type=accept.type, error="backlog full")
+        raise APIError(503, "overloaded", "too many events wait for the database; retry later")
     except Exception as exc:
         log.warning("event_not_stored", type=accept.type, error=type(exc).__name__)
         raise APIError(503, "unavailable", "could not store the event; retry later") from None

@@ -26,6 +26,9 @@ class GatewaySettings(MigrateSettings):
     ingest_max_batch: int = Field(default=256, ge=1, le=5000)
     # Group commit: milliseconds a writer waits for more events after the first (0: none).
     ingest_linger_ms: float = Field(default=0.0, ge=0, le=50)
+    # Events waiting for a writer at most; beyond it requests are answered 503 at once (Slack
+    # retries) instead of piling up in memory while the database is slow or hung.
+    ingest_backlog: int = Field(default=2000, ge=1, le=100_000)
     # Seconds a request waits for its event to be stored before answering 503 (Slack retries).
     ingest_timeout_s: float = Field(default=2.5, gt=0, le=30)
     # Largest number of PostgreSQL connections of this process.

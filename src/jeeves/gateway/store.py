@@ -6,6 +6,13 @@ concurrent requests and writes each group in ONE statement (so one round trip, a
 multi-row insert that skips known event ids, and a batch enqueue (`jeeves_enqueue`, pgqueuer's
 own enqueue) of a `dispatch` job for every row that was new. Every
 request awaits the outcome of its own event: accepted, or duplicate.
+
+Bounded and supervised: at most `backlog` events wait for a writer. When the database hangs,
+the line fills and every further request is refused at once with `Backlogged` (answered 503, so
+Slack retries; counted in `jeeves_gateway_backlog_full_total`) instead of growing in memory.
+Each writer task runs under a supervisor: a failure outside the database write is logged with
+its traceback (`event_writer_crashed`), fails only the events of that batch, counts
+`jeeves_gateway_writer_restarts_total` and the writer carries on — it never dies silently.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from datetime import timedelta
 from typing import Any
 
 import asyncpg
-from prometheus_client import CollectorRegistry, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from jeeves.kit.context import current_request_id
 from jeeves.kit.jobs import DISPATCH, DispatchJob
@@ -140,8 +147,27 @@ class EventPruner:
                 log.warning("inbound_events_prune_failed", error=type(exc).__name__)
 
 
+class Backlogged(Exception):
+    """The writers' waiting line is full (the database is slow or hung): retry later."""
+
+
 class WriterMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
+        self.full = Counter(
+            "jeeves_gateway_backlog_full_total",
+            "Events refused (503) because the writers' waiting line was full",
+            registry=registry,
+        )
+        self.restarts = Counter(
+            "jeeves_gateway_writer_restarts_total",
+            "Writer tasks restarted after failing outside the database write",
+            registry=registry,
+        )
+        self.backlog = Gauge(
+            "jeeves_gateway_backlog_events",
+            "Events waiting for a writer",
+            registry=registry,
+        )
         self.batch = Histogram(
             "jeeves_gateway_commit_batch_events",
             "Events written per group commit",
@@ -167,18 +193,20 @@ class EventWriter:
         writers: int = 4,
         max_batch: int = 256,
         linger_s: float = 0.0,
+        backlog: int = 2000,
     ) -> None:
         self._pool = pool
         self._metrics = WriterMetrics(registry)
         self._writers = writers
         self._max_batch = max_batch
         self._linger_s = linger_s
-        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._queue: asyncio.Queue[_Pending] = asyncio.Queue(maxsize=backlog)
+        self._metrics.backlog.set_function(self._queue.qsize)
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
         self._tasks = [
-            asyncio.create_task(self._run(), name=f"gateway-writer-{i}")
+            asyncio.create_task(self._supervise(i), name=f"gateway-writer-{i}")
             for i in range(self._writers)
         ]
 
@@ -199,26 +227,49 @@ class EventWriter:
         it is then a duplicate). A timer rather than `asyncio.wait_for`: no task per request.
         """
         pending = _Pending(job, current_request_id())
-        self._queue.put_nowait(pending)
+        try:
+            self._queue.put_nowait(pending)
+        except asyncio.QueueFull:
+            self._metrics.full.inc()
+            raise Backlogged(
+                f"{self._queue.maxsize} events already wait for the database"
+            ) from None
         timer = asyncio.get_running_loop().call_later(timeout_s, _expire, pending.done)
         try:
             return await pending.done
         finally:
             timer.cancel()
 
-    async def _run(self) -> None:
+    async def _supervise(self, index: int) -> None:
+        """Run writer `index` for good: a crash is logged, its batch failed, the loop resumed."""
         while True:
-            first = await self._queue.get()
-            if self._linger_s:
-                await asyncio.sleep(self._linger_s)
-            batch = [first]
-            while len(batch) < self._max_batch and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
+            batch: list[_Pending] = []
             try:
-                await self._write_batch(batch)
+                await self._run(batch)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self._metrics.restarts.inc()
+                log.error("event_writer_crashed", writer=index, events=len(batch), exc_info=exc)
+                for pending in batch:
+                    if not pending.done.done():
+                        pending.done.set_exception(exc)
             finally:
                 for _ in batch:
                     self._queue.task_done()
+
+    async def _run(self, batch: list[_Pending]) -> None:
+        """Take what waits and write it, until an error; `batch` is the one being handled."""
+        while True:
+            for _ in batch:
+                self._queue.task_done()
+            batch.clear()
+            batch.append(await self._queue.get())
+            if self._linger_s:
+                await asyncio.sleep(self._linger_s)
+            while len(batch) < self._max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            await self._write_batch(batch)
 
     async def _write_batch(self, batch: list[_Pending]) -> None:
         started = time.perf_counter()
