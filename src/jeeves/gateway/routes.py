@@ -120,7 +120,9 @@ async def _store(state: GatewayState, accept: Accept, retry: str | None) -> str:
         new = await state.writer.submit(accept.job, state.timeout_s)
     except Backlogged:
         log.warning("event_not_stored", type=accept.type, error="backlog full")
-        raise APIError(503, "overloaded", "too many events wait for the database; retry later")
+        raise APIError(
+            503, "overloaded", "too many events wait for the database; retry later"
+        ) from None
     except Exception as exc:
         log.warning("event_not_stored", type=accept.type, error=type(exc).__name__)
         raise APIError(503, "unavailable", "could not store the event; retry later") from None
