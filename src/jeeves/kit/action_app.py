@@ -18,12 +18,17 @@ ids) and serves the action protocol (DESIGN.md "Action protocol") at `POST /v1/a
   `ActionError(status, message)`: a 4xx is permanent and `message` is what the user sees; a 5xx
   asks the dispatcher to retry. Anything else raised is a 500 (retried, then dead-lettered);
 - `id` is the idempotency key: the answer to an `id` (200, 202 or 4xx) is kept and replayed for
-  a repeated request without calling the handler again, and concurrent duplicates wait for the
-  first. A call whose caller gives up (timeout, disconnect) still runs to the end and its answer
-  is kept for the retry. 5xx answers are not kept, so retries run again. The default
-  `MemoryReplyStore` is a bounded in-process LRU with a TTL: enough for stateless actions (a
-  restart forgets, and the handler may then run twice for one id); pass a shared `ReplyStore`
-  for stronger guarantees;
+  a repeated request without calling the handler again. A call first *reserves* its id in the
+  store (atomically: one reservation per id until its answer or its expiry); a concurrent
+  duplicate in the same process waits for the first, one in another replica sharing the store
+  is answered `503 in_progress` (the dispatcher retries, and then gets the kept answer) — so
+  the handler runs once per id even across replicas. A call whose caller gives up (timeout,
+  disconnect) still runs to the end and its answer is kept for the retry. 5xx answers are not
+  kept (the reservation is released), so retries run again. The default `MemoryReplyStore` is a
+  bounded in-process LRU with a TTL: enough for stateless actions (a restart forgets, and the
+  handler may then run twice for one id); pass a shared `ReplyStore` for stronger guarantees;
+- shutdown is bounded: `drain` waits up to the graceful timeout for running calls, then
+  cancels them (their callers get `503 shutting_down`, their reservations are released);
 - authentication is a hook: `verifier(headers)` (header names lower-cased) runs before anything
   else and returns the caller's claims (kept on `ActionRequest.claims`) or raises
   `ActionError(401/403, …)`. With `AuthSettings` and `JEEVES_TOKENS_URL` set, it defaults to
@@ -62,6 +67,7 @@ log = get_logger(__name__)
 ACT_PATH = "/v1/act"
 ACT_SCOPE = "act"  # the scope a caller's token needs for POST /v1/act
 MAX_ID_LENGTH = 200
+RESERVE_S = 300.0  # a reservation outlives any call; one whose replica died expires after it
 
 
 @dataclass(frozen=True)
@@ -218,15 +224,25 @@ class StoredAnswer:
 
 
 class ReplyStore(Protocol):
-    """Where answers are kept by idempotency key."""
+    """Where answers are kept by idempotency key; shared by replicas for cross-replica
+    guarantees. `reserve` must be atomic (e.g. an INSERT … ON CONFLICT DO NOTHING, a SET NX)."""
 
     async def get(self, key: str) -> StoredAnswer | None: ...
 
-    async def put(self, key: str, answer: StoredAnswer) -> None: ...
+    async def put(self, key: str, answer: StoredAnswer) -> None:
+        """Keep `answer` (it replaces the key's reservation)."""
+
+    async def reserve(self, key: str, ttl_s: float) -> bool:
+        """True when this caller may run the handler for `key`: no answer is kept and no
+        unexpired reservation exists. The reservation lasts `ttl_s` unless put or released."""
+
+    async def release(self, key: str) -> None:
+        """Drop the key's reservation without an answer (a 5xx, a cancelled call)."""
 
 
 class MemoryReplyStore:
-    """Bounded in-process LRU with a TTL (forgets on restart; per process, not per cluster)."""
+    """Bounded in-process LRU with a TTL (forgets on restart; per process unless the same object
+    is handed to several apps)."""
 
     def __init__(
         self,
@@ -235,6 +251,7 @@ class MemoryReplyStore:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._entries: OrderedDict[str, tuple[float, StoredAnswer]] = OrderedDict()
+        self._reserved: dict[str, float] = {}  # key → expiry
         self._max = max_entries
         self._ttl = ttl_s
         self._clock = clock
@@ -254,10 +271,21 @@ class MemoryReplyStore:
         return answer
 
     async def put(self, key: str, answer: StoredAnswer) -> None:
+        self._reserved.pop(key, None)
         self._entries[key] = (self._clock(), answer)
         self._entries.move_to_end(key)
         while len(self._entries) > self._max:
             self._entries.popitem(last=False)
+
+    async def reserve(self, key: str, ttl_s: float) -> bool:
+        now = self._clock()
+        if await self.get(key) is not None or self._reserved.get(key, now) > now:
+            return False
+        self._reserved[key] = now + ttl_s
+        return True
+
+    async def release(self, key: str) -> None:
+        self._reserved.pop(key, None)
 
 
 def keeps(status: int) -> bool:
@@ -301,12 +329,14 @@ class ActionEndpoint:
         *,
         verifier: Verifier | None,
         store: ReplyStore,
+        reserve_s: float = RESERVE_S,
     ) -> None:
         self.name = name
         self.handler = handler
         self.metrics = metrics
         self.verifier = verifier
         self.store = store
+        self.reserve_s = reserve_s
         self._in_flight: dict[str, asyncio.Task[StoredAnswer]] = {}
 
     async def serve(self, headers: Mapping[str, str], body: Any) -> StoredAnswer:
@@ -332,24 +362,53 @@ class ActionEndpoint:
             return self._count(stored, "duplicate", parsed.id)
         running = self._in_flight.get(key)
         if running is not None:
-            return self._count(await asyncio.shield(running), "duplicate", parsed.id)
+            return self._count(await self._outcome(running), "duplicate", parsed.id)
+        if not await self.store.reserve(key, self.reserve_s):
+            stored = await self.store.get(key)  # finished meanwhile, or running elsewhere
+            if stored is not None:
+                return self._count(stored, "duplicate", parsed.id)
+            busy = _error_body("in_progress", "this id is being handled by another replica")
+            return self._count(StoredAnswer(503, busy), "duplicate", parsed.id)
         # The work runs in its own task: a caller that gives up (its timeout, a disconnect)
         # does not abort it half-way; it finishes, and its answer waits for the retry.
         task = asyncio.create_task(self._complete(key, parsed))
         self._in_flight[key] = task
         task.add_done_callback(lambda _done: self._in_flight.pop(key, None))
-        return await asyncio.shield(task)
+        return await self._outcome(task)
+
+    @staticmethod
+    async def _outcome(task: asyncio.Task[StoredAnswer]) -> StoredAnswer:
+        """The task's answer (shielded from the caller's cancellation); 503 when it was
+        cancelled by `drain`."""
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if not task.cancelled():
+                raise  # the caller itself was cancelled
+            return StoredAnswer(503, _error_body("shutting_down", "the action is stopping"))
 
     async def drain(self, timeout_s: float) -> None:
-        """Wait up to `timeout_s` for calls still running."""
+        """Wait up to `timeout_s` for calls still running, then cancel those left."""
         running = list(self._in_flight.values())
-        if running:
-            await asyncio.wait(running, timeout=timeout_s)
+        if not running:
+            return
+        _, left = await asyncio.wait(running, timeout=timeout_s)
+        for task in left:
+            task.cancel()
+        if left:
+            log.warning("action_calls_cancelled", action=self.name, calls=len(left))
+            await asyncio.wait(left)
 
     async def _complete(self, key: str, parsed: ActionRequest) -> StoredAnswer:
-        answer = await self._run(parsed)
+        try:
+            answer = await self._run(parsed)
+        except asyncio.CancelledError:
+            await self.store.release(key)
+            raise
         if keeps(answer.status):
             await self.store.put(key, answer)
+        else:
+            await self.store.release(key)
         return self._count(answer, None, parsed.id)
 
     async def _run(self, parsed: ActionRequest) -> StoredAnswer:
@@ -425,7 +484,11 @@ def create_action_app(
         auth = install_auth(app, settings, audience=name)
         verifier = token_verifier(auth) if auth.enabled else None
     endpoint = ActionEndpoint(
-        name, handler, ActionMetrics(app), verifier=verifier, store=store or MemoryReplyStore()
+        name,
+        handler,
+        ActionMetrics(app),
+        verifier=verifier,
+        store=store if store is not None else MemoryReplyStore(),  # an empty store is falsy
     )
     kit(app).extras["action_endpoint"] = endpoint
 

@@ -286,6 +286,50 @@ async def test_a_cancelled_caller_does_not_cancel_the_work(
     assert len(probe.calls) == 1
 
 
+async def test_two_replicas_sharing_a_store_run_a_duplicate_once(probe: Probe) -> None:
+    """Two replicas of an action behind one Service, with a shared reply store, receive the
+    same id at the same time (the dispatcher's retry after a timeout): the handler runs once;
+    the other replica answers 503 `in_progress` (the dispatcher retries, and then gets the
+    kept answer)."""
+    shared = MemoryReplyStore()
+    replicas = [
+        create_action_app("probe", ServiceSettings(), probe, store=shared) for _ in range(2)
+    ]
+    probe.gate = asyncio.Event()
+    async with replicas[0].test_app(), replicas[1].test_app():
+        first = asyncio.create_task(replicas[0].test_client().post("/v1/act", json=envelope()))
+        while not probe.calls:
+            await asyncio.sleep(0.01)
+        second = await replicas[1].test_client().post("/v1/act", json=envelope())
+        probe.gate.set()
+        answered = await first
+        retried = await replicas[1].test_client().post("/v1/act", json=envelope())
+    assert answered.status_code == 200
+    assert second.status_code == 503
+    assert (await second.get_json())["error"]["code"] == "in_progress"
+    assert await retried.get_json() == await answered.get_json()
+    assert len(probe.calls) == 1
+
+
+async def test_drain_cancels_calls_still_running_after_the_grace_period(
+    app: Quart, client: Client, probe: Probe
+) -> None:
+    """Shutdown is bounded: a call still running when the grace period ends is cancelled (its
+    reservation released, so the dispatcher's retry runs it again elsewhere)."""
+    probe.gate = asyncio.Event()  # never opened: the handler would run forever
+    caller = asyncio.create_task(client.post("/v1/act", json=envelope()))
+    while not probe.calls:
+        await asyncio.sleep(0.01)
+    endpoint = app.extensions["jeeves"].extras["action_endpoint"]
+    await endpoint.drain(0.05)
+    answer = await asyncio.wait_for(caller, 5)
+    assert answer.status_code == 503
+    assert (await answer.get_json())["error"]["code"] == "shutting_down"
+    probe.gate.set()
+    assert (await client.post("/v1/act", json=envelope())).status_code == 200
+    assert len(probe.calls) == 2  # the cancelled call kept nothing
+
+
 @pytest.mark.parametrize(
     ("raw", "shown"),
     [
