@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from typing import Any, TypeVar
+from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -42,13 +43,29 @@ class ServiceSettings(BaseSettings):
         return value
 
     def secret_values(self) -> list[str]:
-        """Every configured secret, so logging can redact it wherever it appears."""
+        """Every configured secret, so logging can redact it wherever it appears: SecretStr
+        settings, and the password of any URL setting (`JEEVES_DATABASE_URL`'s above all)."""
         secrets: list[str] = []
         for name in type(self).model_fields:
             value = getattr(self, name)
             if isinstance(value, SecretStr) and value.get_secret_value():
                 secrets.append(value.get_secret_value())
+            elif isinstance(value, str):
+                secrets += url_passwords(value)
         return secrets
+
+
+def url_passwords(value: str) -> list[str]:
+    """The password of a URL (`scheme://user:password@host/…`), as written and decoded."""
+    if "://" not in value or "@" not in value:
+        return []
+    try:
+        written = urlsplit(value).password
+    except ValueError:
+        return []
+    if not written:
+        return []
+    return list(dict.fromkeys([written, unquote(written)]))
 
 
 S = TypeVar("S", bound=ServiceSettings)

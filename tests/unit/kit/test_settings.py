@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import SecretStr
 
+from jeeves.kit.logging import Redactor
 from jeeves.kit.settings import ServiceSettings, load_settings
 
 pytestmark = pytest.mark.unit
@@ -53,3 +54,22 @@ def test_secret_values_are_listed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JEEVES_DATABASE_URL", "postgresql://x/y")
     monkeypatch.setenv("JEEVES_API_TOKEN", "s3cr3t-value")
     assert load_settings(_Needy).secret_values() == ["s3cr3t-value"]
+
+
+def test_a_database_password_is_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`JEEVES_DATABASE_URL` carries a password: it is redacted like any other secret."""
+    monkeypatch.setenv(
+        "JEEVES_DATABASE_URL", "postgresql+asyncpg://jeeves:pg-Pass%2Fw0rd@db:5432/j"
+    )
+    settings = load_settings(_Needy)
+    assert "pg-Pass/w0rd" in settings.secret_values()  # as the driver sees it
+    assert "pg-Pass%2Fw0rd" in settings.secret_values()  # as written in the URL
+    redact = Redactor(settings.secret_values())
+    event = redact(None, "info", {"event": "connect failed", "dsn": settings.database_url})
+    assert "pg-Pass" not in repr(event)
+    assert "db:5432" in event["dsn"]  # the rest of the URL stays readable
+
+
+def test_urls_without_a_password_add_no_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JEEVES_DATABASE_URL", "postgresql://jeeves@db:5432/j")
+    assert load_settings(_Needy).secret_values() == []
