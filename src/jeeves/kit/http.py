@@ -1,7 +1,7 @@
 """The process's one outbound HTTP client (aiohttp) with timeouts, retries and request ids.
 
 Idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS) are retried on connection errors and 502/
-503/504 with jittered exponential backoff; POST is retried only when the caller says the
+503/504 with jittered exponential backoff (`jeeves.kit.backoff`, shared with the queue); POST is retried only when the caller says the
 request is idempotent (it carries an idempotency key). The current request id travels in
 `X-Request-ID`. With `audience=` the request carries a bearer token for that audience from the
 `bearer` source the auth kit installs (`jeeves.kit.auth`); a 401 renews the token and resends once.
@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import aiohttp
 
+from jeeves.kit.backoff import backoff_delay
 from jeeves.kit.context import REQUEST_ID_HEADER, current_request_id
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
@@ -29,10 +30,9 @@ class RetryPolicy:
     base_delay_s: float = 0.1
     max_delay_s: float = 2.0
 
-    def delay(self, attempt: int) -> float:
-        """Full-jitter backoff for the given (1-based) failed attempt."""
-        ceiling = min(self.max_delay_s, self.base_delay_s * (2 ** (attempt - 1)))
-        return random.uniform(0, ceiling)
+    def delay(self, attempt: int, rng: random.Random | None = None) -> float:
+        """Backoff after the given (1-based) failed attempt (`jeeves.kit.backoff`)."""
+        return backoff_delay(attempt, self.base_delay_s, self.max_delay_s, rng)
 
 
 class BearerSource(Protocol):

@@ -33,7 +33,6 @@ import contextlib
 import functools
 import json
 import logging
-import random
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -52,6 +51,7 @@ from pydantic import Field
 from quart import Quart
 
 from jeeves.kit.app import kit
+from jeeves.kit.backoff import backoff_delay
 from jeeves.kit.context import bind_request_id, clear_request_id, current_request_id
 from jeeves.kit.db import asyncpg_dsn
 from jeeves.kit.health import CheckFailed
@@ -127,18 +127,6 @@ class WorkerOptions:
             heartbeat_timeout_s=settings.queue_heartbeat_timeout_s,
             shutdown_grace_s=settings.graceful_timeout_s,
         )
-
-
-def backoff_delay(
-    attempt: int, base_s: float, max_s: float, rng: random.Random | None = None
-) -> float:
-    """Delay before retrying after the `attempt`-th (1-based) failure: equal jitter, capped.
-
-    Half the exponential step is fixed and half random, so retries never bunch at zero.
-    """
-    ceiling = min(max_s, base_s * 2.0 ** max(0, attempt - 1))
-    jitter = rng.uniform(0, ceiling / 2) if rng is not None else random.uniform(0, ceiling / 2)
-    return ceiling / 2 + jitter
 
 
 def describe_error(exc: BaseException) -> str:
