@@ -1,10 +1,11 @@
 """The process's one outbound HTTP client (aiohttp) with timeouts, retries and request ids.
 
-Idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS) are retried on connection errors and 502/
-503/504 with jittered exponential backoff (`jeeves.kit.backoff`, shared with the queue); POST is
-retried only when the caller says the request is idempotent (it carries an idempotency key).
-The current request id travels in `X-Request-ID`. With `audience=` the request carries a bearer token for that audience from the
-`bearer` source the auth kit installs (`jeeves.kit.auth`); a 401 renews the token and resends once.
+Idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS) are retried on connection errors and
+502/503/504 with jittered exponential backoff (`jeeves.kit.backoff`, shared with the queue);
+POST is retried only when the caller says the request is idempotent (it carries an idempotency
+key). The current request id travels in `X-Request-ID`. With `audience=` the request carries a
+bearer token for that audience from the `bearer` source the auth kit installs
+(`jeeves.kit.auth`); a 401 renews the token and resends once.
 """
 
 from __future__ import annotations
