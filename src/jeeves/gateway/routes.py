@@ -35,7 +35,7 @@ from jeeves.gateway.domain import (
 from jeeves.gateway.store import Backlogged, EventWriter
 from jeeves.kit.context import REQUEST_ID_HEADER, bind_request_id, clear_request_id
 from jeeves.kit.errors import APIError
-from jeeves.kit.logging import get_logger
+from jeeves.kit.logging import error_text, get_logger
 from jeeves.kit.metrics import HttpMetrics
 
 log = get_logger(__name__)
@@ -124,7 +124,7 @@ async def _store(state: GatewayState, accept: Accept, retry: str | None) -> str:
             503, "overloaded", "too many events wait for the database; retry later"
         ) from None
     except Exception as exc:
-        log.warning("event_not_stored", type=accept.type, error=type(exc).__name__)
+        log.warning("event_not_stored", type=accept.type, error=error_text(exc))
         raise APIError(503, "unavailable", "could not store the event; retry later") from None
     outcome = "accepted" if new else "duplicate"
     log.debug("event_" + outcome, event_id=accept.job["event_id"], type=accept.type, retry=retry)

@@ -31,7 +31,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from jeeves.kit.context import current_request_id
 from jeeves.kit.jobs import DISPATCH, DispatchJob
-from jeeves.kit.logging import get_logger
+from jeeves.kit.logging import error_text, get_logger
 from jeeves.kit.queue import ENQUEUE_FUNCTION, encode_payload, job_headers
 
 log = get_logger(__name__)
@@ -144,7 +144,7 @@ class EventPruner:
                     deleted = await prune_events(conn, self._retention)
                 log.info("inbound_events_pruned", deleted=deleted)
             except Exception as exc:
-                log.warning("inbound_events_prune_failed", error=type(exc).__name__)
+                log.warning("inbound_events_prune_failed", error=error_text(exc))
 
 
 class Backlogged(Exception):
@@ -277,7 +277,7 @@ class EventWriter:
         try:
             inserted = await self._write(unique)
         except Exception as exc:
-            log.warning("event_write_failed", events=len(batch), error=type(exc).__name__)
+            log.warning("event_write_failed", events=len(batch), error=error_text(exc))
             for pending in batch:
                 if not pending.done.done():
                     pending.done.set_exception(exc)

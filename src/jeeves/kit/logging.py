@@ -97,6 +97,12 @@ def _add_service(service: str) -> Any:
     return processor
 
 
+def error_text(exc: BaseException, limit: int = 500) -> str:
+    """`Type: message` of an exception for a log field (secrets are redacted by the logger)."""
+    message = str(exc)
+    return f"{type(exc).__name__}: {message}"[:limit] if message else type(exc).__name__
+
+
 def get_logger(name: str | None = None) -> Any:
     """A structlog logger; `name` is recorded as `logger`."""
     return structlog.get_logger(logger_name=name) if name else structlog.get_logger()

@@ -55,7 +55,7 @@ from jeeves.kit.backoff import backoff_delay
 from jeeves.kit.context import bind_request_id, clear_request_id, current_request_id
 from jeeves.kit.db import asyncpg_dsn
 from jeeves.kit.health import CheckFailed
-from jeeves.kit.logging import get_logger
+from jeeves.kit.logging import error_text, get_logger
 from jeeves.kit.settings import ServiceSettings
 
 log = get_logger(__name__)
@@ -133,8 +133,7 @@ def describe_error(exc: BaseException) -> str:
     """The short error text kept with a job: `Type: message` (or the reason we were given)."""
     if isinstance(exc, PermanentJobError | RetryJob):
         return exc.reason[:500]
-    message = str(exc)
-    return f"{type(exc).__name__}: {message}"[:500] if message else type(exc).__name__
+    return error_text(exc)
 
 
 # --- schema and enqueue ------------------------------------------------------------------------
@@ -609,10 +608,19 @@ class QueueWorker:
         return counts
 
     async def _refresh_depth(self) -> None:
+        failing = False  # logged once per outage, and once when it ends
         while not self._stopping.is_set():
-            with contextlib.suppress(Exception):
+            try:
                 for (entrypoint, state), count in (await self.depth()).items():
                     self.metrics.depth.labels(entrypoint, state).set(count)
+            except Exception as exc:
+                if not failing:
+                    log.warning("queue_depth_failed", error=describe_error(exc))
+                failing = True
+            else:
+                if failing:
+                    log.info("queue_depth_recovered")
+                failing = False
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), DEPTH_REFRESH_S)
 
