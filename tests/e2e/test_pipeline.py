@@ -158,7 +158,11 @@ def test_an_action_failing_three_times_still_answers_once(pipeline: Pipeline) ->
     assert statuses == [500, 500, 500, None]
 
 
-def test_a_dead_action_is_dead_lettered_and_replayed_once_fixed(pipeline: Pipeline) -> None:
+def test_a_dead_action_is_dead_lettered_told_once_and_replayed_once_fixed(
+    pipeline: Pipeline,
+) -> None:
+    """The user hears once that the message failed (not twice when a replay fails again), and
+    gets the real answer once an admin replays it after the fix."""
     channel, since = fresh_channel(), time.time()
     pipeline.echo_fail(1000)
     event_id = pipeline.slack.send_mention("echo after the outage", channel=channel)
@@ -171,19 +175,30 @@ def test_a_dead_action_is_dead_lettered_and_replayed_once_fixed(pipeline: Pipeli
 
     try:
         wait_until(lambda: letter() is not None, timeout=30, what="the dead letter")
+        found = letter()
+        assert found is not None
+        assert found["attempts"] == 4
+        assert "500" in found["last_error"]
+        [notice] = pipeline.slack.wait_for_messages(1, channel=channel, since=since, timeout=20)
+        assert "an admin can replay it" in notice["text"]
+
+        assert pipeline.admin("POST", f"{letters_url}/{found['id']}/replay")[0] == 202
+        wait_until(
+            lambda: (letter() or {}).get("failed_at", "") > found["failed_at"],
+            timeout=30,
+            what="the replay to fail again",
+        )
     finally:
         pipeline.echo_heal()
-    found = letter()
-    assert found is not None
-    assert found["attempts"] == 4
-    assert "500" in found["last_error"]
-    assert bot_messages(pipeline, {channel}, since) == []
-
-    status, _ = pipeline.admin("POST", f"{letters_url}/{found['id']}/replay")
+    again = letter()
+    assert again is not None
+    status, _ = pipeline.admin("POST", f"{letters_url}/{again['id']}/replay")
     assert status == 202
-    pipeline.slack.wait_for_messages(1, channel=channel, since=since, timeout=20)
+    pipeline.slack.wait_for_messages(2, channel=channel, since=since, timeout=20)
     settle(pipeline)
-    assert texts_in(pipeline, {channel}, since) == Counter({"after the outage": 1})
+    assert texts_in(pipeline, {channel}, since) == Counter(
+        {notice["text"]: 1, "after the outage": 1}
+    )
     assert letter() is None
 
 

@@ -44,7 +44,13 @@ def build_app(settings: DispatcherSettings) -> Quart:
         activity=activity,
         max_attempts=options.max_attempts,
     )
-    install_worker(app, settings.database_url, {DISPATCH: dispatcher.handle}, options)
+    install_worker(
+        app,
+        settings.database_url,
+        {DISPATCH: dispatcher.handle},
+        options,
+        on_dead_letter={DISPATCH: dispatcher.dead_lettered},
+    )
     serve_activity(app, activity, settings)  # after the worker: it stops after the worker
     admin_token = settings.admin_token.get_secret_value()
     for blueprint in admin_blueprints(admin_authorizer(app, static_admin_token(admin_token))):

@@ -35,10 +35,12 @@ from jeeves.dispatcher.domain.protocol import (
     Reply,
     act_request,
     action_url,
+    dead_letter_key,
     interpret,
     reply_key,
 )
 from jeeves.dispatcher.domain.replies import (
+    DEAD_LETTER_NOTICE,
     GREETING,
     LOGIN_NOT_AVAILABLE,
     disabled_text,
@@ -51,9 +53,9 @@ from jeeves.kit.actions import ActionRegistry, ActionSpec
 from jeeves.kit.auth import TokenUnavailable
 from jeeves.kit.context import current_request_id
 from jeeves.kit.http import HttpClient
-from jeeves.kit.jobs import DispatchJob, ReplyJob
+from jeeves.kit.jobs import REPLY, DispatchJob, ReplyJob
 from jeeves.kit.logging import get_logger
-from jeeves.kit.queue import PermanentJobError, QueueJob
+from jeeves.kit.queue import PermanentJobError, QueueJob, enqueue
 
 log = get_logger(__name__)
 NO_ACTION = "-"
@@ -283,6 +285,29 @@ class Dispatcher:
             status=decision.status,
             latency_ms=round(decision.latency_ms, 2),
             attempt=job.attempt,
+        )
+
+    async def dead_lettered(self, job: QueueJob, reason: str) -> None:
+        """Tell the user, once, that their message failed and an admin can replay it.
+
+        Keyed `dead:<event_id>` (not the reply's key): the poster posts it once however often
+        the job is dead-lettered (a replay that fails again), and a successful replay still
+        posts the real reply under `reply:<event_id>`."""
+        try:
+            payload = parse_dispatch_job(job.payload)
+        except ValueError:
+            return  # a malformed job names no channel to answer in
+        notice = reply_job(payload, Reply(DEAD_LETTER_NOTICE))
+        notice["reply_key"] = dead_letter_key(payload["event_id"])
+        async with self._pool().acquire() as conn:
+            await enqueue(conn, REPLY, notice)
+        self._metrics.total.labels(NO_ACTION, "dead_letter_notice").inc()
+        log.warning(
+            "dispatch_dead_lettered",
+            event_id=payload["event_id"],
+            job_id=job.id,
+            reason=reason,
+            notice=notice["reply_key"],
         )
 
     def _note_activity(

@@ -15,7 +15,8 @@ Contract
   entrypoint. A handler that returns → the job is done (deleted). `PermanentJobError(reason)` →
   dead letter at once. Any other exception → retried at database level after a jittered
   exponential backoff (`RetryJob(reason, delay_s)` picks the delay, e.g. a Retry-After); once a job
-  has run `max_attempts` times it becomes a dead letter holding its last error. A job whose worker
+  has run `max_attempts` times it becomes a dead letter holding its last error; an
+  `on_dead_letter` hook per entrypoint is then called once (the dispatcher tells the user). A job whose worker
   died (SIGKILL, lost node) is picked again once its heartbeat is older than `heartbeat_timeout_s`.
   Delivery is therefore at-least-once: handlers must be idempotent by the job's keys.
 - Dead letters are jobs held with status `failed`: `list_dead_letters` shows entrypoint, payload,
@@ -419,19 +420,28 @@ class QueueJob:
 
 
 JobHandler = Callable[[QueueJob], Awaitable[None]]
+# Called once when a job becomes a dead letter, with the job and the reason kept with it (e.g.
+# to tell the user); its own failure is logged and never stops the dead-lettering.
+DeadLetterHook = Callable[[QueueJob, str], Awaitable[None]]
 
 
 class _Executor(EntrypointExecutor):
     """Runs one handler, turning its outcome into done / DB-level retry / dead letter."""
 
     def __init__(
-        self, entrypoint: str, handler: JobHandler, options: WorkerOptions, metrics: QueueMetrics
+        self,
+        entrypoint: str,
+        handler: JobHandler,
+        options: WorkerOptions,
+        metrics: QueueMetrics,
+        on_dead_letter: DeadLetterHook | None = None,
     ) -> None:
         super().__init__(EntrypointExecutorParameters(0, self._run, False, "hold"))
         self.entrypoint = entrypoint
         self.handler = handler
         self.options = options
         self.metrics = metrics
+        self.on_dead_letter = on_dead_letter
 
     async def execute(self, job: Job, context: Context) -> None:
         headers = job.headers or {}
@@ -443,10 +453,12 @@ class _Executor(EntrypointExecutor):
             await self._run(job)
         except PermanentJobError as exc:
             self._finish(job, "dead_letter", started, exc)
+            await self._dead_lettered(job, exc)
             raise
         except Exception as exc:
             if attempt >= self.options.max_attempts:
                 self._finish(job, "dead_letter", started, exc)
+                await self._dead_lettered(job, exc)
                 raise
             self._finish(job, "retried", started, exc)
             raise RetryRequested(self._delay(exc, attempt), describe_error(exc)) from exc
@@ -455,10 +467,25 @@ class _Executor(EntrypointExecutor):
         finally:
             clear_request_id()
 
-    async def _run(self, job: Job) -> None:
+    def _queue_job(self, job: Job) -> QueueJob:
         payload = decode_payload(job.payload)
-        queue_job = QueueJob(int(job.id), self.entrypoint, payload, job.attempts + 1, job.created)
-        await self.handler(queue_job)
+        return QueueJob(int(job.id), self.entrypoint, payload, job.attempts + 1, job.created)
+
+    async def _run(self, job: Job) -> None:
+        await self.handler(self._queue_job(job))
+
+    async def _dead_lettered(self, job: Job, exc: Exception) -> None:
+        if self.on_dead_letter is None:
+            return
+        try:
+            await self.on_dead_letter(self._queue_job(job), describe_error(exc))
+        except Exception as failure:
+            log.error(
+                "dead_letter_hook_failed",
+                job_id=int(job.id),
+                entrypoint=self.entrypoint,
+                error=error_text(failure),
+            )
 
     def _delay(self, exc: Exception, attempt: int) -> timedelta:
         if isinstance(exc, RetryJob) and exc.delay_s is not None:
@@ -504,11 +531,13 @@ class QueueWorker:
         handlers: Mapping[str, JobHandler],
         options: WorkerOptions,
         registry: CollectorRegistry,
+        on_dead_letter: Mapping[str, DeadLetterHook] | None = None,
     ) -> None:
         if not handlers:
             raise ValueError("a worker needs at least one entrypoint handler")
         self.dsn = asyncpg_dsn(database_url)
         self.handlers = dict(handlers)
+        self.on_dead_letter = dict(on_dead_letter or {})
         self.options = options
         self.metrics = queue_metrics(registry)
         self._stopping = asyncio.Event()
@@ -566,7 +595,13 @@ class QueueWorker:
         try:
             manager = QueueManager(Queries(AsyncpgDriver(conn)))
             for entrypoint, handler in self.handlers.items():
-                executor = _Executor(entrypoint, handler, self.options, self.metrics)
+                executor = _Executor(
+                    entrypoint,
+                    handler,
+                    self.options,
+                    self.metrics,
+                    self.on_dead_letter.get(entrypoint),
+                )
                 manager.register_executor(entrypoint, executor)
             self._manager = manager
             if self._stopping.is_set():
@@ -637,9 +672,10 @@ def install_worker(
     database_url: str,
     handlers: Mapping[str, JobHandler],
     options: WorkerOptions,
+    on_dead_letter: Mapping[str, DeadLetterHook] | None = None,
 ) -> QueueWorker:
     """Run a QueueWorker while `app` serves, with a `queue` readiness check and kit metrics."""
-    worker = QueueWorker(database_url, handlers, options, kit(app).registry)
+    worker = QueueWorker(database_url, handlers, options, kit(app).registry, on_dead_letter)
 
     @app.before_serving
     async def _start_worker() -> None:

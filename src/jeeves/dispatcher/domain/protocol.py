@@ -65,6 +65,11 @@ def reply_key(event_id: str) -> str:
     return f"reply:{event_id}"
 
 
+def dead_letter_key(event_id: str) -> str:
+    """The poster's key for the one notice that the message to `event_id` failed."""
+    return f"dead:{event_id}"
+
+
 def action_url(spec: ActionSpec, user_id: str) -> str:
     """The base URL to call: the canary's for the user's deterministic bucket, else the main."""
     if spec.canary is not None and in_rollout(spec.name, user_id, spec.canary.percent):

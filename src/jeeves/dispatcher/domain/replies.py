@@ -18,6 +18,11 @@ LOGIN_NOT_AVAILABLE = (
     "Connecting your other accounts is not available yet — it is coming soon. "
     "Say `help` to see what I can do today."
 )
+DEAD_LETTER_NOTICE = (
+    "Sorry, I could not answer this message: something I rely on kept failing. It is kept as "
+    "a failed message, and an admin can replay it once that is fixed — you will get the "
+    "answer then."
+)
 _MAX_ACTION_MESSAGE = 300
 
 
