@@ -16,8 +16,9 @@ Contract
   dead letter at once. Any other exception → retried at database level after a jittered
   exponential backoff (`RetryJob(reason, delay_s)` picks the delay, e.g. a Retry-After); once a job
   has run `max_attempts` times it becomes a dead letter holding its last error; an
-  `on_dead_letter` hook per entrypoint is then called once (the dispatcher tells the user). A job whose worker
-  died (SIGKILL, lost node) is picked again once its heartbeat is older than `heartbeat_timeout_s`.
+  `on_dead_letter` hook per entrypoint is then called once (the dispatcher tells the user).
+  A job whose worker died (SIGKILL, lost node) is picked again once its heartbeat is older than
+  `heartbeat_timeout_s`.
   Delivery is therefore at-least-once: handlers must be idempotent by the job's keys.
 - Dead letters are jobs held with status `failed`: `list_dead_letters` shows entrypoint, payload,
   attempts, last error and time; `replay_dead_letter(id)` queues one again with attempts reset.
