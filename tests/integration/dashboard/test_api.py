@@ -61,7 +61,8 @@ ADMIN_ROUTES = admin_routes()
 
 def test_the_admin_route_list_is_not_empty() -> None:
     methods = {m for m, _ in ADMIN_ROUTES}
-    assert len(ADMIN_ROUTES) >= 9 and {"GET", "PUT", "DELETE", "POST"} <= methods
+    assert len(ADMIN_ROUTES) >= 9
+    assert {"GET", "PUT", "DELETE", "POST"} <= methods
 
 
 @pytest.mark.parametrize(("method", "path"), ADMIN_ROUTES)
@@ -94,9 +95,8 @@ def test_a_state_change_without_the_csrf_token_is_refused(stack: Stack, admin: V
     assert (other_origin.status, other_origin.body["error"]["code"]) == (403, "csrf_failed")
     user_side = admin.api("PUT", stack.url + "/api/me/facts/location", {"value": "x"}, csrf=False)
     assert user_side.status == 403
-    assert admin.api("GET", stack.url + "/api/admin/flags").body["flags"] == [] or all(
-        f["name"] != "csrf-probe" for f in admin.api("GET", stack.url + "/api/admin/flags").body["flags"]
-    )
+    flags = admin.api("GET", stack.url + "/api/admin/flags").body["flags"]
+    assert all(f["name"] != "csrf-probe" for f in flags)  # nothing was written
 
 
 async def test_a_flag_written_from_the_dashboard_is_in_etcd_and_audited(
@@ -141,7 +141,8 @@ def test_actions_usage_and_unreachable_services_answer_clearly(
     actions = admin.api("GET", stack.url + "/api/admin/actions").body
     assert actions["kubernetes"] == "not_configured"
     usage = admin.api("GET", stack.url + "/api/admin/usage")
-    assert usage.status == 200 and "per_channel" in usage.body
+    assert usage.status == 200
+    assert "per_channel" in usage.body
     letters = admin.api("GET", stack.url + "/api/admin/dead-letters").body
     assert letters["dead_letters"] == []
     assert "not configured" in letters["sources"]["dispatcher"]
