@@ -53,7 +53,7 @@ function Row({ fact, changed }: { fact: Fact; changed: (note: string) => void })
         )}
         {error && <span role="alert" className="error-text"> {error}</span>}
       </td>
-      <td>{when(fact.updated_at)}</td>
+      <td className="hide-phone">{when(fact.updated_at)}</td>
       <td className="actions-cell">
         {mode === "view" && (
           <>
@@ -118,7 +118,9 @@ export function Facts() {
               <tr>
                 <th scope="col">Fact</th>
                 <th scope="col">Value</th>
-                <th scope="col">Changed</th>
+                <th scope="col" className="hide-phone">
+                  Changed
+                </th>
                 <th scope="col">
                   <span className="sr-only">Actions</span>
                 </th>

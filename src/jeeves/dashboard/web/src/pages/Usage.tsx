@@ -25,7 +25,7 @@ function BarChart({ title, points }: { title: string; points: [string, number][]
   const bar = points.length ? width / points.length : width;
   return (
     <figure className="chart">
-      <svg viewBox={`0 0 ${width} ${height + 24}`} role="img" aria-labelledby="chart-title chart-desc">
+      <svg display={points.length === 0 ? "none" : undefined} viewBox={`0 0 ${width} ${height + 24}`} role="img" aria-labelledby="chart-title chart-desc">
         <title id="chart-title">{title}</title>
         <desc id="chart-desc">{points.map(([k, v]) => `${k}: ${v}`).join(", ") || "no calls"}</desc>
         {points.map(([label, value], i) => {
@@ -42,6 +42,7 @@ function BarChart({ title, points }: { title: string; points: [string, number][]
           );
         })}
       </svg>
+      {points.length === 0 && <p className="empty">No messages in this period.</p>}
       <figcaption>{title}</figcaption>
     </figure>
   );
