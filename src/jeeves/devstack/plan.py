@@ -142,6 +142,7 @@ def build_plan(
         "JEEVES_POSTER_URL": url("poster"),
         "JEEVES_TOKENS_URL": url("tokens"),
         "JEEVES_EMULATOR_GATEWAY_URL": url("gateway"),
+        "JEEVES_DASHBOARD_URL": url("dashboard").replace("127.0.0.1", "localhost"),
         "JEEVES_ACTIONS": json.dumps(action_registry(ports, lambda n: n in included)),
     }
     per_service: dict[str, dict[str, str]] = {
