@@ -3,6 +3,7 @@ checks, claims), pure and on a fake clock."""
 
 from __future__ import annotations
 
+import time
 import urllib.parse
 from typing import Any
 
@@ -18,7 +19,8 @@ REDIRECT = "http://localhost:9/auth/callback"
 
 
 class Clock:
-    now = 1_800_000_000.0
+    def __init__(self) -> None:
+        self.now = time.time()
 
     def __call__(self) -> float:
         return self.now
