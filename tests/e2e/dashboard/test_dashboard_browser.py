@@ -19,9 +19,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from browser_stack import Stack
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
-from conftest import Stack
 from support.browser import artifact_dir
 
 pytestmark = pytest.mark.e2e
