@@ -40,11 +40,8 @@ from jeeves.dispatcher.domain.protocol import (
     reply_key,
 )
 from jeeves.dispatcher.domain.replies import (
-<<<<<<< HEAD
-    DEAD_LETTER_NOTICE,
-=======
     DASHBOARD_FLAG,
->>>>>>> main
+    DEAD_LETTER_NOTICE,
     GREETING,
     LOGIN_NOT_AVAILABLE,
     disabled_text,
