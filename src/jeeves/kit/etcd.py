@@ -2,7 +2,9 @@
 
 Owns: parsing `JEEVES_ETCD_ENDPOINTS`, the `/jeeves/<env>/…` key names (DESIGN.md "etcd
 layout"), building an etcd3aio client that reconnects quickly after an outage, prefix reads,
-single-key writes and seeding action specs.
+single-key writes, conditional writes on a key's mod_revision, and seeding action specs.
+Imports nothing but etcd3aio and the pure action spec, so the operator (its own distribution)
+shares this client instead of copying its options.
 The live, watched view of a prefix is `jeeves.kit.config_watch`.
 """
 
@@ -12,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from etcd3aio import Etcd3Client, prefix_range_end
+from etcd3aio._protobuf import Compare  # the txn predicate type (not re-exported at the top)
 
 from jeeves.kit.actions import ActionSpec
 
@@ -118,6 +121,59 @@ async def write_key(
     assert client.kv is not None, "client is not connected"
     response = await client.kv.put(key, value, timeout=timeout_s)
     return int(response.header.revision)
+
+
+@dataclass(frozen=True)
+class Versioned:
+    """A key's value (None: absent) and the revision of its last write (0: absent)."""
+
+    value: bytes | None
+    mod_revision: int
+
+
+async def read_versioned(
+    client: Etcd3Client, key: str, *, timeout_s: float = RPC_TIMEOUT_S
+) -> Versioned:
+    """The value at `key` with its mod_revision, for a later conditional write."""
+    assert client.kv is not None, "client is not connected"
+    response = await client.kv.get(key, timeout=timeout_s)
+    if not response.kvs:
+        return Versioned(None, 0)
+    return Versioned(bytes(response.kvs[0].value), int(response.kvs[0].mod_revision))
+
+
+def _unchanged_since(key: str, mod_revision: int) -> Compare:
+    """The key was not written since `mod_revision` (0: it does not exist)."""
+    return Compare(
+        result=Compare.EQUAL, target=Compare.MOD, key=key.encode(), mod_revision=mod_revision
+    )
+
+
+async def put_if_unchanged(
+    client: Etcd3Client,
+    key: str,
+    value: str | bytes,
+    mod_revision: int,
+    *,
+    timeout_s: float = RPC_TIMEOUT_S,
+) -> bool:
+    """Put `value` only if `key` is still as read at `mod_revision`; False when it changed."""
+    assert client.kv is not None, "client is not connected"
+    result = await client.kv.txn(
+        [_unchanged_since(key, mod_revision)], [client.kv.txn_op_put(key, value)], timeout=timeout_s
+    )
+    return bool(result.succeeded)
+
+
+async def delete_if_unchanged(
+    client: Etcd3Client, key: str, mod_revision: int, *, timeout_s: float = RPC_TIMEOUT_S
+) -> bool:
+    """Delete `key` only if it is still as read at `mod_revision`; False when it changed."""
+    assert client.kv is not None, "client is not connected"
+    result = await client.kv.txn(
+        [_unchanged_since(key, mod_revision)], [client.kv.txn_op_delete(key)], timeout=timeout_s
+    )
+    return bool(result.succeeded)
 
 
 class ConflictError(Exception):
