@@ -1,5 +1,6 @@
 """kopf handlers: decorators only. Each one turns kopf's kwargs into plain values, calls the
-reconcile layer, and turns its `Outcome` into a status patch, Events and retries.
+reconcile layer (which writes the status itself, under the action's lock), and turns its
+`Outcome` into Events and retries.
 
 Registered on an explicit `kopf.OperatorRegistry` by `register()` so the drift interval and the
 dependencies come from settings, not from import-time globals.
@@ -14,7 +15,7 @@ import kopf
 
 from jeeves_operator import claims, reconcile
 from jeeves_operator.leadership import Standby, StartupGate
-from jeeves_operator.models import GROUP, MANAGER, PLURAL, VERSION, ActionRef, ActionSpec, Condition
+from jeeves_operator.models import GROUP, MANAGER, PLURAL, VERSION, ActionRef, ActionSpec
 from jeeves_operator.reconcile import Deps, Outcome, Trigger
 from jeeves_operator.registry import RegistryUnavailable
 
@@ -35,18 +36,9 @@ def _spec(spec: Mapping[str, Any]) -> ActionSpec:
     return cast(ActionSpec, dict(spec))
 
 
-def _conditions(status: Mapping[str, Any]) -> list[Condition]:
-    return list(status.get("conditions") or [])
-
-
 def _post(body: kopf.Body, outcome_notes: Iterable[reconcile.Note]) -> None:
     for note in outcome_notes:
         kopf.event(body, type=note.type, reason=note.reason, message=note.message)
-
-
-def _patch_status(patch: kopf.Patch, status: Mapping[str, Any], outcome: Outcome) -> None:
-    if dict(status) != dict(outcome.status):
-        patch.status.update(outcome.status)
 
 
 async def _take_turn(gate: StartupGate, namespace: str, delay: float) -> None:
@@ -60,12 +52,11 @@ async def _reconcile(trigger: Trigger, deps: Deps, kwargs: dict[str, Any]) -> Ou
     outcome = await reconcile.reconcile(
         _spec(kwargs["spec"]),
         _ref(kwargs["meta"]),
-        _conditions(kwargs["status"]),
+        dict(kwargs["status"] or {}),
         cast(Mapping[str, Iterable[claims.Claim]], kwargs["claims_index"]),
         deps,
         trigger,
     )
-    _patch_status(kwargs["patch"], kwargs["status"], outcome)
     _post(kwargs["body"], outcome.notes)
     return outcome
 

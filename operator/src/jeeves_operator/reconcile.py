@@ -1,8 +1,8 @@
 """Reconciling one JeevesAction: the single idempotent path behind create, update, resume and the
 periodic drift check, plus the delete (finalizer) path and readiness reflection.
 
-Knows nothing about kopf: handlers pass plain values in and turn the `Outcome` into a status
-patch, Events and retries. Builders decide what should exist; `k8s` and `registry` do the I/O.
+Knows nothing about kopf: handlers pass plain values in and turn the `Outcome` into Events and
+retries. Every status write happens here, under the action's lock. Builders decide what should exist; `k8s` and `registry` do the I/O.
 """
 
 from __future__ import annotations
@@ -42,8 +42,9 @@ class Deps:
     registry: Registry
     locks: dict[tuple[str, str], asyncio.Lock] = field(default_factory=dict)
 
-    def lock(self, ref: ActionRef) -> asyncio.Lock:
-        return self.locks.setdefault((ref.namespace, ref.name), asyncio.Lock())
+    def lock(self, namespace: str, name: str) -> asyncio.Lock:
+        """One lock per JeevesAction: reconciles, finalize and every status write hold it."""
+        return self.locks.setdefault((namespace, name), asyncio.Lock())
 
 
 @dataclass(frozen=True)
@@ -73,16 +74,21 @@ def utcnow() -> str:
 async def reconcile(
     spec: ActionSpec,
     ref: ActionRef,
-    previous: Sequence[Condition],
+    status: Mapping[str, Any],
     index: Mapping[str, Iterable[claims.Claim]],
     deps: Deps,
     trigger: Trigger = "change",
 ) -> Outcome:
-    """Bring everything derived from one JeevesAction in line with its spec."""
+    """Bring everything derived from one JeevesAction in line with its spec, and write its
+    status — under the action's lock, like every other status write (`reflect_deployment`),
+    so a status computed from an older observation never lands after a newer one."""
     started = time.perf_counter()
+    previous: Sequence[Condition] = list(status.get("conditions") or [])
     try:
-        async with deps.lock(ref):
+        async with deps.lock(ref.namespace, ref.name):
             outcome = await _reconcile(spec, ref, previous, index, deps, trigger)
+            if dict(status) != dict(outcome.status):
+                await _write_status(deps, ref, outcome.status)
     except KubeError:
         metrics.RECONCILES.labels("error").inc()
         raise
@@ -90,6 +96,17 @@ async def reconcile(
         metrics.RECONCILE_SECONDS.observe(time.perf_counter() - started)
     metrics.RECONCILES.labels(outcome.result).inc()
     return outcome
+
+
+async def _write_status(deps: Deps, ref: ActionRef, status: ActionStatus) -> None:
+    """Write `.status` (the caller holds the action's lock); an action already gone is fine."""
+    try:
+        await deps.kube.merge_patch(
+            KIND, ref.namespace, ref.name, {"status": status}, subresource="status"
+        )
+    except KubeError as exc:
+        if exc.status != 404:
+            raise
 
 
 async def _reconcile(
@@ -234,7 +251,7 @@ async def finalize(spec: ActionSpec, ref: ActionRef, deps: Deps) -> Note | None:
 
     Raises RegistryUnavailable while etcd is down, so the finalizer stays and kopf retries.
     """
-    async with deps.lock(ref):
+    async with deps.lock(ref.namespace, ref.name):
         url = builders.action_url(ref, spec.get("port", 8080))
         removed = await deps.registry.remove(ref.name, url)
     deps.locks.pop((ref.namespace, ref.name), None)
@@ -292,6 +309,11 @@ async def reflect_deployment(
     namespace = deployment.get("metadata", {}).get("namespace", "")
     if name is None or known_ready == _ready_replicas(deployment):
         return False
+    async with deps.lock(namespace, name):
+        return await _reflect(deployment, deps, namespace, name)
+
+
+async def _reflect(deployment: Manifest, deps: Deps, namespace: str, name: str) -> bool:
     action = await deps.kube.get(KIND, namespace, name)
     if action is None or action["metadata"].get("uid") != controller_uid(deployment):
         return False

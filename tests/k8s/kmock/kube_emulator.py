@@ -5,8 +5,9 @@ subclass adds what kmock 0.8 lacks (see DESIGN.md, "Facts about this environment
 object store with uid/resourceVersion/generation/creationTimestamp, `kind` on lists, a correct
 `/api/v1` groupVersion, cluster-scoped namespaces, label and field selectors, watches that
 replay from a resourceVersion and honour `timeoutSeconds`, CRD registration (creating a CRD
-serves its resource), status subresources, finalizers, owner-reference garbage collection, and
-injected failures (`faults[(method, resource)] = (status, message)`).
+serves its resource), status subresources, finalizers, owner-reference garbage collection,
+injected failures (`faults[(method, resource)] = (status, message)`) and held requests
+(`gates[(method, resource, subresource)] = Gate()`).
 
 What is faked: there are no controllers (no ReplicaSets, Pods, or Deployment status: tests patch
 status themselves), no admission, no schema validation or defaulting, and strategic-merge
@@ -151,6 +152,21 @@ class Query:
         return _selector_matches(self.fields, {k: v for k, v in flat.items() if v is not None})
 
 
+class Gate:
+    """Holds matching requests until `open()`; `reached` is set when the first one arrives."""
+
+    def __init__(self) -> None:
+        self.reached = asyncio.Event()
+        self._open = asyncio.Event()
+
+    async def hold(self) -> None:
+        self.reached.set()
+        await self._open.wait()
+
+    def open(self) -> None:
+        self._open.set()
+
+
 class KubeEmulator(kmock.KubernetesScaffold):
     """An in-memory API server: kmock's scaffold + a store, watches, CRDs and GC."""
 
@@ -159,6 +175,9 @@ class KubeEmulator(kmock.KubernetesScaffold):
         self.store: dict[Key, Obj] = {}
         # Injected failures: (METHOD, resource) -> (status, message), e.g. ("POST", "/v1/services").
         self.faults: dict[tuple[str, str], tuple[int, str]] = {}
+        # Held requests: (METHOD, resource, subresource or "") -> a Gate the test opens, so a
+        # test can stop a client mid-way (deterministic interleavings, no sleeps).
+        self.gates: dict[tuple[str, str, str], Gate] = {}
         self.kinds: dict[str, tuple[str, bool, tuple[str, ...]]] = {}
         self.history: list[tuple[int, str, Obj]] = []  # (resourceVersion, resource, event)
         self.watchers: list[tuple[str, asyncio.Queue[Obj]]] = []
@@ -218,6 +237,9 @@ class KubeEmulator(kmock.KubernetesScaffold):
         self, request: rendering.Request, resource: str
     ) -> aiohttp.web.StreamResponse:
         method = str(request.method.value).upper()
+        gate = self.gates.get((method, resource, request.subresource or ""))
+        if gate is not None:
+            await gate.hold()
         if (method, resource) in self.faults:
             status, message = self.faults[method, resource]
             raise kmock.KubernetesError(status, "InternalError", message)

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
+from kube_emulator import Gate
 from kube_harness import MANIFESTS, Cluster, EtcdView, eventually
 
 from jeeves.localstack.etcd import EtcdServer
@@ -79,13 +80,11 @@ async def test_first_reconcile_creates_then_second_changes_nothing(
     cluster: Cluster, deps: Deps, etcd: EtcdView
 ) -> None:
     spec, ref = await create_action(cluster, "echo")
-    first = await reconcile.reconcile(spec, ref, [], claims_of((spec, ref)), deps)
+    first = await reconcile.reconcile(spec, ref, {}, claims_of((spec, ref)), deps)
     assert first.result == "ok"
     assert {n.reason for n in first.notes} == {"Created", "Registered"}
     assert reasons(first)["Registered"] == "Registered"
-    second = await reconcile.reconcile(
-        spec, ref, first.status["conditions"], claims_of((spec, ref)), deps
-    )
+    second = await reconcile.reconcile(spec, ref, first.status, claims_of((spec, ref)), deps)
     assert second.notes == []
     assert reasons(second)["Registered"] == "UpToDate"
     assert [c["lastTransitionTime"] for c in second.status["conditions"]] == [
@@ -109,7 +108,7 @@ async def test_object_owned_by_someone_else_is_not_taken_over(
         "spec": {"replicas": 3},
     }
     await cluster.apply(json.dumps(helm_made))
-    outcome = await reconcile.reconcile(spec, ref, [], claims_of((spec, ref)), deps)
+    outcome = await reconcile.reconcile(spec, ref, {}, claims_of((spec, ref)), deps)
     assert outcome.result == "rejected"
     assert reasons(outcome)["Ready"] == "NameTaken"
     deployment = cluster.get(DEPLOYMENTS, "default", "jeeves-echo")
@@ -126,7 +125,7 @@ async def test_keyword_conflict_applies_nothing(
     younger = ActionRef("parrot", "default", "uid-parrot", 1, "2999-01-01T00:00:00Z")
     parrot: ActionSpec = {**spec, "keywords": ["echo", "parrot"]}
     outcome = await reconcile.reconcile(
-        parrot, younger, [], claims_of(echo, (parrot, younger)), deps
+        parrot, younger, {}, claims_of(echo, (parrot, younger)), deps
     )
     assert outcome.result == "rejected"
     assert reasons(outcome)["Registered"] == "KeywordConflict"
@@ -141,7 +140,7 @@ async def test_etcd_down_applies_workloads_and_asks_for_a_retry(
     spec, ref = await create_action(cluster, "echo")
     await asyncio.to_thread(etcd_server.stop)
     try:
-        outcome = await reconcile.reconcile(spec, ref, [], claims_of((spec, ref)), deps)
+        outcome = await reconcile.reconcile(spec, ref, {}, claims_of((spec, ref)), deps)
     finally:
         await asyncio.to_thread(etcd_server.start)
     assert outcome.retry
@@ -150,9 +149,7 @@ async def test_etcd_down_applies_workloads_and_asks_for_a_retry(
     assert cluster.get(DEPLOYMENTS, "default", "jeeves-echo") is not None
 
     async def retried() -> bool:  # the client reconnects with backoff once etcd is back
-        again = await reconcile.reconcile(
-            spec, ref, outcome.status["conditions"], claims_of((spec, ref)), deps
-        )
+        again = await reconcile.reconcile(spec, ref, outcome.status, claims_of((spec, ref)), deps)
         return again.result == "ok"
 
     await eventually(retried, what="registered once etcd is back")
@@ -163,11 +160,11 @@ async def test_dropping_the_canary_deletes_its_objects_and_entry(
     cluster: Cluster, deps: Deps, etcd: EtcdView
 ) -> None:
     spec, ref = await create_action(cluster, "memory")
-    await reconcile.reconcile(spec, ref, [], claims_of((spec, ref)), deps)
+    await reconcile.reconcile(spec, ref, {}, claims_of((spec, ref)), deps)
     assert (await etcd.registration("memory") or {}).get("canary")
     plain: ActionSpec = {k: v for k, v in spec.items() if k != "canary"}  # type: ignore[assignment]
     edited = dataclasses.replace(ref, generation=2)  # what the API server does on a spec change
-    outcome = await reconcile.reconcile(plain, edited, [], claims_of((plain, edited)), deps)
+    outcome = await reconcile.reconcile(plain, edited, {}, claims_of((plain, edited)), deps)
     assert outcome.result == "ok"
     assert cluster.get(DEPLOYMENTS, "default", "jeeves-memory-canary") is None
     assert cluster.get(SERVICES, "default", "jeeves-memory-canary") is None
@@ -178,7 +175,7 @@ async def test_finalize_removes_only_its_own_registration(
     cluster: Cluster, deps: Deps, etcd: EtcdView
 ) -> None:
     spec, ref = await create_action(cluster, "echo")
-    await reconcile.reconcile(spec, ref, [], claims_of((spec, ref)), deps)
+    await reconcile.reconcile(spec, ref, {}, claims_of((spec, ref)), deps)
     elsewhere = ActionRef("echo", "other", "uid-other")
     assert await reconcile.finalize(spec, elsewhere, deps) is None
     assert await etcd.names() == ["echo"]
@@ -190,10 +187,7 @@ async def test_finalize_removes_only_its_own_registration(
 
 async def test_deployment_readiness_is_copied_into_status(cluster: Cluster, deps: Deps) -> None:
     spec, ref = await create_action(cluster, "echo")
-    outcome = await reconcile.reconcile(spec, ref, [], claims_of((spec, ref)), deps)
-    await deps.kube.merge_patch(
-        "JeevesAction", "default", "echo", {"status": outcome.status}, subresource="status"
-    )
+    await reconcile.reconcile(spec, ref, {}, claims_of((spec, ref)), deps)  # writes the status
     deployment = cluster.get(DEPLOYMENTS, "default", "jeeves-echo")
     assert deployment is not None
     deployment["status"] = {"readyReplicas": 1}
@@ -212,7 +206,7 @@ async def test_refused_object_is_reported_and_nothing_registered(
     spec, ref = await create_action(cluster, "echo")
     message = "Internal error occurred: failed to allocate a serviceIP: range is full"
     cluster.emulator.faults["POST", "/v1/services"] = (500, message)
-    outcome = await reconcile.reconcile(spec, ref, [], claims_of((spec, ref)), deps)
+    outcome = await reconcile.reconcile(spec, ref, {}, claims_of((spec, ref)), deps)
     assert outcome.result == "error"
     ready = next(c for c in outcome.status["conditions"] if c["type"] == "Ready")
     assert ready["reason"] == "ApplyFailed"
@@ -220,8 +214,35 @@ async def test_refused_object_is_reported_and_nothing_registered(
     assert await etcd.registration("echo") is None
 
     del cluster.emulator.faults["POST", "/v1/services"]
-    healed = await reconcile.reconcile(
-        spec, ref, outcome.status["conditions"], claims_of((spec, ref)), deps
-    )
+    healed = await reconcile.reconcile(spec, ref, outcome.status, claims_of((spec, ref)), deps)
     assert healed.result == "ok"
     assert await etcd.names() == ["echo"]
+
+
+async def test_a_status_write_never_undoes_a_newer_readiness(cluster: Cluster, deps: Deps) -> None:
+    """A reconcile computes the status from what it saw (0 replicas ready); the Deployment
+    becomes ready and its event is reflected (1 ready) while that reconcile is still writing.
+    Status writes happen under the action's lock, so the stale write lands first and the newer
+    readiness after it: the action ends up Ready, never back at 0."""
+    spec, ref = await create_action(cluster, "echo")
+    first = await reconcile.reconcile(spec, ref, {}, claims_of((spec, ref)), deps)
+    held = Gate()
+    cluster.emulator.gates["PATCH", JA, "status"] = held
+    stale = asyncio.create_task(
+        reconcile.reconcile(spec, ref, {}, claims_of((spec, ref)), deps, "drift")
+    )
+    await held.reached.wait()  # the reconcile is writing its (0 ready) status
+    assert first.status["readyReplicas"] == 0
+    deployment = cluster.get(DEPLOYMENTS, "default", "jeeves-echo")
+    assert deployment is not None
+    deployment["status"] = {"readyReplicas": 1}
+    cluster.emulator.gates.clear()
+    reflect = asyncio.create_task(reconcile.reflect_deployment(deployment, deps))
+    done, _ = await asyncio.wait({reflect}, timeout=0.5)
+    assert not done, "the readiness write waits for the reconcile holding the lock"
+    held.open()
+    await stale
+    assert await reflect
+    action = cluster.get(JA, "default", "echo")
+    assert action is not None
+    assert action["status"]["readyReplicas"] == 1
