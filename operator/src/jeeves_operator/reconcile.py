@@ -2,7 +2,8 @@
 periodic drift check, plus the delete (finalizer) path and readiness reflection.
 
 Knows nothing about kopf: handlers pass plain values in and turn the `Outcome` into Events and
-retries. Every status write happens here, under the action's lock. Builders decide what should exist; `k8s` and `registry` do the I/O.
+retries. Every status write happens here, under the action's lock. Builders decide what should
+exist; `k8s` and `registry` do the I/O.
 """
 
 from __future__ import annotations
