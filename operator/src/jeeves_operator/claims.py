@@ -1,8 +1,15 @@
-"""Semantic validation beyond the CRD schema: who owns a keyword and an action name.
+"""Semantic validation beyond the CRD schema: who owns a keyword and an action name, and which
+Secrets an action may reference.
 
 Pure functions over an index of claims (kept by kopf's in-memory index of every JeevesAction).
 The oldest JeevesAction (creation time, then namespace/name) wins a keyword or a name; a later
 one that asks for it gets a `Problem` and is not applied at all.
+
+Secrets: a JeevesAction's `env` may reference (`valueFrom.secretKeyRef`) only Secrets on the
+operator's allow-list (`JEEVES_ACTION_SECRETS`: `name` in any namespace, `namespace/name` in one)
+and its own `jeeves-<name>-auth`. Otherwise anyone allowed to create a JeevesAction could read
+every Secret of that namespace through the Pod the operator creates (docs/operator.md, "Threat
+model").
 """
 
 from __future__ import annotations
@@ -50,11 +57,38 @@ def _check_name(ref: ActionRef) -> Problem | None:
     )
 
 
+def referenced_secrets(spec: ActionSpec) -> list[str]:
+    """Names of the Secrets the spec's env reads (`valueFrom.secretKeyRef.name`)."""
+    names = []
+    for item in spec.get("env", []):
+        ref = (item.get("valueFrom") or {}).get("secretKeyRef")
+        if isinstance(ref, Mapping):
+            names.append(str(ref.get("name", "")))
+    return names
+
+
+def _check_secrets(spec: ActionSpec, ref: ActionRef, allowed: frozenset[str]) -> Problem | None:
+    own = f"jeeves-{ref.name}-auth"  # the operator's own reference (builders.auth_secret_name)
+    for name in referenced_secrets(spec):
+        if name == own or name in allowed or f"{ref.namespace}/{name}" in allowed:
+            continue
+        return Problem(
+            "SecretNotAllowed",
+            f"env reads Secret {name!r}, which is not on the operator's allow-list: add "
+            f"{name!r} or '{ref.namespace}/{name}' to JEEVES_ACTION_SECRETS",
+        )
+    return None
+
+
 def find_problem(
-    spec: ActionSpec, ref: ActionRef, claims: Mapping[str, Iterable[Claim]]
+    spec: ActionSpec,
+    ref: ActionRef,
+    claims: Mapping[str, Iterable[Claim]],
+    *,
+    allowed_secrets: frozenset[str] = frozenset(),
 ) -> Problem | None:
     """The first reason this JeevesAction must not be applied, or None."""
-    problem = _check_name(ref)
+    problem = _check_name(ref) or _check_secrets(spec, ref, allowed_secrets)
     if problem is not None:
         return problem
     mine = claim_of(ref)

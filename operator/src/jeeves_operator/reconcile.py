@@ -118,7 +118,7 @@ async def _reconcile(
     deps: Deps,
     trigger: Trigger,
 ) -> Outcome:
-    problem = claims.find_problem(spec, ref, index)
+    problem = claims.find_problem(spec, ref, index, allowed_secrets=deps.settings.action_secrets)
     if problem is not None:
         return await _reject(spec, ref, previous, problem, deps)
     # A brand-new action (first generation, first change) cannot have a stale canary yet.

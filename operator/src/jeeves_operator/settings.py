@@ -47,6 +47,9 @@ class OperatorSettings:
     # Platform URLs handed to every action pod when set (JEEVES_TOKENS_URL, JEEVES_POSTER_URL).
     tokens_url: str = ""
     poster_url: str = ""
+    # Secrets a JeevesAction's env may read, besides its own jeeves-<name>-auth: `name` (any
+    # namespace) or `namespace/name` (JEEVES_ACTION_SECRETS, comma-separated; default none).
+    action_secrets: frozenset[str] = frozenset()
 
     @property
     def clusterwide(self) -> bool:
@@ -126,5 +129,6 @@ def load_settings(env: Mapping[str, str]) -> OperatorSettings:
         kubeconfig=env.get("KUBECONFIG", ""),
         tokens_url=env.get("JEEVES_TOKENS_URL", ""),
         poster_url=env.get("JEEVES_POSTER_URL", ""),
+        action_secrets=frozenset(_split(env.get("JEEVES_ACTION_SECRETS", ""))),
         **_priority(env),
     )

@@ -246,3 +246,18 @@ async def test_a_status_write_never_undoes_a_newer_readiness(cluster: Cluster, d
     action = cluster.get(JA, "default", "echo")
     assert action is not None
     assert action["status"]["readyReplicas"] == 1
+
+
+async def test_a_secret_not_allowed_is_never_put_into_a_pod(
+    cluster: Cluster, deps: Deps, etcd: EtcdView
+) -> None:
+    spec, ref = await create_action(cluster, "echo")
+    leaky: ActionSpec = {
+        **spec,
+        "env": [{"name": "STOLEN", "valueFrom": {"secretKeyRef": {"name": "db", "key": "pw"}}}],
+    }
+    outcome = await reconcile.reconcile(leaky, ref, {}, claims_of((leaky, ref)), deps)
+    assert outcome.result == "rejected"
+    assert reasons(outcome)["Ready"] == "SecretNotAllowed"
+    assert cluster.emulator.objects(DEPLOYMENTS) == []
+    assert await etcd.names() == []

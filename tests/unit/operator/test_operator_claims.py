@@ -53,3 +53,34 @@ def test_names_that_cannot_name_a_service_are_rejected(name: str) -> None:
     problem = find_problem(spec, ref, {})
     assert problem is not None
     assert problem.reason == "InvalidName"
+
+
+def _with_secret(secret: str) -> dict[str, object]:
+    spec = dict(sample_spec("weather"))
+    spec["env"] = [
+        {"name": "API_KEY", "valueFrom": {"secretKeyRef": {"name": secret, "key": "key"}}}
+    ]
+    return spec
+
+
+def test_a_secret_outside_the_allow_list_is_refused() -> None:
+    """Whoever may create a JeevesAction in a namespace must not read that namespace's other
+    Secrets through the operator (the Pod it creates would carry them)."""
+    ref = ref_for("weather", namespace="team-a")
+    spec = _with_secret("jeeves-tokens-keys")
+    problem = find_problem(spec, ref, {}, allowed_secrets=frozenset())  # type: ignore[arg-type]
+    assert problem is not None
+    assert problem.reason == "SecretNotAllowed"
+    assert "jeeves-tokens-keys" in problem.message
+    assert "JEEVES_ACTION_SECRETS" in problem.message
+
+
+def test_allowed_secrets_by_name_or_namespace_and_the_actions_own() -> None:
+    ref = ref_for("weather", namespace="team-a")
+    allowed = frozenset({"weather-api", "team-a/shared-key"})
+    for secret in ("weather-api", "shared-key", "jeeves-weather-auth"):
+        spec = _with_secret(secret)
+        assert find_problem(spec, ref, {}, allowed_secrets=allowed) is None, secret  # type: ignore[arg-type]
+    other_namespace = ref_for("weather", namespace="team-b")
+    spec = _with_secret("shared-key")
+    assert find_problem(spec, other_namespace, {}, allowed_secrets=allowed) is not None  # type: ignore[arg-type]

@@ -29,8 +29,10 @@ def test_values_are_parsed() -> None:
             "JEEVES_DRIFT_INTERVAL": "2.5",
             "JEEVES_PRIORITY": "5",
             "JEEVES_STANDALONE": "true",
+            "JEEVES_ACTION_SECRETS": "weather-api, team-a/shared",
         }
     )
+    assert settings.action_secrets == {"weather-api", "team-a/shared"}
     assert settings.etcd_endpoints == ("a:1", "b:2")
     assert settings.namespaces == ("bots", "tools")
     assert not settings.clusterwide
