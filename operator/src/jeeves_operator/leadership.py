@@ -7,18 +7,26 @@ started replica first wait one full heartbeat period (so every live replica has 
 itself), then read the peering object once: if a live peer outranks this replica it raises
 `Standby` (kopf has paused us by then; the handler is retried when we become the active one).
 After that first successful check the gate is open for good and costs nothing.
+
+`PeeringWatch` looks for the peering object itself: kopf waits for a missing one forever and
+says nothing (applying only the CRDs and starting the operator did nothing, silently). The
+watch says so in one log line, keeps `/readyz` at 503 with the same words while it is missing,
+and notes once when it appears.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime
+import logging
 import time
 from collections.abc import Mapping
 from typing import Any
 
-from jeeves_operator.k8s import Kube
+from jeeves_operator.k8s import Kube, KubeError
 from jeeves_operator.settings import OperatorSettings
+
+log = logging.getLogger(__name__)
 
 
 class Standby(Exception):
@@ -74,3 +82,57 @@ class StartupGate:
         if rival is not None:
             raise Standby(f"replica {rival} outranks this one")
         self._open = True
+
+
+class PeeringWatch:
+    """Whether the peering object(s) kopf needs exist; the reason when they do not."""
+
+    def __init__(self, settings: OperatorSettings, kube: Kube) -> None:
+        self._settings = settings
+        self._kube = kube
+        self._problem: str | None = "peering object not checked yet"
+        self._said: str | None = None
+        self.interval = min(10.0, max(1.0, settings.peering_lifetime / 3))
+
+    @property
+    def problem(self) -> str | None:
+        """Why the operator cannot act (for /readyz), or None."""
+        return self._problem
+
+    def _targets(self) -> list[tuple[str | None, str]]:
+        name = self._settings.peering
+        if self._settings.clusterwide:
+            return [(None, f"ClusterKopfPeering {name}")]
+        return [(ns, f"KopfPeering {ns}/{name}") for ns in self._settings.namespaces]
+
+    async def check(self) -> None:
+        missing = []
+        try:
+            for namespace, label in self._targets():
+                if await self._kube.get_peering(self._settings.peering, namespace) is None:
+                    missing.append(label)
+        except KubeError as exc:
+            self._set(f"cannot read the peering object: {exc}")
+            return
+        if missing:
+            self._set(
+                f"peering object {', '.join(missing)} is missing: kopf waits for it and handles "
+                "nothing until it exists; create it (kubectl apply -f manifests/rbac/) or run a "
+                "single replica with JEEVES_STANDALONE=true"
+            )
+        else:
+            self._set(None)
+
+    def _set(self, problem: str | None) -> None:
+        if problem is not None and problem != self._said:
+            log.error(problem)  # one line per distinct problem, not one per check
+            self._said = problem
+        if problem is None and self._said is not None:
+            log.info("peering object found: the operator acts")
+            self._said = None
+        self._problem = problem
+
+    async def run(self) -> None:
+        while True:
+            await self.check()
+            await asyncio.sleep(self.interval)

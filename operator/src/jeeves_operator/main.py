@@ -16,7 +16,7 @@ import kopf
 
 from jeeves_operator import handlers, serving
 from jeeves_operator.k8s import Kube, load_configuration
-from jeeves_operator.leadership import StartupGate
+from jeeves_operator.leadership import PeeringWatch, StartupGate
 from jeeves_operator.reconcile import Deps
 from jeeves_operator.registry import Registry
 from jeeves_operator.settings import OperatorSettings, SettingsError, load_settings
@@ -52,7 +52,10 @@ async def run(settings: OperatorSettings, stop_flag: asyncio.Event | None = None
     registry = kopf.OperatorRegistry()
     handlers.register(registry, deps, StartupGate(settings, deps.kube, identity))
     ready = asyncio.Event()
-    runner = await serving.start(settings.bind, ready)
+    watch = None if settings.standalone else PeeringWatch(settings, deps.kube)
+    problems = [] if watch is None else [lambda: watch.problem]
+    runner = await serving.start(settings.bind, ready, problems)
+    watching = asyncio.create_task(watch.run()) if watch is not None else None
     try:
         await kopf.operator(
             registry=registry,
@@ -67,6 +70,8 @@ async def run(settings: OperatorSettings, stop_flag: asyncio.Event | None = None
             ready_flag=ready,
         )
     finally:
+        if watching is not None:
+            watching.cancel()
         await runner.cleanup()
         await deps.kube.close()
         await deps.registry.close()

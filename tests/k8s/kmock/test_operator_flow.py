@@ -349,3 +349,34 @@ async def test_namespaced_mode_only_touches_its_namespaces(
     assert cluster.get(DEPLOYMENTS, "bots", "jeeves-bots-echo") is not None
     assert cluster.get(DEPLOYMENTS, "elsewhere", "jeeves-elsewhere-echo") is None
     assert await etcd.names() == ["bots-echo"]
+
+
+async def test_a_missing_peering_object_is_said_once_and_in_readyz(
+    cluster: Cluster, etcd: EtcdView, start_operator: Starter
+) -> None:
+    """As a new user would: only the CRDs applied, then the operator started. It must say why
+    it does nothing, in one clear log line and in /readyz — and carry on once the object is
+    there."""
+    await cluster.kubectl("apply", "--validate=false", "-f", str(MANIFESTS / "crds"))
+    await cluster.apply(str(SAMPLES / "echo.yaml"))
+    operator = await start_operator()
+
+    async def said() -> bool:
+        return "peering object ClusterKopfPeering jeeves-operator is missing" in operator.logs()
+
+    await eventually(said, what="the missing peering object to be named in the log")
+    status, body = await asyncio.to_thread(operator.get, "/readyz")
+    assert status == 503
+    assert "ClusterKopfPeering jeeves-operator is missing" in body
+    assert "JEEVES_STANDALONE" in body
+    await cluster.kubectl("apply", "--validate=false", "-f", str(MANIFESTS / "rbac"))
+    await eventually(
+        lambda: registered(cluster, "echo"), what="echo registered once peering is there"
+    )
+
+    async def ready() -> bool:
+        return (await asyncio.to_thread(operator.get, "/readyz"))[0] == 200
+
+    await eventually(ready, what="/readyz once the peering object exists")
+    lines = [line for line in operator.logs().splitlines() if "peering object" in line]
+    assert len([line for line in lines if "is missing" in line]) == 1, "said once, not every loop"
