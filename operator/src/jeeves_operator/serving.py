@@ -11,7 +11,6 @@ from collections.abc import Callable
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-
 Problem = Callable[[], str | None]  # why the operator cannot act, or None
 
 
