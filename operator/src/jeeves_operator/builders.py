@@ -2,8 +2,8 @@
 
 `build_deployment`, `build_service`, `build_registration` and `build_status` take the spec, the
 action's identity and the settings and return dicts; no I/O, no clock (callers pass `now`), so
-they are tested against golden YAML. `drifted` tells whether a live object strays from the
-desired one in the fields the operator manages.
+they are tested against golden YAML. (Drift is the API server's business: `k8s.Kube.apply`
+uses server-side apply; `ownership` finds what others added.)
 """
 
 from __future__ import annotations
@@ -335,24 +335,3 @@ def build_status(obs: Observation, previous: Sequence[Condition], now: str) -> A
         "readyReplicas": obs.ready_replicas,
         "observedGeneration": obs.generation,
     }
-
-
-def _same_scalar(desired: Any, live: Any) -> bool:
-    if isinstance(desired, bool) or isinstance(live, bool):
-        return bool(desired == live)
-    if isinstance(desired, int | str) and isinstance(live, int | str):
-        return str(desired) == str(live)
-    return bool(desired == live)
-
-
-def drifted(desired: Any, live: Any) -> bool:
-    """True when `live` lacks or changes anything `desired` sets (server defaults are fine)."""
-    if isinstance(desired, dict):
-        if not isinstance(live, dict):
-            return True
-        return any(drifted(value, live.get(key)) for key, value in desired.items())
-    if isinstance(desired, list):
-        if not isinstance(live, list) or len(live) != len(desired):
-            return True
-        return any(drifted(d, lv) for d, lv in zip(desired, live, strict=True))
-    return not _same_scalar(desired, live)

@@ -1,9 +1,13 @@
-"""All Kubernetes I/O of the reconciler: get/create/patch/delete of the objects it derives.
+"""All Kubernetes I/O of the reconciler: get/create/apply/patch/delete of the objects it derives.
 
 Credentials come from the official `kubernetes` client's config loader (in-cluster or
-kubeconfig, as kopf logs in); requests go through aiohttp and speak plain dicts. `apply`
-creates or merge-patches one object and refuses to touch an object some other controller
-(Helm, a person, another JeevesAction) owns.
+kubeconfig, as kopf logs in); requests go through aiohttp and speak plain dicts. `apply` refuses
+to touch an object some other controller (Helm, a person, another JeevesAction) owns; for its
+own objects it uses server-side apply with the field manager `jeeves-operator` (forcing
+ownership, so a hand edit of a field the operator sets is put back) and then removes what other
+field managers added (`ownership`). Whether anything changed is the server's answer (the owned
+part of the stored object changed), never a comparison with the desired values: `cpu: 1000m`
+and `1` are one value.
 """
 
 from __future__ import annotations
@@ -15,11 +19,14 @@ from typing import Any, Literal, cast
 import aiohttp
 from kubernetes import client, config
 
-from jeeves_operator.builders import drifted
-from jeeves_operator.models import API_VERSION, PLURAL, Manifest
+from jeeves_operator.models import API_VERSION, MANAGER, PLURAL, Manifest
+from jeeves_operator.ownership import foreign_paths, removal_patch
 
 Change = Literal["created", "updated", "unchanged"]
 MERGE_PATCH = "application/merge-patch+json"
+APPLY_PATCH = "application/apply-patch+yaml"  # JSON is YAML: the body is sent as JSON
+JSON_PATCH = "application/json-patch+json"
+AS_MANAGER = f"?fieldManager={MANAGER}"
 KINDS: dict[str, tuple[str, str]] = {
     "Deployment": ("/apis/apps/v1", "deployments"),
     "Service": ("/api/v1", "services"),
@@ -153,10 +160,13 @@ class Kube:
                 return None
             raise
 
-    async def create(self, manifest: Manifest) -> Manifest:
+    async def server_side_apply(self, manifest: Manifest, *, force: bool = True) -> Manifest:
+        """Apply `manifest` as field manager jeeves-operator (creating it when absent); `force`
+        takes over fields other managers set."""
         meta = manifest["metadata"]
-        path = object_path(manifest["kind"], meta["namespace"])
-        return await self._request("POST", path, manifest, "application/json")
+        path = object_path(manifest["kind"], meta["namespace"], meta["name"]) + AS_MANAGER
+        query = "&force=true" if force else ""
+        return await self._request("PATCH", path + query, manifest, APPLY_PATCH)
 
     async def merge_patch(
         self, kind: str, namespace: str, name: str, patch: Manifest, subresource: str = ""
@@ -175,12 +185,12 @@ class Kube:
         return True
 
     async def apply(self, manifest: Manifest, owner_uid: str) -> tuple[Change, Manifest]:
-        """Make the live object match `manifest` in the fields it sets; report what changed."""
+        """Make the live object exactly `manifest` (plus server defaults); report what changed."""
         kind, meta = manifest["kind"], manifest["metadata"]
         live = await self.get(kind, meta["namespace"], meta["name"])
         if live is None:
-            try:
-                return "created", await self.create(manifest)
+            try:  # not forced: an object someone created meanwhile is a conflict, not ours
+                return "created", await self.server_side_apply(manifest, force=False)
             except KubeError as exc:
                 if exc.status != 409:
                     raise
@@ -189,16 +199,23 @@ class Kube:
                     raise
         if controller_uid(live) != owner_uid:
             raise OwnershipConflict(f"{kind} {meta['name']} exists and is not owned by this action")
-        if not drifted(_managed(manifest), live):
-            return "unchanged", live
-        patched = await self.merge_patch(kind, meta["namespace"], meta["name"], _managed(manifest))
-        return "updated", patched
+        applied = await self.server_side_apply(manifest)
+        extra = foreign_paths(applied, manifest, MANAGER)
+        if extra:
+            version = str(applied["metadata"].get("resourceVersion", ""))
+            path = object_path(kind, meta["namespace"], meta["name"]) + AS_MANAGER
+            applied = await self._request("PATCH", path, removal_patch(extra, version), JSON_PATCH)
+        changed = _owned_part(applied) != _owned_part(live)
+        return ("updated" if changed else "unchanged"), applied
 
 
-def _managed(manifest: Manifest) -> Manifest:
-    """The fields the operator owns: labels, owner references and the whole spec."""
-    meta = manifest["metadata"]
+def _owned_part(obj: Manifest) -> Manifest:
+    """What the operator decides of an object, as the server stores it (normalised): spec,
+    labels and owner references. Status and bookkeeping (resourceVersion, managedFields,
+    annotations the controllers keep) change on their own and are no drift."""
+    meta = obj.get("metadata", {})
     return {
-        "metadata": {"labels": meta["labels"], "ownerReferences": meta["ownerReferences"]},
-        "spec": manifest["spec"],
+        "labels": meta.get("labels"),
+        "ownerReferences": meta.get("ownerReferences"),
+        "spec": obj.get("spec"),
     }

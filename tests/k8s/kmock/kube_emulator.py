@@ -11,7 +11,10 @@ injected failures (`faults[(method, resource)] = (status, message)`) and held re
 
 What is faked: there are no controllers (no ReplicaSets, Pods, or Deployment status: tests patch
 status themselves), no admission, no schema validation or defaulting, and strategic-merge
-patches are treated as JSON merge patches.
+patches and server-side apply (`application/apply-patch+yaml`) are treated as JSON merge
+patches: there are no `managedFields`, no quantity normalisation, no field ownership. What the
+operator's drift handling owes to server-side apply (a normalised `cpu: 1000m` is no drift, keys
+added by hand are removed) is therefore tested on the real tier (tests/k8s/apiserver).
 """
 
 from __future__ import annotations
@@ -250,6 +253,10 @@ class KubeEmulator(kmock.KubernetesScaffold):
         if method == "GET":
             return aiohttp.web.json_response(self._get(self._key(request, resource)))
         if method == "POST" and request.name is None:
+            return aiohttp.web.json_response(await self._create(request, resource), status=201)
+        applying = "apply-patch" in str(request.headers.get("Content-Type", ""))
+        if applying and request.name is not None and self._key(request, resource) not in self.store:
+            # server-side apply creates a missing object
             return aiohttp.web.json_response(await self._create(request, resource), status=201)
         if method in ("PATCH", "PUT") and request.name is not None:
             obj = await self._update(request, resource, replace=method == "PUT")

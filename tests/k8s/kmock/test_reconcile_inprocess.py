@@ -205,7 +205,7 @@ async def test_refused_object_is_reported_and_nothing_registered(
 ) -> None:
     spec, ref = await create_action(cluster, "echo")
     message = "Internal error occurred: failed to allocate a serviceIP: range is full"
-    cluster.emulator.faults["POST", "/v1/services"] = (500, message)
+    cluster.emulator.faults["PATCH", "/v1/services"] = (500, message)
     outcome = await reconcile.reconcile(spec, ref, {}, claims_of((spec, ref)), deps)
     assert outcome.result == "error"
     ready = next(c for c in outcome.status["conditions"] if c["type"] == "Ready")
@@ -213,7 +213,7 @@ async def test_refused_object_is_reported_and_nothing_registered(
     assert "range is full" in ready["message"]
     assert await etcd.registration("echo") is None
 
-    del cluster.emulator.faults["POST", "/v1/services"]
+    del cluster.emulator.faults["PATCH", "/v1/services"]
     healed = await reconcile.reconcile(spec, ref, outcome.status, claims_of((spec, ref)), deps)
     assert healed.result == "ok"
     assert await etcd.names() == ["echo"]
