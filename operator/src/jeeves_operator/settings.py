@@ -1,45 +1,56 @@
-"""Operator settings: one typed object read from `JEEVES_*` environment variables.
+"""Operator settings: one typed pydantic model read from `JEEVES_*` environment variables.
 
-A missing or malformed value stops the process at start with one clear line
-(`SettingsError`); nothing else in the operator reads the environment.
+A missing or malformed value stops the process at start with one clear line naming the variable
+(`SettingsError`); nothing else in the operator reads the environment. Comma-separated variables
+become tuples; every other value is parsed and checked by the model's field types.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from jeeves.kit.validation import Invalid, check_model
+
+HostPort = Annotated[str, StringConstraints(pattern=r"^.+:\d{1,5}$")]
+Seconds = Annotated[float, Field(gt=0)]
+# Variables that are not JEEVES_<FIELD>.
+VARIABLES = {"kubeconfig": "KUBECONFIG"}
 
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
 
 
-@dataclass(frozen=True)
-class OperatorSettings:
+class OperatorSettings(BaseModel):
     """Everything the operator is configured with."""
 
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
     # Environment name: the etcd prefix is /jeeves/<env>/ (JEEVES_ENV).
-    env: str = "dev"
+    env: str = Field(default="dev", pattern=r"^[a-z0-9][a-z0-9-]{0,30}$")
     # etcd client endpoints, host:port each (JEEVES_ETCD_ENDPOINTS, comma-separated).
-    etcd_endpoints: tuple[str, ...] = ("127.0.0.1:2379",)
+    etcd_endpoints: tuple[HostPort, ...] = Field(default=("127.0.0.1:2379",), min_length=1)
     # host:port serving /healthz, /readyz and /metrics (JEEVES_BIND).
-    bind: str = "0.0.0.0:8080"
+    bind: HostPort = "0.0.0.0:8080"
     # Namespaces to watch; empty means cluster-wide (JEEVES_NAMESPACES, comma-separated).
     namespaces: tuple[str, ...] = ()
     # Seconds between drift checks of every JeevesAction (JEEVES_DRIFT_INTERVAL).
-    drift_interval: float = 30.0
+    drift_interval: Seconds = 30.0
     # Seconds between retries while etcd is unreachable (JEEVES_RETRY_DELAY).
-    retry_delay: float = 5.0
+    retry_delay: Seconds = 5.0
     # Per-call etcd deadline in seconds (JEEVES_ETCD_TIMEOUT).
-    etcd_timeout: float = 2.0
+    etcd_timeout: Seconds = 2.0
     # Name of the kopf peering object shared by the replicas (JEEVES_PEERING).
-    peering: str = "jeeves-operator"
+    peering: str = Field(default="jeeves-operator", min_length=1)
     # This replica's peering priority; the highest live one acts (JEEVES_PRIORITY; random).
-    priority: int = field(default_factory=lambda: random.randint(1, 1_000_000))
+    priority: int = Field(default_factory=lambda: random.randint(1, 1_000_000), ge=0)
     # Seconds a replica's peering heartbeat stays valid; a dead active replica is replaced
     # by a standby after at most this long (JEEVES_PEERING_LIFETIME).
-    peering_lifetime: int = 15
+    peering_lifetime: int = Field(default=15, gt=0)
     # Run without peering, e.g. in a single-replica dev loop (JEEVES_STANDALONE).
     standalone: bool = False
     # kubeconfig path; empty means in-cluster or ~/.kube/config (KUBECONFIG).
@@ -51,6 +62,24 @@ class OperatorSettings:
     # namespace) or `namespace/name` (JEEVES_ACTION_SECRETS, comma-separated; default none).
     action_secrets: frozenset[str] = frozenset()
 
+    @field_validator("etcd_endpoints", "namespaces", "action_secrets", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("peering_lifetime", mode="before")
+    @classmethod
+    def _whole_seconds(cls, value: Any) -> Any:
+        """Seconds may be written as a number like "3.0"; the lifetime is whole seconds."""
+        if isinstance(value, str):
+            try:
+                return int(float(value))
+            except ValueError:
+                return value
+        return value
+
     @property
     def clusterwide(self) -> bool:
         return not self.namespaces
@@ -60,75 +89,22 @@ class OperatorSettings:
         return f"/jeeves/{self.env}/actions/"
 
 
-def _split(value: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in value.split(",") if part.strip())
-
-
-def _number(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "")
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a number of seconds, got {raw!r}") from None
-    if value <= 0:
-        raise SettingsError(f"{name} must be positive, got {raw!r}")
-    return value
-
-
-def _endpoints(raw: str) -> tuple[str, ...]:
-    endpoints = _split(raw)
-    for endpoint in endpoints:
-        host, _, port = endpoint.rpartition(":")
-        if not host or not port.isdigit():
-            raise SettingsError(f"JEEVES_ETCD_ENDPOINTS needs host:port items, got {endpoint!r}")
-    if not endpoints:
-        raise SettingsError("JEEVES_ETCD_ENDPOINTS is empty")
-    return endpoints
-
-
-def _bind(raw: str) -> str:
-    host, _, port = raw.rpartition(":")
-    if not host or not port.isdigit():
-        raise SettingsError(f"JEEVES_BIND must be host:port, got {raw!r}")
-    return raw
-
-
-def _flag(env: Mapping[str, str], name: str) -> bool:
-    raw = env.get(name, "").strip().lower()
-    if raw in ("", "0", "false", "no"):
-        return False
-    if raw in ("1", "true", "yes"):
-        return True
-    raise SettingsError(f"{name} must be true or false, got {raw!r}")
-
-
-def _priority(env: Mapping[str, str]) -> dict[str, int]:
-    raw = env.get("JEEVES_PRIORITY", "")
-    if not raw:
-        return {}
-    if not raw.isdigit():
-        raise SettingsError(f"JEEVES_PRIORITY must be a non-negative integer, got {raw!r}")
-    return {"priority": int(raw)}
+def variable(field: str) -> str:
+    """The environment variable of a settings field."""
+    return VARIABLES.get(field, f"JEEVES_{field.upper()}")
 
 
 def load_settings(env: Mapping[str, str]) -> OperatorSettings:
-    """Read settings from an environment mapping (normally `os.environ`)."""
-    return OperatorSettings(
-        env=env.get("JEEVES_ENV", "dev") or "dev",
-        etcd_endpoints=_endpoints(env.get("JEEVES_ETCD_ENDPOINTS", "127.0.0.1:2379")),
-        bind=_bind(env.get("JEEVES_BIND", "0.0.0.0:8080")),
-        namespaces=_split(env.get("JEEVES_NAMESPACES", "")),
-        drift_interval=_number(env, "JEEVES_DRIFT_INTERVAL", 30.0),
-        retry_delay=_number(env, "JEEVES_RETRY_DELAY", 5.0),
-        etcd_timeout=_number(env, "JEEVES_ETCD_TIMEOUT", 2.0),
-        peering=env.get("JEEVES_PEERING", "jeeves-operator") or "jeeves-operator",
-        peering_lifetime=int(_number(env, "JEEVES_PEERING_LIFETIME", 15)),
-        standalone=_flag(env, "JEEVES_STANDALONE"),
-        kubeconfig=env.get("KUBECONFIG", ""),
-        tokens_url=env.get("JEEVES_TOKENS_URL", ""),
-        poster_url=env.get("JEEVES_POSTER_URL", ""),
-        action_secrets=frozenset(_split(env.get("JEEVES_ACTION_SECRETS", ""))),
-        **_priority(env),
-    )
+    """Read settings from an environment mapping (normally `os.environ`); empty values count
+    as unset."""
+    given = {
+        field: env[variable(field)]
+        for field in OperatorSettings.model_fields
+        if env.get(variable(field), "")
+    }
+    try:
+        return check_model(OperatorSettings, given)
+    except Invalid as exc:
+        name = variable(exc.field.split(".")[0])
+        shown = given.get(exc.field.split(".")[0], "")
+        raise SettingsError(f"{name} {exc.message}, got {shown!r}") from None

@@ -29,7 +29,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from jeeves.dispatcher import store
 from jeeves.dispatcher.activity import ActivitySink
 from jeeves.dispatcher.domain.activity import activity_record
-from jeeves.dispatcher.domain.jobs import interaction_target, parse_dispatch_job
+from jeeves.dispatcher.domain.jobs import interaction_target
 from jeeves.dispatcher.domain.protocol import (
     Outcome,
     Reply,
@@ -55,7 +55,7 @@ from jeeves.kit.auth import TokenUnavailable
 from jeeves.kit.context import current_request_id
 from jeeves.kit.flags import FeatureFlags
 from jeeves.kit.http import HttpClient
-from jeeves.kit.jobs import REPLY, DispatchJob, ReplyJob
+from jeeves.kit.jobs import REPLY, DispatchJob, ReplyJob, parse_dispatch_job
 from jeeves.kit.logging import get_logger
 from jeeves.kit.queue import PermanentJobError, QueueJob, enqueue
 

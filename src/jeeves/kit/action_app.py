@@ -11,8 +11,9 @@
 ids) and serves the action protocol (DESIGN.md "Action protocol") at `POST /v1/act`:
 
 - the envelope `{"id", "action", "text", "args", "user": {"slack_id", "team_id"}, "channel",
-  "thread_ts", "sent_at"}` is validated by `parse_envelope` (422 naming the field) and handed to
-  the handler as a typed `ActionRequest`;
+  "thread_ts", "sent_at"}` is validated by `parse_envelope` (the pydantic models of
+  `jeeves.kit.protocol`, published as docs/action-protocol.schema.json; 422 naming the field)
+  and handed to the handler as a typed `ActionRequest`;
 - the handler returns `Reply(text, blocks)` → `200 {"reply": {...}}`, or `LATER` → `202` (the
   action posts itself later through poster's `/v1/messages`), or raises
   `ActionError(status, message)`: a 4xx is permanent and `message` is what the user sees; a 5xx
@@ -50,7 +51,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from prometheus_client import Counter, Histogram
@@ -61,12 +62,20 @@ from jeeves.kit.auth import Auth, AuthRefused, AuthSettings, install_auth, verif
 from jeeves.kit.errors import APIError
 from jeeves.kit.logging import get_logger
 from jeeves.kit.metrics import LATENCY_BUCKETS
+from jeeves.kit.protocol import (
+    ActionAccepted,
+    ActionEnvelope,
+    ActionReply,
+    ErrorBody,
+    ErrorDetail,
+    ReplyContent,
+)
 from jeeves.kit.settings import ServiceSettings
+from jeeves.kit.validation import Invalid, check_model
 
 log = get_logger(__name__)
 ACT_PATH = "/v1/act"
 ACT_SCOPE = "act"  # the scope a caller's token needs for POST /v1/act
-MAX_ID_LENGTH = 200
 RESERVE_S = 300.0  # a reservation outlives any call; one whose replica died expires after it
 
 
@@ -99,10 +108,8 @@ class Reply:
     blocks: list[dict[str, Any]] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"text": self.text}
-        if self.blocks is not None:
-            data["blocks"] = self.blocks
-        return data
+        """The `reply` of a 200 answer (`jeeves.kit.protocol.ReplyContent`)."""
+        return ReplyContent(text=self.text, blocks=self.blocks).model_dump(exclude_none=True)
 
 
 @dataclass(frozen=True)
@@ -125,12 +132,8 @@ class ActionError(Exception):
         self.code = code or ("action_rejected" if status < 500 else "action_unavailable")
 
 
-class EnvelopeError(ValueError):
+class EnvelopeError(Invalid):
     """The request body is not a valid action envelope; `field` names the culprit."""
-
-    def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(f"'{field_name}' {message}")
-        self.field = field_name
 
 
 Handler = Callable[[ActionRequest], Awaitable["Reply | Later"]]
@@ -152,63 +155,22 @@ def escape_mrkdwn(text: str) -> str:
 # Parsing the envelope (pure) ----------------------------------------------------------------
 
 
-def _required_str(data: Mapping[str, Any], key: str, prefix: str = "", empty: bool = False) -> str:
-    name = prefix + key
-    if key not in data:
-        raise EnvelopeError(name, "is required")
-    value = data[key]
-    if not isinstance(value, str):
-        raise EnvelopeError(name, "must be a string")
-    if not empty and not value.strip():
-        raise EnvelopeError(name, "must not be empty")
-    return value
-
-
-def _sent_at(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, UTC)
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            pass
-        else:
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    raise EnvelopeError("sent_at", "must be epoch seconds or an ISO-8601 time")
-
-
 def parse_envelope(data: Any) -> ActionRequest:
-    """Validate the action envelope; raises EnvelopeError naming the first bad field."""
-    if not isinstance(data, Mapping):
-        raise EnvelopeError("body", "must be a JSON object")
-    action_id = _required_str(data, "id")
-    if len(action_id) > MAX_ID_LENGTH:
-        raise EnvelopeError("id", f"must be at most {MAX_ID_LENGTH} characters")
-    user = data.get("user")
-    if not isinstance(user, Mapping):
-        raise EnvelopeError("user", "must be an object with slack_id and team_id")
-    args = data.get("args", {})
-    if args is None:
-        args = {}
-    if not isinstance(args, Mapping):
-        raise EnvelopeError("args", "must be an object")
-    thread_ts = data.get("thread_ts")
-    if thread_ts is not None and not isinstance(thread_ts, str):
-        raise EnvelopeError("thread_ts", "must be a string or null")
+    """Validate the action envelope (`jeeves.kit.protocol.ActionEnvelope`); raises
+    EnvelopeError naming the first bad field."""
+    try:
+        envelope = check_model(ActionEnvelope, data)
+    except Invalid as exc:
+        raise EnvelopeError(exc.field, exc.message) from None
     return ActionRequest(
-        id=action_id,
-        action=_required_str(data, "action"),
-        text=_required_str(data, "text", empty=True),
-        args=dict(args),
-        user=ActionUser(
-            slack_id=_required_str(user, "slack_id", "user."),
-            team_id=_required_str(user, "team_id", "user."),
-        ),
-        channel=_required_str(data, "channel"),
-        thread_ts=thread_ts or None,
-        sent_at=_sent_at(data.get("sent_at")),
+        id=envelope.id,
+        action=envelope.action,
+        text=envelope.text,
+        args=dict(envelope.args),
+        user=ActionUser(slack_id=envelope.user.slack_id, team_id=envelope.user.team_id),
+        channel=envelope.channel,
+        thread_ts=envelope.thread_ts or None,
+        sent_at=envelope.sent_at,
     )
 
 
@@ -314,8 +276,9 @@ class ActionMetrics:
         )
 
 
-def _error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, **extra}}
+def _error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
+    detail = ErrorDetail(code=code, message=message, field=field)
+    return ErrorBody(error=detail).model_dump(exclude_none=True)
 
 
 class ActionEndpoint:
@@ -429,11 +392,13 @@ class ActionEndpoint:
         finally:
             self.metrics.duration.labels(self.name).observe(time.perf_counter() - started)
         if isinstance(result, Later):
-            return StoredAnswer(202, {"status": "accepted"})
+            return StoredAnswer(202, ActionAccepted().model_dump())
         if not isinstance(result, Reply):
             log.error("action_bad_result", action=self.name, result_type=type(result).__name__)
             return StoredAnswer(500, _error_body("internal_error", "the action gave no reply"))
-        return StoredAnswer(200, {"reply": result.to_json()})
+        return StoredAnswer(
+            200, ActionReply(reply=ReplyContent(**result.to_json())).model_dump(exclude_none=True)
+        )
 
     def _count(
         self, answer: StoredAnswer, outcome: str | None = None, action_id: str | None = None

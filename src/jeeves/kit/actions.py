@@ -1,8 +1,9 @@
 """The action registry contract: what an action is, and the interface routing reads from.
 
 `ActionSpec` mirrors the JSON stored at `/jeeves/<env>/actions/<name>` in etcd (DESIGN.md
-"etcd layout"). `ActionRegistry` is what the dispatcher routes with; `StaticRegistry` serves a
-fixed list (settings or tests), and the etcd-backed registry keeps the same interface live.
+"etcd layout"), read through the pydantic model `ActionRegistration`. `ActionRegistry` is what
+the dispatcher routes with; `StaticRegistry` serves a fixed list (settings or tests), and the
+etcd-backed registry keeps the same interface live.
 """
 
 from __future__ import annotations
@@ -10,7 +11,32 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from jeeves.kit.validation import Invalid, NonBlank, check_model
+
+HttpUrl = Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]
+
+
+class CanaryRegistration(BaseModel):
+    url: HttpUrl
+    percent: float = Field(ge=0, le=100)
+
+
+class ActionRegistration(BaseModel):
+    """The JSON value at `/jeeves/<env>/actions/<name>` (unknown keys are kept in `extra`)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    keywords: list[NonBlank] = Field(min_length=1)
+    url: HttpUrl
+    description: str = ""
+    usage: str = ""
+    timeout_s: float = Field(default=10.0, gt=0, le=300)
+    enabled: bool = True
+    canary: CanaryRegistration | None = None
 
 
 @dataclass(frozen=True)
@@ -35,41 +61,26 @@ class ActionSpec:
 
     @classmethod
     def from_json(cls, name: str, raw: str | bytes | Mapping[str, Any]) -> ActionSpec:
-        """Parse the etcd value of `name`; raises ValueError naming what is wrong."""
+        """Parse the etcd value of `name` (`ActionRegistration`); ValueError naming what is
+        wrong."""
         data = json.loads(raw) if isinstance(raw, str | bytes) else dict(raw)
         if not isinstance(data, dict):
             raise ValueError(f"action {name}: value must be a JSON object")
-        keywords = data.get("keywords")
-        if (
-            not isinstance(keywords, list)
-            or not keywords
-            or not all(isinstance(k, str) and k.strip() for k in keywords)
-        ):
-            raise ValueError(f"action {name}: 'keywords' must be a non-empty list of strings")
-        url = data.get("url")
-        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            raise ValueError(f"action {name}: 'url' must be an http(s) URL")
-        canary = None
-        if isinstance(data.get("canary"), dict):
-            raw_canary = data["canary"]
-            percent = float(raw_canary.get("percent", 0))
-            if not 0 <= percent <= 100 or not isinstance(raw_canary.get("url"), str):
-                raise ValueError(f"action {name}: canary needs a url and a percent 0-100")
-            canary = Canary(url=raw_canary["url"], percent=percent)
-        timeout = float(data.get("timeout_s", 10))
-        if not 0 < timeout <= 300:
-            raise ValueError(f"action {name}: 'timeout_s' must be in (0, 300]")
-        known = {"keywords", "url", "description", "usage", "timeout_s", "enabled", "canary"}
+        try:
+            value = check_model(ActionRegistration, data)
+        except Invalid as exc:
+            raise ValueError(f"action {name}: {exc}") from None
+        canary = value.canary
         return cls(
             name=name,
-            keywords=tuple(k.strip().lower() for k in keywords),
-            url=url.rstrip("/"),
-            description=str(data.get("description", "")),
-            usage=str(data.get("usage", "")),
-            timeout_s=timeout,
-            enabled=bool(data.get("enabled", True)),
-            canary=canary,
-            extra={k: v for k, v in data.items() if k not in known},
+            keywords=tuple(k.strip().lower() for k in value.keywords),
+            url=value.url.rstrip("/"),
+            description=value.description,
+            usage=value.usage,
+            timeout_s=value.timeout_s,
+            enabled=value.enabled,
+            canary=Canary(url=canary.url, percent=canary.percent) if canary else None,
+            extra=dict(value.model_extra or {}),
         )
 
     def to_json(self) -> str:

@@ -12,17 +12,27 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 from prometheus_client import CollectorRegistry, Counter
+from pydantic import BaseModel, Field, StrictBool, StringConstraints
 from quart import Quart
 
 from jeeves.kit.app import kit
 from jeeves.kit.bucketing import in_rollout
 from jeeves.kit.config_watch import ParsedSection, install_config
 from jeeves.kit.etcd import FLAGS
+from jeeves.kit.validation import Invalid, check_model
 
 ON, OFF = "on", "off"
+
+
+class FlagValue(BaseModel):
+    """The JSON value at `/jeeves/<env>/flags/<flag>`: strict types (no "yes" for true)."""
+
+    enabled: StrictBool
+    percent: Annotated[float, Field(strict=True, ge=0, le=100)] = 100.0
+    allow: list[Annotated[str, StringConstraints(min_length=1)]] = []
 
 
 @dataclass(frozen=True)
@@ -35,22 +45,15 @@ class FlagSpec:
 
     @classmethod
     def from_json(cls, name: str, raw: str | bytes | Mapping[str, Any]) -> FlagSpec:
-        """Parse the etcd value of flag `name`; raises ValueError naming what is wrong."""
+        """Parse the etcd value of flag `name` (`FlagValue`); ValueError naming what is wrong."""
         data = json.loads(raw) if isinstance(raw, str | bytes) else dict(raw)
         if not isinstance(data, dict):
             raise ValueError(f"flag {name}: value must be a JSON object")
-        enabled = data.get("enabled")
-        if not isinstance(enabled, bool):
-            raise ValueError(f"flag {name}: 'enabled' must be true or false")
-        percent = data.get("percent", 100)
-        if isinstance(percent, bool) or not isinstance(percent, int | float):
-            raise ValueError(f"flag {name}: 'percent' must be a number 0-100")
-        if not 0 <= percent <= 100:
-            raise ValueError(f"flag {name}: 'percent' must be between 0 and 100")
-        allow = data.get("allow", [])
-        if not isinstance(allow, list) or not all(isinstance(u, str) and u for u in allow):
-            raise ValueError(f"flag {name}: 'allow' must be a list of Slack user ids")
-        return cls(enabled=enabled, percent=float(percent), allow=frozenset(allow))
+        try:
+            value = check_model(FlagValue, data)
+        except Invalid as exc:
+            raise ValueError(f"flag {name}: {exc}") from None
+        return cls(enabled=value.enabled, percent=value.percent, allow=frozenset(value.allow))
 
     def to_dict(self) -> dict[str, Any]:
         percent: float | int = (

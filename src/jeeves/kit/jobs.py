@@ -1,44 +1,74 @@
 """The payloads that travel on the durable queue between gateway, dispatcher and poster.
 
-These are the contract between the three pipeline services; each side validates what it reads.
+These are the contract between the three pipeline services; each side validates what it reads
+with pydantic (`parse_dispatch_job`, `parse_reply_job`): a job that breaks the contract names its
+first bad field and can never succeed (the worker dead-letters it).
 Queue entrypoints: `dispatch` (gateway → dispatcher) and `reply` (dispatcher/poster API → poster).
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal, NotRequired, TypedDict
+from collections.abc import Mapping
+from typing import (
+    Any,
+    Literal,
+    NotRequired,  # pydantic needs these on Python 3.11
+)
+
+from pydantic import TypeAdapter
+from typing_extensions import TypedDict
+
+from jeeves.kit.validation import EpochSeconds, NonBlank, check
 
 DISPATCH = "dispatch"
 REPLY = "reply"
+
+Blocks = list[dict[str, Any]]  # Slack Block Kit objects
 
 
 class DispatchJob(TypedDict):
     """One inbound user interaction, normalised by the gateway."""
 
-    event_id: str  # Slack event_id, or a derived unique id for commands/interactions
+    event_id: NonBlank  # Slack event_id, or a derived unique id for commands/interactions
     kind: Literal["message", "command", "interaction"]
-    team_id: str
-    user_id: str
-    channel: str
+    team_id: NonBlank
+    user_id: NonBlank
+    channel: NonBlank
     ts: str | None  # the message's own ts (None for slash commands)
     thread_ts: str | None  # thread to answer in (None: answer in the channel)
     text: str  # raw text as Slack sent it (mentions and links still encoded)
-    blocks: NotRequired[list[dict[str, Any]] | None]  # rich_text blocks when Slack sent them
+    blocks: NotRequired[Blocks | None]  # rich_text blocks when Slack sent them
     response_url: NotRequired[str | None]  # slash commands and interactions
     interaction: NotRequired[dict[str, Any] | None]  # {"action_id", "value", "block_id"} for clicks
-    received_at: float  # epoch seconds when the gateway accepted it
+    received_at: EpochSeconds  # when the gateway accepted it
 
 
 class ReplyJob(TypedDict):
     """One message to post to Slack."""
 
-    reply_key: str  # idempotency key: one Slack message per key, ever
-    channel: str
+    reply_key: NonBlank  # idempotency key: one Slack message per key, ever
+    channel: NonBlank
     thread_ts: str | None
-    text: str
-    blocks: NotRequired[list[dict[str, Any]] | None]
+    text: NonBlank
+    blocks: NotRequired[Blocks | None]
     event_id: NotRequired[str | None]  # the inbound event this answers, when there is one
-    sent_at: NotRequired[float | None]  # when the inbound event was received, for latency
+    sent_at: NotRequired[EpochSeconds | None]  # when the inbound event was received (latency)
     # Slack's response_url of the command or click this answers (valid 30 min, 5 uses): the
     # poster answers there first, so a channel the bot is not in still gets the reply.
     response_url: NotRequired[str | None]
+
+
+DISPATCH_JOB: TypeAdapter[DispatchJob] = TypeAdapter(DispatchJob)
+REPLY_JOB: TypeAdapter[ReplyJob] = TypeAdapter(ReplyJob)
+
+
+def parse_dispatch_job(payload: Mapping[str, Any]) -> DispatchJob:
+    """`payload` as a DispatchJob (absent text/ts/thread_ts default to empty); Invalid (a
+    ValueError) naming the first field that breaks the contract."""
+    return check(DISPATCH_JOB, {"text": "", "ts": None, "thread_ts": None, **payload})
+
+
+def parse_reply_job(payload: Mapping[str, Any]) -> ReplyJob:
+    """`payload` as a ReplyJob (absent thread_ts defaults to None); Invalid naming the first
+    bad field."""
+    return check(REPLY_JOB, {"thread_ts": None, **payload})

@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, cast
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import aiohttp
 import asyncpg
@@ -38,7 +38,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from jeeves.kit.http import HttpClient
-from jeeves.kit.jobs import REPLY, ReplyJob
+from jeeves.kit.jobs import REPLY, ReplyJob, parse_reply_job
 from jeeves.kit.logging import get_logger
 from jeeves.kit.queue import PermanentJobError, QueueJob, RetryJob, enqueue
 from jeeves.poster import outbound
@@ -117,26 +117,6 @@ def _slack_error(exc: BaseException) -> str:
     if isinstance(exc, SlackApiError) and isinstance(exc.response.data, dict):
         return str(exc.response.data.get("error") or exc.response.status_code)
     return type(exc).__name__
-
-
-def parse_reply_job(payload: Mapping[str, Any]) -> ReplyJob:
-    """`payload` as a ReplyJob; ValueError naming the first bad field (pure)."""
-    for name in ("reply_key", "channel", "text"):
-        value = payload.get(name)
-        if not isinstance(value, str) or not value:
-            raise ValueError(f"'{name}' must be a non-empty string")
-    thread_ts = payload.get("thread_ts")
-    if thread_ts is not None and not isinstance(thread_ts, str):
-        raise ValueError("'thread_ts' must be a string or null")
-    blocks = payload.get("blocks")
-    if blocks is not None and not isinstance(blocks, list):
-        raise ValueError("'blocks' must be a list or null")
-    response_url = payload.get("response_url")
-    if response_url is not None and not isinstance(response_url, str):
-        raise ValueError("'response_url' must be a string or null")
-    job = dict(payload)
-    job.setdefault("thread_ts", None)
-    return cast(ReplyJob, job)
 
 
 class LeaseLost(RetryJob):

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from jeeves.dispatcher.dispatching import reply_job
-from jeeves.dispatcher.domain.jobs import interaction_target, parse_dispatch_job
+from jeeves.dispatcher.domain.jobs import interaction_target
 from jeeves.dispatcher.domain.protocol import Reply
+from jeeves.kit.jobs import parse_dispatch_job
 
 pytestmark = pytest.mark.unit
 

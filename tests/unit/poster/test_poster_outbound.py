@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from jeeves.kit.jobs import parse_reply_job
 from jeeves.poster.outbound import Claim, decide
-from jeeves.poster.posting import parse_reply_job
 
 pytestmark = pytest.mark.unit
 

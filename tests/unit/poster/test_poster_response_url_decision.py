@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from jeeves.kit.jobs import ReplyJob
+from jeeves.kit.jobs import ReplyJob, parse_reply_job
 from jeeves.poster.domain.response_url import (
     TTL_S,
     Answer,
@@ -20,7 +20,6 @@ from jeeves.poster.domain.response_url import (
     classify_response,
     response_body,
 )
-from jeeves.poster.posting import parse_reply_job
 
 pytestmark = pytest.mark.unit
 SLACK_API = "https://slack.com/api/"

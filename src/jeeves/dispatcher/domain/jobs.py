@@ -1,52 +1,12 @@
-"""Validating a `dispatch` job's payload before acting on it (pure).
+"""Reading a `dispatch` job's payload: the click target of an interaction (pure).
 
-The queue hands over any JSON object; a payload that breaks the `DispatchJob` contract can never
-succeed, so `parse_dispatch_job` names the first bad field and the worker dead-letters the job.
+The payload itself is validated by the kit (`jeeves.kit.jobs.parse_dispatch_job`, pydantic): a
+payload that breaks the `DispatchJob` contract names its first bad field and is dead-lettered.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, cast
-
 from jeeves.kit.jobs import DispatchJob
-
-KINDS = ("message", "command", "interaction")
-_REQUIRED_TEXT = ("event_id", "team_id", "user_id", "channel")
-
-
-def _optional_str(payload: Mapping[str, Any], name: str) -> None:
-    value = payload.get(name)
-    if value is not None and not isinstance(value, str):
-        raise ValueError(f"'{name}' must be a string or null")
-
-
-def parse_dispatch_job(payload: Mapping[str, Any]) -> DispatchJob:
-    """`payload` as a DispatchJob; ValueError naming the first field that breaks the contract."""
-    for name in _REQUIRED_TEXT:
-        value = payload.get(name)
-        if not isinstance(value, str) or not value:
-            raise ValueError(f"'{name}' must be a non-empty string")
-    if payload.get("kind") not in KINDS:
-        raise ValueError(f"'kind' must be one of {', '.join(KINDS)}")
-    if not isinstance(payload.get("text", ""), str):
-        raise ValueError("'text' must be a string")
-    for name in ("ts", "thread_ts", "response_url"):
-        _optional_str(payload, name)
-    blocks = payload.get("blocks")
-    if blocks is not None and not isinstance(blocks, list):
-        raise ValueError("'blocks' must be a list or null")
-    received = payload.get("received_at")
-    if not isinstance(received, int | float) or isinstance(received, bool):
-        raise ValueError("'received_at' must be a number (epoch seconds)")
-    interaction = payload.get("interaction")
-    if interaction is not None and not isinstance(interaction, dict):
-        raise ValueError("'interaction' must be an object or null")
-    job = dict(payload)
-    job.setdefault("text", "")
-    job.setdefault("ts", None)
-    job.setdefault("thread_ts", None)
-    return cast(DispatchJob, job)
 
 
 def interaction_target(job: DispatchJob) -> tuple[str, str] | None:

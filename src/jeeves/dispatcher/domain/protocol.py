@@ -13,10 +13,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from pydantic import ValidationError
+
 from jeeves.dispatcher.domain.replies import invalid_reply_text, rejected_text
 from jeeves.kit.actions import ActionSpec
 from jeeves.kit.bucketing import in_rollout
 from jeeves.kit.jobs import DispatchJob
+from jeeves.kit.protocol import ActionEnvelope, ActionReply, ActionUser
 
 MAX_REPLY_TEXT = 40_000  # Slack truncates chat.postMessage text beyond this
 
@@ -86,16 +89,17 @@ def act_request(
     `args` carries the context: `keyword` (which keyword matched) and `message` (the whole
     cleaned message), or `interaction` for a button click.
     """
-    return {
-        "id": action_call_id(job["event_id"], spec.name),
-        "action": spec.name,
-        "text": text,
-        "args": dict(args),
-        "user": {"slack_id": job["user_id"], "team_id": job["team_id"]},
-        "channel": job["channel"],
-        "thread_ts": job["thread_ts"],
-        "sent_at": job["received_at"],
-    }
+    envelope = ActionEnvelope(
+        id=action_call_id(job["event_id"], spec.name),
+        action=spec.name,
+        text=text,
+        args=dict(args),
+        user=ActionUser(slack_id=job["user_id"], team_id=job["team_id"]),
+        channel=job["channel"],
+        thread_ts=job["thread_ts"],
+        sent_at=job["received_at"],  # epoch seconds, parsed into a datetime
+    )
+    return envelope.model_dump(mode="json")
 
 
 def _error_message(body: object) -> str | None:
@@ -108,20 +112,12 @@ def _error_message(body: object) -> str | None:
 
 
 def _reply_of(body: object) -> Reply | None:
-    if not isinstance(body, Mapping):
+    """The reply of a 200 answer (`jeeves.kit.protocol.ActionReply`), or None if unreadable."""
+    try:
+        answer = ActionReply.model_validate(body)
+    except ValidationError:
         return None
-    reply = body.get("reply")
-    if not isinstance(reply, Mapping):
-        return None
-    text = reply.get("text")
-    blocks = reply.get("blocks")
-    if not isinstance(text, str) or not text.strip():
-        return None
-    if blocks is not None and not (
-        isinstance(blocks, list) and all(isinstance(b, dict) for b in blocks)
-    ):
-        return None
-    return Reply(text=text[:MAX_REPLY_TEXT], blocks=blocks)
+    return Reply(text=answer.reply.text[:MAX_REPLY_TEXT], blocks=answer.reply.blocks)
 
 
 def interpret(spec: ActionSpec, status: int, body: object) -> Answer:

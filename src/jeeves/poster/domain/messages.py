@@ -1,7 +1,8 @@
 """Validating `POST /v1/messages` bodies from actions that answer later (pure).
 
-Body: `{"channel", "thread_ts"?, "text", "blocks"?, "key"?}`. A valid body becomes a `ReplyJob`;
-an invalid one raises `MessageError` naming the field (answered 422). `key` makes the request
+Body: `{"channel", "thread_ts"?, "text", "blocks"?, "key"?}`, the pydantic model `PostMessage`
+(unknown fields refused). A valid body becomes a `ReplyJob`; an invalid one raises
+`MessageError` naming the field (answered 422). `key` makes the request
 idempotent: the same key posts one Slack message however often it is sent *by the same caller*.
 Caller keys live in their own namespace per caller, `api:<caller>:<key>` (the caller is the
 token's subject, percent-encoded so it holds no `:`; `anonymous` without authentication), so they
@@ -11,57 +12,38 @@ can never suppress another's message. Without a key every request is a new messa
 
 from __future__ import annotations
 
-import re
 import uuid
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
 from jeeves.kit.jobs import ReplyJob
+from jeeves.kit.validation import Invalid, NonBlank, check_model
 
 MAX_TEXT = 40_000
 MAX_BLOCKS = 50
 MAX_KEY = 200
-_CHANNEL = re.compile(r"^[A-Za-z0-9#_.-]{1,80}$")
-_TS = re.compile(r"^\d{1,12}\.\d{1,9}$")
-_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
-FIELDS = frozenset({"channel", "thread_ts", "text", "blocks", "key"})
 
 
-class MessageError(ValueError):
+class MessageError(Invalid):
     """A body that breaks the contract; `field` names the culprit."""
 
-    def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(f"'{field_name}' {message}")
-        self.field = field_name
 
+class PostMessage(BaseModel):
+    """The body of `POST /v1/messages`."""
 
-def _text(body: dict[str, Any]) -> str:
-    text = body.get("text")
-    if not isinstance(text, str) or not text.strip():
-        raise MessageError("text", "must be a non-empty string")
-    if len(text) > MAX_TEXT:
-        raise MessageError("text", f"must be at most {MAX_TEXT} characters")
-    return text
+    model_config = ConfigDict(extra="forbid")
 
-
-def _blocks(body: dict[str, Any]) -> list[dict[str, Any]] | None:
-    blocks = body.get("blocks")
-    if blocks is None:
-        return None
-    if not isinstance(blocks, list) or not all(isinstance(b, dict) for b in blocks):
-        raise MessageError("blocks", "must be a list of Block Kit objects")
-    if len(blocks) > MAX_BLOCKS:
-        raise MessageError("blocks", f"must hold at most {MAX_BLOCKS} blocks")
-    return blocks
-
-
-def _optional(body: dict[str, Any], name: str, pattern: re.Pattern[str], what: str) -> str | None:
-    value = body.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str) or not pattern.match(value):
-        raise MessageError(name, f"must be {what}")
-    return value
+    channel: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9#_.-]{1,80}$")] = Field(
+        description="Slack channel id such as C0123ABCD"
+    )
+    thread_ts: Annotated[str, StringConstraints(pattern=r"^\d{1,12}\.\d{1,9}$")] | None = None
+    text: Annotated[NonBlank, Field(max_length=MAX_TEXT)]
+    blocks: Annotated[list[dict[str, Any]], Field(max_length=MAX_BLOCKS)] | None = None
+    key: Annotated[str, StringConstraints(pattern=r"^[\x21-\x7e]{1,200}$")] | None = Field(
+        default=None, description="idempotency key: 1-200 printable characters without spaces"
+    )
 
 
 def reply_key_for(caller: str, key: str | None) -> str:
@@ -72,22 +54,16 @@ def reply_key_for(caller: str, key: str | None) -> str:
 def parse_message(body: object, *, caller: str) -> ReplyJob:
     """The reply job for a `POST /v1/messages` body from `caller` (the token's subject);
     MessageError when it is not valid."""
-    if not isinstance(body, dict):
-        raise MessageError("body", "must be a JSON object")
-    unknown = sorted(set(body) - FIELDS)
-    if unknown:
-        raise MessageError(unknown[0], "is not a known field")
-    channel = body.get("channel")
-    if not isinstance(channel, str) or not _CHANNEL.match(channel):
-        raise MessageError("channel", "must be a Slack channel id such as C0123ABCD")
-    thread_ts = _optional(body, "thread_ts", _TS, "a Slack ts such as 1700000000.000100")
-    key = _optional(body, "key", _KEY, f"1-{MAX_KEY} printable characters without spaces")
+    try:
+        message = check_model(PostMessage, body)
+    except Invalid as exc:
+        raise MessageError(exc.field, exc.message) from None
     return {
-        "reply_key": reply_key_for(caller, key),
-        "channel": channel,
-        "thread_ts": thread_ts,
-        "text": _text(body),
-        "blocks": _blocks(body),
+        "reply_key": reply_key_for(caller, message.key),
+        "channel": message.channel,
+        "thread_ts": message.thread_ts,
+        "text": message.text,
+        "blocks": message.blocks,
         "event_id": None,
         "sent_at": None,
     }
