@@ -79,7 +79,8 @@ def describe_error(exc: ValidationError) -> str:
     variable = ENV_PREFIX + str(first["loc"][0]).upper()
     if first["type"] == "missing":
         return f"setting {variable} is required but not set"
-    return f"setting {variable} is invalid: {first['msg']}"
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return f"setting {variable} is invalid: {message}"
 
 
 def load_settings(cls: type[S]) -> S:
