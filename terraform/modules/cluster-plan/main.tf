@@ -46,8 +46,8 @@ locals {
   }
 
   node_capacity = {
-    min     = sum([for g in values(var.node_groups) : g.min_size])
-    desired = sum([for g in values(var.node_groups) : g.desired_size])
-    max     = sum([for g in values(var.node_groups) : g.max_size])
+    min     = sum(concat([0], [for g in values(var.node_groups) : g.min_size]))
+    desired = sum(concat([0], [for g in values(var.node_groups) : g.desired_size]))
+    max     = sum(concat([0], [for g in values(var.node_groups) : g.max_size]))
   }
 }

@@ -32,7 +32,7 @@ variable "node_groups" {
   }
 
   validation {
-    condition     = sum([for g in values(var.node_groups) : g.min_size]) >= 2
+    condition     = sum(concat([0], [for g in values(var.node_groups) : g.min_size])) >= 2 || length(var.node_groups) == 0
     error_message = "The node groups together need min_size >= 2, so that a node replacement never takes every Jeeves pod down."
   }
 

@@ -21,6 +21,7 @@ module "plan" {
 data "aws_caller_identity" "current" {}
 
 module "eks" {
+  #checkov:skip=CKV_TF_1:Pinned to an exact Terraform Registry release (version = "x.y.z"), reviewed when bumped; a commit hash would bypass the registry's version constraints and upgrade notes.
   source  = "terraform-aws-modules/eks/aws"
   version = "21.19.0"
 
@@ -101,6 +102,7 @@ data "aws_iam_policy_document" "volumes_key" {
 }
 
 module "ebs_csi_pod_identity" {
+  #checkov:skip=CKV_TF_1:Pinned to an exact Terraform Registry release (version = "x.y.z"), reviewed when bumped; a commit hash would bypass the registry's version constraints and upgrade notes.
   source  = "terraform-aws-modules/eks-pod-identity/aws"
   version = "2.8.1"
 
@@ -113,6 +115,7 @@ module "ebs_csi_pod_identity" {
 }
 
 module "lb_controller_pod_identity" {
+  #checkov:skip=CKV_TF_1:Pinned to an exact Terraform Registry release (version = "x.y.z"), reviewed when bumped; a commit hash would bypass the registry's version constraints and upgrade notes.
   source  = "terraform-aws-modules/eks-pod-identity/aws"
   version = "2.8.1"
 

@@ -9,7 +9,7 @@ variable "engine_version" {
   }
 
   validation {
-    condition     = try(tonumber(split(".", var.engine_version)[0]) >= 15, false)
+    condition     = !can(regex("^[0-9]{2}(\\.[0-9]+)?$", var.engine_version)) || try(tonumber(split(".", var.engine_version)[0]) >= 15, false)
     error_message = "engine_version must be PostgreSQL 15 or newer (the version Jeeves is tested with)."
   }
 }

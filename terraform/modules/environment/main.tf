@@ -15,6 +15,7 @@ module "network" {
 
   name                    = module.naming.names.vpc
   vpc_cidr                = var.network.cidr
+  availability_zones      = var.network.availability_zones
   az_count                = var.network.az_count
   nat_gateway_mode        = var.network.nat_gateway_mode
   flow_log_retention_days = var.network.flow_log_retention_days

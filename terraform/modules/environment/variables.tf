@@ -15,9 +15,10 @@ variable "extra_tags" {
 }
 
 variable "network" {
-  description = "VPC settings: cidr, az_count, nat_gateway_mode (single or per_az), flow_log_retention_days."
+  description = "VPC settings: cidr, availability_zones (null: the region's first az_count), az_count, nat_gateway_mode (single or per_az), flow_log_retention_days."
   type = object({
     cidr                    = optional(string, "10.0.0.0/16")
+    availability_zones      = optional(list(string))
     az_count                = optional(number, 3)
     nat_gateway_mode        = optional(string, "per_az")
     flow_log_retention_days = optional(number, 30)

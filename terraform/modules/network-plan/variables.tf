@@ -9,17 +9,18 @@ variable "vpc_cidr" {
   }
 
   validation {
-    condition     = can(cidrhost(var.vpc_cidr, 0)) && try(cidrhost(var.vpc_cidr, 0) == split("/", var.vpc_cidr)[0], false)
+    # Each rule below passes input that is no CIDR at all: the rule above names that problem.
+    condition     = !can(cidrhost(var.vpc_cidr, 0)) || try(cidrhost(var.vpc_cidr, 0) == split("/", var.vpc_cidr)[0], false)
     error_message = "vpc_cidr must be a network address (no host bits set), e.g. 10.0.0.0/16 rather than 10.0.1.0/16."
   }
 
   validation {
-    condition     = try(tonumber(split("/", var.vpc_cidr)[1]) >= 16 && tonumber(split("/", var.vpc_cidr)[1]) <= 20, false)
+    condition     = !can(cidrhost(var.vpc_cidr, 0)) || try(tonumber(split("/", var.vpc_cidr)[1]) >= 16 && tonumber(split("/", var.vpc_cidr)[1]) <= 20, false)
     error_message = "vpc_cidr must be /16 to /20: AWS allows no larger VPC, and below /20 the private subnets get too few addresses for pod IPs (the VPC CNI gives every pod a VPC address)."
   }
 
   validation {
-    condition = try(
+    condition = !can(cidrhost(var.vpc_cidr, 0)) || try(
       can(regex("^10\\.", var.vpc_cidr)) ||
       can(regex("^192\\.168\\.", var.vpc_cidr)) ||
       (startswith(var.vpc_cidr, "172.") && tonumber(split(".", var.vpc_cidr)[1]) >= 16 && tonumber(split(".", var.vpc_cidr)[1]) <= 31),

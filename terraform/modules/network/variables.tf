@@ -9,6 +9,12 @@ variable "vpc_cidr" {
   default     = "10.0.0.0/16"
 }
 
+variable "availability_zones" {
+  description = "Zones to use, in order (e.g. [\"eu-west-1a\", \"eu-west-1b\", \"eu-west-1c\"]); null takes the region's first az_count zones by name."
+  type        = list(string)
+  default     = null
+}
+
 variable "az_count" {
   description = "How many availability zones the VPC spans (2-4; validated by network-plan)."
   type        = number

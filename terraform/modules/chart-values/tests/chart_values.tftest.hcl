@@ -196,3 +196,70 @@ run "rejects_same_key_for_both_urls" {
   }
   expect_failures = [var.database]
 }
+
+run "rejects_tag_with_build_metadata" {
+  command = plan
+  variables {
+    image_tag = "0.1.0+build.7"
+  }
+  expect_failures = [var.image_tag]
+}
+
+run "rejects_database_secret_name_kubernetes_refuses" {
+  command = plan
+  variables {
+    database = { host = "db.internal", secret_name = "Jeeves_DB" }
+  }
+  expect_failures = [var.database]
+}
+
+run "rejects_port_out_of_range" {
+  command = plan
+  variables {
+    database = { host = "db.internal", port = 70000 }
+  }
+  expect_failures = [var.database]
+}
+
+run "rejects_app_secret_name_kubernetes_refuses" {
+  command = plan
+  variables {
+    app_secret_name = "Jeeves"
+  }
+  expect_failures = [var.app_secret_name]
+}
+
+run "rejects_unknown_etcd_mode" {
+  command = plan
+  variables {
+    etcd = { mode = "operator" }
+  }
+  expect_failures = [var.etcd]
+}
+
+run "rejects_oversized_etcd_volume" {
+  command = plan
+  variables {
+    etcd = { size_gib = 100 }
+  }
+  expect_failures = [var.etcd]
+}
+
+run "rejects_host_with_capitals" {
+  command = plan
+  variables {
+    gateway = {
+      host            = "Jeeves.Example.com"
+      certificate_arn = "arn:aws:acm:eu-west-1:123456789012:certificate/0f6c5b1e-1111-2222-3333-444455556666"
+    }
+  }
+  expect_failures = [var.gateway]
+}
+
+run "rejects_zero_replicas" {
+  command = plan
+  variables {
+    replicas = 0
+  }
+  expect_failures = [var.replicas]
+}

@@ -175,3 +175,47 @@ run "rejects_graviton_with_storage_suffix" {
   }
   expect_failures = [var.node_groups]
 }
+
+run "rejects_no_node_group" {
+  command = plan
+  variables {
+    node_groups = {}
+  }
+  expect_failures = [var.node_groups]
+}
+
+run "rejects_malformed_instance_type" {
+  command = plan
+  variables {
+    node_groups = {
+      general = { instance_types = ["large"], min_size = 2, max_size = 3, desired_size = 2 }
+    }
+  }
+  expect_failures = [var.node_groups]
+}
+
+run "rejects_tiny_root_disk" {
+  command = plan
+  variables {
+    node_groups = {
+      general = { instance_types = ["m6i.large"], min_size = 2, max_size = 3, desired_size = 2, disk_size_gib = 10 }
+    }
+  }
+  expect_failures = [var.node_groups]
+}
+
+run "rejects_endpoint_cidr_that_is_no_cidr" {
+  command = plan
+  variables {
+    endpoint_public_access_cidrs = ["office"]
+  }
+  expect_failures = [var.endpoint_public_access_cidrs]
+}
+
+run "rejects_unknown_log_type" {
+  command = plan
+  variables {
+    log_types = ["api", "audit", "kubelet"]
+  }
+  expect_failures = [var.log_types]
+}

@@ -160,3 +160,27 @@ run "rejects_silly_slow_statement_threshold" {
   }
   expect_failures = [var.slow_statement_ms]
 }
+
+run "rejects_patch_level_version" {
+  command = plan
+  variables {
+    engine_version = "17.6.1"
+  }
+  expect_failures = [var.engine_version]
+}
+
+run "rejects_storage_below_rds_minimum" {
+  command = plan
+  variables {
+    allocated_storage_gib = 10
+  }
+  expect_failures = [var.allocated_storage_gib]
+}
+
+run "rejects_database_name_with_capitals" {
+  command = plan
+  variables {
+    databases = { data = "Jeeves-Data" }
+  }
+  expect_failures = [var.databases]
+}

@@ -103,3 +103,11 @@ run "rejects_overlong_tag_value" {
   }
   expect_failures = [var.extra_tags]
 }
+
+run "rejects_more_tags_than_aws_allows_with_ours" {
+  command = plan
+  variables {
+    extra_tags = { for i in range(41) : "Tag${i}" => "x" }
+  }
+  expect_failures = [var.extra_tags]
+}
