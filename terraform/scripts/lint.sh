@@ -16,6 +16,10 @@ MIN_VERSION="1.11.1"
 step() { printf '\n==> %s\n' "$*"; }
 fail() { printf 'lint-terraform: %s\n' "$*" >&2; exit 1; }
 
+mkdir -p "$CACHE"
+: > "$CACHE/terraformrc" # an empty CLI configuration: no plugin cache, no credentials
+export TF_CLI_CONFIG_FILE="$CACHE/terraformrc" CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1 TF_INPUT=0
+
 command -v terraform >/dev/null || fail "terraform is not on PATH (see docs/aws.md: the machine image ships it at /usr/local/bin/terraform; no package registry reachable here has a current build)"
 version="$(terraform version -json | python3 -c 'import json,sys; print(json.load(sys.stdin)["terraform_version"])')"
 python3 - "$version" "$MIN_VERSION" <<'PY' || fail "terraform $version is older than $MIN_VERSION (write-only attributes, cross-variable validation)"
@@ -24,9 +28,6 @@ have, need = (tuple(int(p) for p in v.split("-")[0].split(".")) for v in sys.arg
 sys.exit(0 if have >= need else 1)
 PY
 
-mkdir -p "$CACHE"
-: > "$CACHE/terraformrc" # an empty CLI configuration: no plugin cache, no credentials
-export TF_CLI_CONFIG_FILE="$CACHE/terraformrc" CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1 TF_INPUT=0
 
 step "terraform $version: fmt -check -recursive"
 terraform fmt -check -recursive -diff .

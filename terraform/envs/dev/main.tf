@@ -1,5 +1,5 @@
-# dev: the smallest Jeeves that behaves like production: 2 zones' worth of nodes, one NAT
-# gateway, a single-AZ db.t4g.micro, a one-member etcd. Roughly 300 USD a month (docs/aws.md).
+# dev: the smallest Jeeves that behaves like production: 2 nodes, one NAT gateway, a single-AZ
+# db.t4g.micro, a one-member etcd. About 315 USD a month (docs/aws.md, "Cost per month").
 
 module "environment" {
   source = "../../modules/environment"

@@ -1,6 +1,6 @@
 # prod: every zone survives the loss of another: a NAT gateway per zone, Multi-AZ PostgreSQL with
 # deletion protection and 14 days of backups, a 3-member etcd, 2 replicas of each service, and
-# deletion protection on the cluster. Roughly 1,000 USD a month (docs/aws.md).
+# deletion protection on the cluster. About 810 USD a month (docs/aws.md).
 
 module "environment" {
   source = "../../modules/environment"
