@@ -52,7 +52,7 @@ def find_rules(path: Path) -> list[Rule]:
                 variable=owners[-1] if owners else "?",
                 start=match.start(),
                 end=end,
-                message=message.group(1)[:70] if message else "",
+                message=message.group(1).replace('\\"', '"')[:70] if message else "",
             )
         )
     return rules

@@ -26,3 +26,8 @@ output "database_secret" {
     data_url_key     = var.database.data_url_key
   }
 }
+
+output "app_secret_name" {
+  description = "Name of the Kubernetes Secret with the Slack and app secrets (the charts' existingSecret)."
+  value       = var.app_secret_name
+}

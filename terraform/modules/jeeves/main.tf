@@ -226,7 +226,7 @@ resource "kubernetes_secret_v1" "app" {
   count = local.install
 
   metadata {
-    name      = "jeeves-app"
+    name      = module.values.app_secret_name
     namespace = local.namespace_name
     labels    = { "app.kubernetes.io/part-of" = "jeeves" }
   }
@@ -244,8 +244,8 @@ resource "kubernetes_job_v1" "create_data_database" {
     labels    = { "app.kubernetes.io/part-of" = "jeeves" }
   }
   spec {
-    backoff_limit              = 6
-    ttl_seconds_after_finished = 3600
+    # No TTL: a Job that deleted itself would be created again by every later apply.
+    backoff_limit = 6
     template {
       metadata {
         labels = { "app.kubernetes.io/part-of" = "jeeves" }
