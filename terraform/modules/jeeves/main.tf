@@ -15,6 +15,7 @@ locals {
   certificate    = local.use_dns ? aws_acm_certificate_validation.gateway[0].certificate_arn : var.certificate_arn
   database_url   = "postgresql://%s:%s@${var.database.address}:${var.database.port}/%s"
   namespace_name = var.install ? kubernetes_namespace_v1.this[0].metadata[0].name : var.namespace
+  storage_class  = "gp3"
 }
 
 data "aws_caller_identity" "current" {}
@@ -37,7 +38,7 @@ module "values" {
     replicas      = var.etcd.replicas
     size_gib      = var.etcd.size_gib
     endpoints     = var.etcd.endpoints
-    storage_class = "gp3"
+    storage_class = local.storage_class
   }
   gateway = {
     host            = var.gateway_host
@@ -175,7 +176,7 @@ resource "kubernetes_storage_class_v1" "gp3" {
   count = local.install
 
   metadata {
-    name = "gp3"
+    name = local.storage_class
   }
   storage_provisioner    = "ebs.csi.aws.com"
   reclaim_policy         = "Retain"
