@@ -36,7 +36,8 @@ module "environment" {
     install             = var.install
     image_tag           = var.image_tag
     replicas            = 1
-    etcd                = { replicas = 1, size_gib = 4 }
+    etcd                = { size_gib = 4 }
+    slack_bot_user_id   = var.slack_bot_user_id
     gateway_host        = var.gateway_host
     route53_zone_id     = var.route53_zone_id
     app_secret_revision = var.app_secret_revision

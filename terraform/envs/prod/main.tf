@@ -1,5 +1,5 @@
-# prod: every zone survives the loss of another: a NAT gateway per zone, Multi-AZ PostgreSQL with
-# deletion protection and 14 days of backups, a 3-member etcd, 2 replicas of each service, and
+# prod: a NAT gateway per zone, Multi-AZ PostgreSQL with deletion protection and 14 days of
+# backups, 2 replicas of each stateless service, 3 nodes, all control plane logs for a year, and
 # deletion protection on the cluster. About 810 USD a month (docs/aws.md).
 
 module "environment" {
@@ -41,7 +41,8 @@ module "environment" {
     install             = var.install
     image_tag           = var.image_tag
     replicas            = 2
-    etcd                = { replicas = 3, size_gib = 16 }
+    etcd                = { size_gib = 16 }
+    slack_bot_user_id   = var.slack_bot_user_id
     gateway_host        = var.gateway_host
     route53_zone_id     = var.route53_zone_id
     app_secret_revision = var.app_secret_revision

@@ -19,6 +19,12 @@ variable "image_tag" {
   type        = string
 }
 
+variable "slack_bot_user_id" {
+  description = "The Slack bot's user id (U…, not a secret), from the Slack app (docs/aws.md, step 4); needed before install = true."
+  type        = string
+  default     = null
+}
+
 variable "install" {
   description = "Install Jeeves into the cluster (after the images are pushed and the app secret is filled)."
   type        = bool

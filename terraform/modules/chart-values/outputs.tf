@@ -9,25 +9,16 @@ output "operator_values" {
 }
 
 output "images" {
-  description = "Image (and ECR repository) names of every deployable: jeeves-X."
+  description = "Image (and ECR repository) names: jeeves-X for every deployable, and jeeves-etcd."
   value       = local.images
 }
 
-output "required_app_secret_keys" {
-  description = "Keys the app Secret must hold (the JEEVES_* variables for Slack and data encryption)."
-  value       = local.required_app_secret_keys
+output "secrets" {
+  description = "The Kubernetes Secrets the charts take as existingSecret: slack and data_key (name; keys: Secret key => app secret JSON key) and database (name, pipeline_key, data_key)."
+  value       = local.secrets
 }
 
-output "database_secret" {
-  description = "Name and keys of the Kubernetes Secret with the database URLs: name, pipeline_url_key, data_url_key."
-  value = {
-    name             = var.database.secret_name
-    pipeline_url_key = var.database.pipeline_url_key
-    data_url_key     = var.database.data_url_key
-  }
-}
-
-output "app_secret_name" {
-  description = "Name of the Kubernetes Secret with the Slack and app secrets (the charts' existingSecret)."
-  value       = var.app_secret_name
+output "app_secret_keys" {
+  description = "Keys the Secrets Manager app secret (JSON) must hold."
+  value       = local.app_secret_keys
 }

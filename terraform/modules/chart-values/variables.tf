@@ -9,7 +9,7 @@ variable "environment" {
 }
 
 variable "production" {
-  description = "Whether this is production: it then requires at least 2 replicas per stateless service and a 3- or 5-member etcd."
+  description = "Whether this is production: it then requires at least 2 replicas of each stateless service."
   type        = bool
 }
 
@@ -38,50 +38,32 @@ variable "image_tag" {
   }
 }
 
-variable "database" {
-  description = "External PostgreSQL (RDS): the Kubernetes Secret holding the connection URLs and its keys. The URLs carry the password, so they only ever travel in that Secret."
-  type = object({
-    secret_name       = optional(string, "jeeves-database")
-    pipeline_url_key  = optional(string, "database-url")
-    data_url_key      = optional(string, "data-database-url")
-    host              = string
-    port              = optional(number, 5432)
-    pipeline_database = optional(string, "jeeves")
-    data_database     = optional(string, "jeeves_data")
-  })
+variable "namespace" {
+  description = "Kubernetes namespace the charts are installed in (the operator reaches the in-chart etcd at jeeves-etcd.<namespace>.svc)."
+  type        = string
+  default     = "jeeves"
 
   validation {
-    condition     = can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", var.database.secret_name)) && length(var.database.secret_name) <= 253
-    error_message = "database.secret_name must be a Kubernetes object name (lowercase DNS subdomain)."
-  }
-
-  validation {
-    condition     = var.database.port >= 1 && var.database.port <= 65535
-    error_message = "database.port must be a TCP port (1-65535)."
-  }
-
-  validation {
-    condition     = var.database.pipeline_url_key != var.database.data_url_key
-    error_message = "database.pipeline_url_key and data_url_key must differ."
+    condition     = can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", var.namespace)) && length(var.namespace) <= 63
+    error_message = "namespace must be a Kubernetes namespace name: lowercase letters, digits and inner hyphens, at most 63 characters."
   }
 }
 
-variable "app_secret_name" {
-  description = "Name of the Kubernetes Secret with the Slack and application secrets (the charts' existingSecret); its keys are the JEEVES_* variable names."
+variable "slack_bot_user_id" {
+  description = "The Slack bot's user id (U…), from the app's auth.test; not a secret. The chart requires it to install; null until the Slack app exists."
   type        = string
-  default     = "jeeves-app"
+  default     = null
 
   validation {
-    condition     = can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", var.app_secret_name)) && length(var.app_secret_name) <= 63
-    error_message = "app_secret_name must be a lowercase Kubernetes name of at most 63 characters."
+    condition     = var.slack_bot_user_id == null || can(regex("^[UWB][A-Z0-9]{2,30}$", var.slack_bot_user_id))
+    error_message = "slack_bot_user_id must be a Slack user id such as U0123ABCD (see docs/aws.md, step 4)."
   }
 }
 
 variable "etcd" {
-  description = "etcd for the service registry and flags: \"in-chart\" (a StatefulSet of replicas members on storage_class volumes of size_gib) or \"external\" (endpoints you run)."
+  description = "etcd for the service registry and flags: \"in-chart\" (the chart's single-member etcd StatefulSet on a storage_class volume of size_gib) or \"external\" (endpoints, host:port, of an etcd you run)."
   type = object({
     mode          = optional(string, "in-chart")
-    replicas      = optional(number, 1)
     storage_class = optional(string, "gp3")
     size_gib      = optional(number, 8)
     endpoints     = optional(list(string), [])
@@ -94,28 +76,18 @@ variable "etcd" {
   }
 
   validation {
-    condition     = contains([1, 3, 5], var.etcd.replicas)
-    error_message = "etcd.replicas must be 1, 3 or 5 (an odd member count; more than 5 only slows writes)."
-  }
-
-  validation {
-    condition     = var.etcd.mode != "external" || (length(var.etcd.endpoints) > 0 && alltrue([for e in var.etcd.endpoints : can(regex("^https?://[a-z0-9.-]+:[0-9]{1,5}$", e))]))
-    error_message = "etcd.mode = \"external\" needs endpoints like https://etcd-0.example.internal:2379."
+    condition     = var.etcd.mode != "external" || (length(var.etcd.endpoints) > 0 && alltrue([for e in var.etcd.endpoints : can(regex("^[a-z0-9]([-a-z0-9.]*[a-z0-9])?:[0-9]{1,5}$", e))]))
+    error_message = "etcd.mode = \"external\" needs endpoints as host:port (JEEVES_ETCD_ENDPOINTS' form), e.g. etcd-0.example.internal:2379."
   }
 
   validation {
     condition     = var.etcd.mode != "in-chart" || length(var.etcd.endpoints) == 0
-    error_message = "etcd.endpoints are only for etcd.mode = \"external\"; the in-chart etcd finds its own."
+    error_message = "etcd.endpoints are only for etcd.mode = \"external\"; the in-chart etcd has a fixed address."
   }
 
   validation {
     condition     = var.etcd.size_gib >= 1 && var.etcd.size_gib <= 64
     error_message = "etcd.size_gib must be from 1 to 64 (etcd's own database limit is 8 GiB by default)."
-  }
-
-  validation {
-    condition     = !var.production || var.etcd.mode == "external" || var.etcd.replicas >= 3
-    error_message = "Production runs a 3- or 5-member etcd so that losing one node or zone keeps quorum."
   }
 }
 
@@ -145,7 +117,7 @@ variable "gateway" {
 }
 
 variable "replicas" {
-  description = "Replicas of each stateless platform service (gateway, dispatcher, poster, data, tokens, dashboard); production needs at least 2."
+  description = "Replicas of gateway, dispatcher, data and tokens; production needs at least 2. (The poster keeps the chart's default: its rate governor is per process.)"
   type        = number
   default     = 1
 
@@ -161,7 +133,7 @@ variable "replicas" {
 }
 
 variable "extra_values" {
-  description = "Values merged over the computed platform chart values at the top level (a key given here replaces the computed key whole)."
+  description = "Values merged over the computed platform chart values at the top level (a key given here replaces the computed key whole), e.g. { networkPolicy = { gatewayFrom = [...] } }."
   type        = any
   default     = {}
 }

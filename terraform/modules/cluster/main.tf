@@ -54,7 +54,11 @@ module "eks" {
   enable_irsa         = false # Pod Identity instead (eks-pod-identity-agent below)
 
   addons = {
-    vpc-cni                = { before_compute = true }
+    # The charts ship NetworkPolicies; the VPC CNI enforces them only when told to.
+    vpc-cni = {
+      before_compute       = true
+      configuration_values = jsonencode({ enableNetworkPolicy = "true" })
+    }
     eks-pod-identity-agent = { before_compute = true }
     kube-proxy             = {}
     coredns                = {}

@@ -85,6 +85,7 @@ module "jeeves" {
     credentials_revision     = var.database.credentials_revision
   }
   image_tag           = var.jeeves.image_tag
+  slack_bot_user_id   = var.jeeves.slack_bot_user_id
   replicas            = var.jeeves.replicas
   etcd                = var.jeeves.etcd
   gateway_host        = var.jeeves.gateway_host

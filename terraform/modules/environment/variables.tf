@@ -64,12 +64,13 @@ variable "database" {
 }
 
 variable "jeeves" {
-  description = "Jeeves settings: install, image_tag, replicas, etcd {mode, replicas, size_gib, endpoints}, gateway_host, route53_zone_id, certificate_arn, app_secret_revision, extra_values."
+  description = "Jeeves settings: install, image_tag, slack_bot_user_id, replicas, etcd {mode, size_gib, endpoints}, gateway_host, route53_zone_id, certificate_arn, app_secret_revision, extra_values."
   type = object({
     install             = optional(bool, false)
     image_tag           = string
+    slack_bot_user_id   = optional(string)
     replicas            = optional(number, 1)
-    etcd                = optional(object({ mode = optional(string, "in-chart"), replicas = optional(number, 1), size_gib = optional(number, 8), endpoints = optional(list(string), []) }), {})
+    etcd                = optional(object({ mode = optional(string, "in-chart"), size_gib = optional(number, 8), endpoints = optional(list(string), []) }), {})
     gateway_host        = optional(string)
     route53_zone_id     = optional(string)
     certificate_arn     = optional(string)

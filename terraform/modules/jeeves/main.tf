@@ -23,19 +23,14 @@ data "aws_caller_identity" "current" {}
 module "values" {
   source = "../chart-values"
 
-  environment    = var.environment
-  production     = var.production
-  image_registry = local.registry
-  image_tag      = var.image_tag
-  database = {
-    host              = var.database.address
-    port              = var.database.port
-    pipeline_database = var.database.databases.pipeline
-    data_database     = var.database.databases.data
-  }
+  environment       = var.environment
+  production        = var.production
+  image_registry    = local.registry
+  image_tag         = var.image_tag
+  namespace         = var.namespace
+  slack_bot_user_id = var.slack_bot_user_id
   etcd = {
     mode          = var.etcd.mode
-    replicas      = var.etcd.replicas
     size_gib      = var.etcd.size_gib
     endpoints     = var.etcd.endpoints
     storage_class = local.storage_class
@@ -113,7 +108,7 @@ resource "aws_ecr_lifecycle_policy" "images" {
 }
 
 # Its value (JSON, one key per JEEVES_* variable) is put by an operator, never by Terraform:
-# see docs/aws.md. The keys module.values.required_app_secret_keys names must be present.
+# see docs/aws.md. The keys module.values.app_secret_keys names must be present.
 resource "aws_secretsmanager_secret" "app" {
   #checkov:skip=CKV2_AWS_57:Slack's signing secret and bot token are rotated in Slack, not by a Lambda; the operator then puts the new value and raises app_secret_revision.
   name                    = var.names.app_secret
@@ -202,36 +197,40 @@ ephemeral "aws_secretsmanager_secret_version" "app" {
   secret_id = aws_secretsmanager_secret.app.arn
 }
 
+locals {
+  database_credentials = var.install ? jsondecode(ephemeral.aws_secretsmanager_secret_version.database[0].secret_string) : null
+  app_secret           = var.install ? jsondecode(ephemeral.aws_secretsmanager_secret_version.app[0].secret_string) : null
+}
+
 resource "kubernetes_secret_v1" "database" {
   count = local.install
 
   metadata {
-    name      = module.values.database_secret.name
+    name      = module.values.secrets.database.name
     namespace = local.namespace_name
     labels    = { "app.kubernetes.io/part-of" = "jeeves" }
   }
   data_wo = {
-    (module.values.database_secret.pipeline_url_key) = format(local.database_url,
-      urlencode(jsondecode(ephemeral.aws_secretsmanager_secret_version.database[0].secret_string).username),
-      urlencode(jsondecode(ephemeral.aws_secretsmanager_secret_version.database[0].secret_string).password),
+    (module.values.secrets.database.pipeline_key) = format(local.database_url,
+      urlencode(local.database_credentials.username), urlencode(local.database_credentials.password),
     var.database.databases.pipeline)
-    (module.values.database_secret.data_url_key) = format(local.database_url,
-      urlencode(jsondecode(ephemeral.aws_secretsmanager_secret_version.database[0].secret_string).username),
-      urlencode(jsondecode(ephemeral.aws_secretsmanager_secret_version.database[0].secret_string).password),
+    (module.values.secrets.database.data_key) = format(local.database_url,
+      urlencode(local.database_credentials.username), urlencode(local.database_credentials.password),
     var.database.databases.data)
   }
   data_wo_revision = var.database.credentials_revision
 }
 
+# The charts' Slack and data-key Secrets, filled key by key from the app secret.
 resource "kubernetes_secret_v1" "app" {
-  count = local.install
+  for_each = var.install ? { slack = module.values.secrets.slack, data_key = module.values.secrets.data_key } : {}
 
   metadata {
-    name      = module.values.app_secret_name
+    name      = each.value.name
     namespace = local.namespace_name
     labels    = { "app.kubernetes.io/part-of" = "jeeves" }
   }
-  data_wo          = jsondecode(ephemeral.aws_secretsmanager_secret_version.app[0].secret_string)
+  data_wo          = { for key, source in each.value.keys : key => local.app_secret[source] }
   data_wo_revision = var.app_secret_revision
 }
 
@@ -273,7 +272,7 @@ resource "kubernetes_job_v1" "create_data_database" {
             value_from {
               secret_key_ref {
                 name = kubernetes_secret_v1.database[0].metadata[0].name
-                key  = module.values.database_secret.pipeline_url_key
+                key  = module.values.secrets.database.pipeline_key
               }
             }
           }
@@ -335,6 +334,13 @@ resource "helm_release" "operator" {
   values      = [yamlencode(module.values.operator_values)]
 
   depends_on = [kubernetes_secret_v1.app]
+
+  lifecycle {
+    precondition {
+      condition     = var.slack_bot_user_id != null
+      error_message = "Set slack_bot_user_id (the bot's user id from the Slack app, docs/aws.md step 4) before install = true."
+    }
+  }
 }
 
 resource "helm_release" "platform" {

@@ -14,8 +14,8 @@ output "app_secret_arn" {
 }
 
 output "required_app_secret_keys" {
-  description = "Keys the app secret must hold."
-  value       = module.values.required_app_secret_keys
+  description = "Keys the app secret (JSON) must hold."
+  value       = module.values.app_secret_keys
 }
 
 output "gateway_url" {

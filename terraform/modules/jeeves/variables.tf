@@ -61,11 +61,16 @@ variable "app_secret_revision" {
   default     = 1
 }
 
+variable "slack_bot_user_id" {
+  description = "The Slack bot's user id (U…; not a secret); required before install = true."
+  type        = string
+  default     = null
+}
+
 variable "etcd" {
-  description = "etcd settings passed to chart-values: mode (in-chart or external), replicas, size_gib, endpoints."
+  description = "etcd settings passed to chart-values: mode (in-chart or external), size_gib, endpoints (host:port)."
   type = object({
     mode      = optional(string, "in-chart")
-    replicas  = optional(number, 1)
     size_gib  = optional(number, 8)
     endpoints = optional(list(string), [])
   })
