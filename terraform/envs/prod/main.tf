@@ -1,6 +1,6 @@
 # prod: a NAT gateway per zone, Multi-AZ PostgreSQL with deletion protection and 14 days of
 # backups, 2 replicas of each stateless service, 3 nodes, all control plane logs for a year, and
-# deletion protection on the cluster. About 810 USD a month (docs/aws.md).
+# deletion protection on the cluster. About 805 USD a month (docs/aws.md).
 
 module "environment" {
   source = "../../modules/environment"
