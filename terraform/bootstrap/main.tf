@@ -6,29 +6,12 @@ provider "aws" {
   region = var.region
 }
 
-data "aws_caller_identity" "current" {}
+module "key" {
+  source = "../modules/kms-key"
 
-resource "aws_kms_key" "state" {
-  description             = "Terraform state of Jeeves"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
-  policy                  = data.aws_iam_policy_document.key.json
-  tags                    = var.tags
-}
-
-data "aws_iam_policy_document" "key" {
-  #checkov:skip=CKV_AWS_109:A key policy's "*" resource is the key itself; administration is limited to the account root, as AWS's default key policy does.
-  #checkov:skip=CKV_AWS_111:A key policy's "*" resource is the key itself; write access is limited to the account root, as AWS's default key policy does.
-  #checkov:skip=CKV_AWS_356:A key policy's "*" resource is the key itself (the only resource a key policy can name).
-  statement {
-    sid       = "AccountAdministers"
-    actions   = ["kms:*"]
-    resources = ["*"]
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:aws:iam::${data.aws_caller_identity.current.account_id}:root"]
-    }
-  }
+  description = "Terraform state of Jeeves"
+  alias       = "jeeves-tfstate"
+  tags        = var.tags
 }
 
 resource "aws_s3_bucket" "state" {
@@ -51,7 +34,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "state" {
   rule {
     apply_server_side_encryption_by_default {
       sse_algorithm     = "aws:kms"
-      kms_master_key_id = aws_kms_key.state.arn
+      kms_master_key_id = module.key.arn
     }
     bucket_key_enabled = true
   }
@@ -119,7 +102,7 @@ resource "aws_dynamodb_table" "lock" {
 
   server_side_encryption {
     enabled     = true
-    kms_key_arn = aws_kms_key.state.arn
+    kms_key_arn = module.key.arn
   }
 
   deletion_protection_enabled = true

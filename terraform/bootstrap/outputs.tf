@@ -4,7 +4,7 @@ output "backend_config" {
     bucket         = aws_s3_bucket.state.bucket
     region         = var.region
     encrypt        = true
-    kms_key_id     = aws_kms_key.state.arn
+    kms_key_id     = module.key.arn
     dynamodb_table = aws_dynamodb_table.lock.name
   }
 }

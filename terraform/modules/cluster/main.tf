@@ -18,8 +18,6 @@ module "plan" {
   admin_principal_arns         = var.admin_principal_arns
 }
 
-data "aws_caller_identity" "current" {}
-
 module "eks" {
   #checkov:skip=CKV_TF_1:Pinned to an exact Terraform Registry release (version = "x.y.z"), reviewed when bumped; a commit hash would bypass the registry's version constraints and upgrade notes.
   source  = "terraform-aws-modules/eks/aws"
@@ -76,33 +74,12 @@ module "eks" {
 }
 
 # Persistent volumes (etcd's) are encrypted with this key through the gp3 StorageClass.
-resource "aws_kms_key" "volumes" {
-  description             = "${var.name}: EBS volumes of persistent volume claims"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
-  policy                  = data.aws_iam_policy_document.volumes_key.json
-  tags                    = var.tags
-}
+module "volumes_key" {
+  source = "../kms-key"
 
-resource "aws_kms_alias" "volumes" {
-  name          = "alias/${var.name}-volumes"
-  target_key_id = aws_kms_key.volumes.key_id
-}
-
-data "aws_iam_policy_document" "volumes_key" {
-  # The account administers the key through IAM; the EBS CSI role gets use of it below.
-  #checkov:skip=CKV_AWS_109:A key policy's "*" resource is the key itself; administration is limited to the account root, as AWS's default key policy does.
-  #checkov:skip=CKV_AWS_111:A key policy's "*" resource is the key itself; write access is limited to the account root, as AWS's default key policy does.
-  #checkov:skip=CKV_AWS_356:A key policy's "*" resource is the key itself (the only resource a key policy can name).
-  statement {
-    sid       = "AccountAdministers"
-    actions   = ["kms:*"]
-    resources = ["*"]
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:aws:iam::${data.aws_caller_identity.current.account_id}:root"]
-    }
-  }
+  description = "${var.name}: EBS volumes of persistent volume claims"
+  alias       = "${var.name}-volumes"
+  tags        = var.tags
 }
 
 module "ebs_csi_pod_identity" {
@@ -113,7 +90,7 @@ module "ebs_csi_pod_identity" {
   name = "${var.name}-ebs-csi"
 
   attach_aws_ebs_csi_policy = true
-  aws_ebs_csi_kms_arns      = [aws_kms_key.volumes.arn]
+  aws_ebs_csi_kms_arns      = [module.volumes_key.arn]
 
   tags = var.tags
 }

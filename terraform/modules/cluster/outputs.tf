@@ -30,7 +30,7 @@ output "secrets_kms_key_arn" {
 
 output "volumes_kms_key_arn" {
   description = "KMS key for encrypted EBS persistent volumes (the gp3 StorageClass uses it)."
-  value       = aws_kms_key.volumes.arn
+  value       = module.volumes_key.arn
 }
 
 output "lb_controller_role_arn" {

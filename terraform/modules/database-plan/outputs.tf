@@ -47,3 +47,13 @@ output "databases" {
   description = "Database names: pipeline and data."
   value       = var.databases
 }
+
+output "client_security_group_ids" {
+  description = "The validated client security groups."
+  value       = var.client_security_group_ids
+}
+
+output "credentials_revision" {
+  description = "The validated credentials revision."
+  value       = var.credentials_revision
+}

@@ -134,3 +134,24 @@ variable "slow_statement_ms" {
     error_message = "slow_statement_ms must be from 100 to 60000."
   }
 }
+
+variable "client_security_group_ids" {
+  description = "Security groups admitted to PostgreSQL: at least the EKS nodes' group."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.client_security_group_ids) >= 1
+    error_message = "client_security_group_ids must name at least the EKS node security group: nothing else reaches the database."
+  }
+}
+
+variable "credentials_revision" {
+  description = "Revision of the master password; raising it generates a new one."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.credentials_revision >= 1 && floor(var.credentials_revision) == var.credentials_revision
+    error_message = "credentials_revision must be a whole number from 1."
+  }
+}

@@ -19,36 +19,16 @@ module "plan" {
   backup_retention_days     = var.backup_retention_days
   master_username           = var.master_username
   databases                 = var.databases
+  client_security_group_ids = var.client_security_group_ids
+  credentials_revision      = var.credentials_revision
 }
 
-data "aws_caller_identity" "current" {}
+module "key" {
+  source = "../kms-key"
 
-resource "aws_kms_key" "this" {
-  description             = "${var.name}: RDS storage, Performance Insights and the credentials secret"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
-  policy                  = data.aws_iam_policy_document.key.json
-  tags                    = var.tags
-}
-
-resource "aws_kms_alias" "this" {
-  name          = "alias/${var.name}"
-  target_key_id = aws_kms_key.this.key_id
-}
-
-data "aws_iam_policy_document" "key" {
-  #checkov:skip=CKV_AWS_109:A key policy's "*" resource is the key itself; administration is limited to the account root, as AWS's default key policy does.
-  #checkov:skip=CKV_AWS_111:A key policy's "*" resource is the key itself; write access is limited to the account root, as AWS's default key policy does.
-  #checkov:skip=CKV_AWS_356:A key policy's "*" resource is the key itself (the only resource a key policy can name).
-  statement {
-    sid       = "AccountAdministers"
-    actions   = ["kms:*"]
-    resources = ["*"]
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:aws:iam::${data.aws_caller_identity.current.account_id}:root"]
-    }
-  }
+  description = "${var.name}: RDS storage, Performance Insights and the credentials secret"
+  alias       = var.name
+  tags        = var.tags
 }
 
 resource "aws_security_group" "this" {
@@ -60,14 +40,15 @@ resource "aws_security_group" "this" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "clients" {
-  for_each = toset(var.client_security_group_ids)
+  # count, not for_each: the node group's id is unknown until the cluster exists, its number is not.
+  count = length(module.plan.client_security_group_ids)
 
   security_group_id            = aws_security_group.this.id
   description                  = "PostgreSQL from the EKS nodes"
   ip_protocol                  = "tcp"
   from_port                    = 5432
   to_port                      = 5432
-  referenced_security_group_id = each.value
+  referenced_security_group_id = module.plan.client_security_group_ids[count.index]
   tags                         = var.tags
 }
 
@@ -80,7 +61,7 @@ resource "aws_secretsmanager_secret" "master" {
   #checkov:skip=CKV2_AWS_57:Rotation is deliberate (credentials_revision), because the services read the URL at start; automatic rotation would break their next connection.
   name                    = var.secret_name
   description             = "Master credentials of RDS ${var.name} (JSON: username, password)"
-  kms_key_id              = aws_kms_key.this.arn
+  kms_key_id              = module.key.arn
   recovery_window_in_days = var.production ? 30 : 7
   tags                    = var.tags
 }
@@ -91,7 +72,7 @@ resource "aws_secretsmanager_secret_version" "master" {
     username = module.plan.master_username
     password = ephemeral.aws_secretsmanager_random_password.master.random_password
   })
-  secret_string_wo_version = var.credentials_revision
+  secret_string_wo_version = module.plan.credentials_revision
 }
 
 # Read the stored version back, so a retried apply gives RDS the password the secret holds.
@@ -117,14 +98,14 @@ module "rds" {
   max_allocated_storage = module.plan.storage.max_allocated_gib
   storage_type          = module.plan.storage.type
   storage_encrypted     = module.plan.storage.encrypted
-  kms_key_id            = aws_kms_key.this.arn
+  kms_key_id            = module.key.arn
 
   db_name                             = module.plan.databases.pipeline
   username                            = module.plan.master_username
   port                                = 5432
   manage_master_user_password         = false
   password_wo                         = jsondecode(ephemeral.aws_secretsmanager_secret_version.master.secret_string).password
-  password_wo_version                 = var.credentials_revision
+  password_wo_version                 = module.plan.credentials_revision
   iam_database_authentication_enabled = true
 
   multi_az               = module.plan.safeguards.multi_az
@@ -149,7 +130,7 @@ module "rds" {
   create_db_option_group    = false
 
   performance_insights_enabled          = true
-  performance_insights_kms_key_id       = aws_kms_key.this.arn
+  performance_insights_kms_key_id       = module.key.arn
   performance_insights_retention_period = 7
   monitoring_interval                   = 60
   create_monitoring_role                = true

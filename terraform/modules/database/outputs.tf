@@ -25,7 +25,7 @@ output "master_secret_version_id" {
 
 output "kms_key_arn" {
   description = "KMS key encrypting the storage, Performance Insights and the credentials secret."
-  value       = aws_kms_key.this.arn
+  value       = module.key.arn
 }
 
 output "security_group_id" {

@@ -19,13 +19,8 @@ variable "db_subnet_group_name" {
 }
 
 variable "client_security_group_ids" {
-  description = "Security groups admitted to PostgreSQL (port 5432): the EKS nodes' group. Nothing else reaches the database."
+  description = "Security groups admitted to PostgreSQL (port 5432): the EKS nodes' group. Nothing else reaches the database (validated by database-plan)."
   type        = list(string)
-
-  validation {
-    condition     = length(var.client_security_group_ids) >= 1
-    error_message = "client_security_group_ids must name at least the EKS node security group."
-  }
 }
 
 variable "secret_name" {
@@ -34,14 +29,9 @@ variable "secret_name" {
 }
 
 variable "credentials_revision" {
-  description = "Revision of the master password. Raise it by one to generate a new password: RDS and the secret get it in the same apply, and the password never enters Terraform state."
+  description = "Revision of the master password. Raise it by one to generate a new password: RDS and the secret get it in the same apply, and the password never enters Terraform state (validated by database-plan)."
   type        = number
   default     = 1
-
-  validation {
-    condition     = var.credentials_revision >= 1 && floor(var.credentials_revision) == var.credentials_revision
-    error_message = "credentials_revision must be a whole number from 1."
-  }
 }
 
 variable "engine_version" {

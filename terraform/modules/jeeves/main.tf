@@ -46,32 +46,12 @@ module "values" {
 # ---------------------------------------------------------------------------------------------
 # AWS: image repositories, the app secret, the gateway's certificate
 
-resource "aws_kms_key" "this" {
-  description             = "${var.names.ecr_namespace}: Jeeves images and app secret"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
-  policy                  = data.aws_iam_policy_document.key.json
-  tags                    = var.tags
-}
+module "key" {
+  source = "../kms-key"
 
-resource "aws_kms_alias" "this" {
-  name          = "alias/${var.names.ecr_namespace}-app"
-  target_key_id = aws_kms_key.this.key_id
-}
-
-data "aws_iam_policy_document" "key" {
-  #checkov:skip=CKV_AWS_109:A key policy's "*" resource is the key itself; administration is limited to the account root, as AWS's default key policy does.
-  #checkov:skip=CKV_AWS_111:A key policy's "*" resource is the key itself; write access is limited to the account root, as AWS's default key policy does.
-  #checkov:skip=CKV_AWS_356:A key policy's "*" resource is the key itself (the only resource a key policy can name).
-  statement {
-    sid       = "AccountAdministers"
-    actions   = ["kms:*"]
-    resources = ["*"]
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:aws:iam::${data.aws_caller_identity.current.account_id}:root"]
-    }
-  }
+  description = "${var.names.ecr_namespace}: Jeeves images and app secret"
+  alias       = "${var.names.ecr_namespace}-app"
+  tags        = var.tags
 }
 
 resource "aws_ecr_repository" "images" {
@@ -87,7 +67,7 @@ resource "aws_ecr_repository" "images" {
 
   encryption_configuration {
     encryption_type = "KMS"
-    kms_key         = aws_kms_key.this.arn
+    kms_key         = module.key.arn
   }
 
   tags = var.tags
@@ -113,7 +93,7 @@ resource "aws_secretsmanager_secret" "app" {
   #checkov:skip=CKV2_AWS_57:Slack's signing secret and bot token are rotated in Slack, not by a Lambda; the operator then puts the new value and raises app_secret_revision.
   name                    = var.names.app_secret
   description             = "Jeeves ${var.environment}: Slack and application secrets (JSON of JEEVES_* variables)"
-  kms_key_id              = aws_kms_key.this.arn
+  kms_key_id              = module.key.arn
   recovery_window_in_days = var.production ? 30 : 7
   tags                    = var.tags
 }

@@ -2,8 +2,9 @@
 # fails if its rule is removed (the plan then succeeds where it must not).
 
 variables {
-  instance_class = "db.t4g.micro"
-  production     = false
+  instance_class            = "db.t4g.micro"
+  production                = false
+  client_security_group_ids = ["sg-0123456789abcdef0"]
 }
 
 run "dev_defaults" {
@@ -183,4 +184,20 @@ run "rejects_database_name_with_capitals" {
     databases = { data = "Jeeves-Data" }
   }
   expect_failures = [var.databases]
+}
+
+run "rejects_database_open_to_no_client" {
+  command = plan
+  variables {
+    client_security_group_ids = []
+  }
+  expect_failures = [var.client_security_group_ids]
+}
+
+run "rejects_fractional_credentials_revision" {
+  command = plan
+  variables {
+    credentials_revision = 1.5
+  }
+  expect_failures = [var.credentials_revision]
 }
