@@ -18,6 +18,8 @@ from typing import Any
 
 import asyncpg
 
+from jeeves.kit.actions import ActionSpec
+from jeeves.kit.etcd import seed_actions
 from jeeves.localstack.ports import wait_until
 from support.dealer import Dealer, start_dealer
 from support.services import ServiceProcess, http_json, migrate
@@ -115,10 +117,18 @@ def start_pipeline(
     *,
     poster_env: dict[str, str] | None = None,
     dispatcher_env: dict[str, str] | None = None,
+    dealer: Dealer | None = None,
+    more_actions: dict[str, dict[str, Any]] | None = None,
+    etcd: str = "",
+    echo_timeout_s: float = 5,
+    slack_retry_delays_s: str = "0,0.2,0.5",
 ) -> Pipeline:
     """Start every process (each appended to `started` at once, so cleanup never misses one).
 
     `poster_env` and `dispatcher_env` override settings (the benchmark uses production timings).
+    `dealer` reuses a running token dealer; `more_actions` registers actions besides echo;
+    with `etcd` the dispatcher reads its registry from there (seeded here) instead of
+    JEEVES_ACTIONS; `slack_retry_delays_s` are the emulator's retries of an unanswered event.
     """
     for command in ("jeeves-gateway", "jeeves-dispatcher", "jeeves-poster"):
         migrate(command, database_url)
@@ -127,9 +137,11 @@ def start_pipeline(
         started.append(service)
         return service.start()
 
-    dealer = start_dealer(started)
+    dealer = dealer or start_dealer(started)
     quiet = {"JEEVES_LOG_LEVEL": "info"}
-    emulator = start_slack_emulator(signing_secret=SECRET, token=TOKEN, extra_env=quiet)
+    emulator = start_slack_emulator(
+        signing_secret=SECRET, token=TOKEN, retry_delays_s=slack_retry_delays_s, extra_env=quiet
+    )
     started.append(emulator)
     slack = SlackEmulator(emulator.url)
     echo = launch(
@@ -141,9 +153,15 @@ def start_pipeline(
             "url": echo.url,
             "description": "Repeats what you say",
             "usage": "echo <text>",
-            "timeout_s": 5,
-        }
+            "timeout_s": echo_timeout_s,
+        },
+        **(more_actions or {}),
     }
+    registry = {"JEEVES_ACTIONS": json.dumps(actions)}
+    if etcd:
+        specs = [ActionSpec.from_json(name, value) for name, value in actions.items()]
+        asyncio.run(seed_actions(etcd, "dev", specs))
+        registry = {"JEEVES_ETCD_ENDPOINTS": etcd}
     poster = launch(
         ServiceProcess(
             "jeeves-poster",
@@ -166,7 +184,7 @@ def start_pipeline(
             {
                 "JEEVES_DATABASE_URL": database_url,
                 "JEEVES_SLACK_BOT_USER_ID": BOT_USER_ID,
-                "JEEVES_ACTIONS": json.dumps(actions),
+                **registry,
                 "JEEVES_ADMIN_TOKEN": ADMIN,
                 "JEEVES_LOG_LEVEL": "info",
                 **FAST_QUEUE,

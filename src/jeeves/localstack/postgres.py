@@ -51,7 +51,9 @@ def _as_postgres(argv: list[str]) -> list[str]:
 class PostgresServer:
     """One throwaway PostgreSQL cluster; `stop()`/`start()` simulate an outage."""
 
-    def __init__(self, base_dir: Path | None = None, port: int | None = None) -> None:
+    def __init__(
+        self, base_dir: Path | None = None, port: int | None = None, *, durable: bool = False
+    ) -> None:
         self.bin = pg_bin_dir()
         self._own_dir = base_dir is None
         self.base = base_dir or Path(tempfile.mkdtemp(prefix="jeeves-pg-"))
@@ -59,6 +61,11 @@ class PostgresServer:
         self.port = port or free_port()
         self.user = "postgres"
         self.database = "postgres"
+        # Tests run with asynchronous commits (fast); a `durable` server acknowledges a commit
+        # only once its WAL is written, so a crash (`stop("immediate")`, SIGKILL) loses no
+        # committed transaction — as in production. fsync stays off: the OS keeps what was
+        # written when only the server process dies.
+        self.durable = durable
 
     @property
     def dsn(self) -> str:
@@ -100,9 +107,10 @@ class PostgresServer:
 
     def start(self) -> None:
         self._prepare()
+        commit = "on" if self.durable else "off"
         options = (
             f"-p {self.port} -h 127.0.0.1 -k {self.base} -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+            f"-c synchronous_commit={commit} -c full_page_writes=off -c max_connections=200"
         )
         subprocess.run(
             _as_postgres(
