@@ -76,11 +76,11 @@ class Pipeline:
         http_json("DELETE", self.echo.url + "/_test/fail")
 
 
-def queue_drained(database_url: str) -> bool:
-    """No job waits or runs (dead letters aside): nothing more can be posted."""
+def queue_busy(database_url: str) -> int:
+    """Jobs queued or running (dead letters aside)."""
 
     async def count() -> int:
-        conn = await asyncpg.connect(database_url)
+        conn = await asyncpg.connect(database_url, timeout=5)
         try:
             value = await conn.fetchval(
                 "SELECT count(*) FROM pgqueuer WHERE status IN ('queued', 'picked')"
@@ -89,7 +89,12 @@ def queue_drained(database_url: str) -> bool:
             await conn.close()
         return int(value)
 
-    return asyncio.run(count()) == 0
+    return asyncio.run(count())
+
+
+def queue_drained(database_url: str) -> bool:
+    """No job waits or runs (dead letters aside): nothing more can be posted."""
+    return queue_busy(database_url) == 0
 
 
 def settle(pipeline: Pipeline, timeout: float = 30) -> None:

@@ -10,14 +10,13 @@ short: 8 attempts with 0.5-4 s backoff, 1 s heartbeats, Slack retrying an unansw
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
 from cryptography.fernet import Fernet
 
-from e2e.pipeline_stack import Pipeline, start_pipeline
+from e2e.pipeline_stack import Pipeline, queue_busy, start_pipeline
 from jeeves.localstack.etcd import EtcdServer
 from jeeves.localstack.postgres import PostgresServer
 from support.dealer import Dealer, start_dealer
@@ -60,22 +59,11 @@ class FaultStack:
         return found
 
     def queue_busy(self) -> int:
-        """Jobs queued or running (dead letters aside)."""
-
-        async def count() -> int:
-            conn = await asyncpg.connect(self.pipeline.database_url, timeout=5)
-            try:
-                value = await conn.fetchval(
-                    "SELECT count(*) FROM pgqueuer WHERE status IN ('queued', 'picked')"
-                )
-            finally:
-                await conn.close()
-            return int(value)
-
+        """Jobs queued or running (dead letters aside); -1 while PostgreSQL does not answer."""
         try:
-            return asyncio.run(count())
+            return queue_busy(self.pipeline.database_url)
         except (OSError, asyncpg.PostgresError):
-            return -1  # PostgreSQL is restarting: not quiet
+            return -1
 
     def echo_plan(self, body: dict[str, Any] | None) -> None:
         """Plan echo's faults (`/_test/fail`), or forget them (None)."""
