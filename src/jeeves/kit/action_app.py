@@ -170,7 +170,7 @@ def parse_envelope(data: Any) -> ActionRequest:
         user=ActionUser(slack_id=envelope.user.slack_id, team_id=envelope.user.team_id),
         channel=envelope.channel,
         thread_ts=envelope.thread_ts or None,
-        sent_at=envelope.sent_at,
+        sent_at=envelope.sent_time(),
     )
 
 

@@ -20,7 +20,6 @@ from pydantic import (
     ConfigDict,
     Field,
     WithJsonSchema,
-    field_serializer,
     field_validator,
 )
 from pydantic.json_schema import models_json_schema
@@ -28,9 +27,9 @@ from pydantic.json_schema import models_json_schema
 from jeeves.kit.validation import NonBlank
 
 MAX_ID_LENGTH = 200
-# On the wire: epoch seconds (ISO-8601 accepted); in Python: an aware datetime.
+# Epoch seconds, kept exactly as sent (an ISO-8601 time is accepted and converted).
 SentAt = Annotated[
-    datetime | None,
+    float | None,
     WithJsonSchema(
         {"anyOf": [{"type": "number"}, {"type": "string", "format": "date-time"}, {"type": "null"}]}
     ),
@@ -77,23 +76,23 @@ class ActionEnvelope(BaseModel):
 
     @field_validator("sent_at", mode="before")
     @classmethod
-    def _moment(cls, value: Any) -> datetime | None:
+    def _epoch(cls, value: Any) -> float | None:
         if value is None:
             return None
         if isinstance(value, int | float) and not isinstance(value, bool):
-            return datetime.fromtimestamp(value, UTC)
+            return float(value)
         if isinstance(value, str):
             try:
                 parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
             except ValueError:
                 pass
             else:
-                return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+                return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
         raise ValueError("must be epoch seconds or an ISO-8601 time")
 
-    @field_serializer("sent_at")
-    def _epoch(self, value: datetime | None) -> float | None:
-        return value.timestamp() if value is not None else None
+    def sent_time(self) -> datetime | None:
+        """`sent_at` as an aware datetime."""
+        return None if self.sent_at is None else datetime.fromtimestamp(self.sent_at, UTC)
 
 
 class ReplyContent(BaseModel):

@@ -19,6 +19,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from jeeves.kit.context import current_request_id
+from jeeves.kit.health import CheckFailed
 from jeeves.kit.jobs import DISPATCH
 from jeeves.kit.queue import (
     ENQUEUE_FUNCTION,
@@ -246,7 +247,7 @@ async def test_metrics_count_outcomes(conn: asyncpg.Connection, queue_url: str) 
         await wait_for(settled, 20, "the queue depth to show one dead letter and nothing else")
     finally:
         await worker.stop()
-    with pytest.raises(ConnectionError):
+    with pytest.raises(CheckFailed):
         await worker.check()
 
 

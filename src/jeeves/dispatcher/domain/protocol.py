@@ -97,7 +97,7 @@ def act_request(
         user=ActionUser(slack_id=job["user_id"], team_id=job["team_id"]),
         channel=job["channel"],
         thread_ts=job["thread_ts"],
-        sent_at=job["received_at"],  # epoch seconds, parsed into a datetime
+        sent_at=job["received_at"],
     )
     return envelope.model_dump(mode="json")
 
