@@ -58,12 +58,12 @@ class Rendering:
 
     @property
     def hooks(self) -> list[KubeObject]:
-        return [o for o in self.objects if HOOK in annotations(o)]
+        return [o for o in self.objects if HOOK in annotations_of(o)]
 
     @property
     def resources(self) -> list[KubeObject]:
         """The release's own objects (what `helm uninstall` deletes): everything but hooks."""
-        return [o for o in self.objects if HOOK not in annotations(o)]
+        return [o for o in self.objects if HOOK not in annotations_of(o)]
 
     def yaml(self) -> str:
         """The `helm template` output: every object under a `# Source:` line."""
@@ -75,7 +75,7 @@ class Rendering:
         return "".join(parts)
 
 
-def annotations(obj: KubeObject) -> dict[str, str]:
+def annotations_of(obj: KubeObject) -> dict[str, str]:
     return dict(obj.get("metadata", {}).get("annotations") or {})
 
 
@@ -217,9 +217,7 @@ class Releases:
     _config: helm_python.Config | None = field(default=None, init=False, repr=False)
 
     def __enter__(self) -> Releases:
-        self._config = helm_python.Config(
-            kubeconfig_path=self.kubeconfig, namespace=self.namespace
-        )
+        self._config = helm_python.Config(kubeconfig_path=self.kubeconfig, namespace=self.namespace)
         return self
 
     def __exit__(
@@ -248,7 +246,7 @@ class Releases:
         timeout_s: int = 300,
         create_namespace: bool = False,
     ) -> dict[str, Any]:
-        return self._call(
+        result: dict[str, Any] = self._call(
             "install",
             self.config.install,
             str(chart_path(chart)),
@@ -259,6 +257,7 @@ class Releases:
             timeout=timeout_s,
             create_namespace=create_namespace,
         )
+        return result
 
     def upgrade(
         self,
@@ -269,7 +268,7 @@ class Releases:
         wait: bool = False,
         timeout_s: int = 300,
     ) -> dict[str, Any]:
-        return self._call(
+        result: dict[str, Any] = self._call(
             "upgrade",
             self.config.upgrade,
             str(chart_path(chart)),
@@ -279,6 +278,7 @@ class Releases:
             wait="watcher" if wait else None,
             timeout=timeout_s,
         )
+        return result
 
     def uninstall(self, release: str, *, wait: bool = False, timeout_s: int = 300) -> None:
         self._call(
@@ -290,7 +290,8 @@ class Releases:
         )
 
     def status(self, release: str) -> dict[str, Any]:
-        return self._call("status", self.config.status, release)
+        result: dict[str, Any] = self._call("status", self.config.status, release)
+        return result
 
     def history(self, release: str) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self._call("history", self.config.history, release)
@@ -403,7 +404,8 @@ def _run(args: argparse.Namespace) -> int:
         else:
             result = releases.status(args.release)
     info = result.get("info") or {}
-    print(f"NAME: {result.get('name')}  REVISION: {result.get('version')}  STATUS: {info.get('status')}")
+    name, revision, status = result.get("name"), result.get("version"), info.get("status")
+    print(f"NAME: {name}  REVISION: {revision}  STATUS: {status}")
     if info.get("notes"):
         print(f"NOTES:\n{info['notes']}")
     return 0

@@ -190,7 +190,7 @@ makes new values there. Args: dict ctx, secret, key, value, generate ("token" | 
 {{- $live := lookup "v1" "Secret" .ctx.Release.Namespace .secret -}}
 {{- $data := dig "data" dict ($live | default dict) -}}
 {{- if hasKey $data .key -}}{{ index $data .key | b64dec }}
-{{- else if eq .generate "fernet" -}}{{ randBytes 32 | b64enc | replace "+" "-" | replace "/" "_" }}
+{{- else if eq .generate "fernet" -}}{{ randBytes 32 | replace "+" "-" | replace "/" "_" }}
 {{- else -}}{{ randAlphaNum 43 }}
 {{- end -}}
 {{- end -}}
