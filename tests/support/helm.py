@@ -208,6 +208,29 @@ def _with_leaf(tree: Values, leaf: str) -> Values:
     return {key: _with_leaf(value, leaf) if isinstance(value, dict) else leaf}
 
 
+@dataclass(frozen=True)
+class Release:
+    """What Helm answers for a release operation."""
+
+    name: str
+    namespace: str
+    revision: int
+    status: str  # deployed, failed, pending-install, ...
+    notes: str
+    manifest: str
+
+    @classmethod
+    def of(cls, summary: Mapping[str, Any]) -> Release:
+        return cls(
+            name=str(summary.get("name", "")),
+            namespace=str(summary.get("namespace", "")),
+            revision=int(summary.get("revision") or 0),
+            status=str(summary.get("status", "")),
+            notes=str(summary.get("notes") or ""),
+            manifest=str(summary.get("manifest") or ""),
+        )
+
+
 @dataclass
 class Releases:
     """Release operations in one namespace of a real cluster (its kubeconfig)."""
@@ -245,8 +268,8 @@ class Releases:
         wait: bool = False,
         timeout_s: int = 300,
         create_namespace: bool = False,
-    ) -> dict[str, Any]:
-        result: dict[str, Any] = self._call(
+    ) -> Release:
+        result = self._call(
             "install",
             self.config.install,
             str(chart_path(chart)),
@@ -257,7 +280,7 @@ class Releases:
             timeout=timeout_s,
             create_namespace=create_namespace,
         )
-        return result
+        return Release.of(result)
 
     def upgrade(
         self,
@@ -267,8 +290,8 @@ class Releases:
         *,
         wait: bool = False,
         timeout_s: int = 300,
-    ) -> dict[str, Any]:
-        result: dict[str, Any] = self._call(
+    ) -> Release:
+        result = self._call(
             "upgrade",
             self.config.upgrade,
             str(chart_path(chart)),
@@ -278,7 +301,7 @@ class Releases:
             wait="watcher" if wait else None,
             timeout=timeout_s,
         )
-        return result
+        return Release.of(result)
 
     def uninstall(self, release: str, *, wait: bool = False, timeout_s: int = 300) -> None:
         self._call(
@@ -289,9 +312,8 @@ class Releases:
             timeout=timeout_s,
         )
 
-    def status(self, release: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("status", self.config.status, release)
-        return result
+    def status(self, release: str) -> Release:
+        return Release.of(self._call("status", self.config.status, release))
 
     def history(self, release: str) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self._call("history", self.config.history, release)
@@ -403,11 +425,9 @@ def _run(args: argparse.Namespace) -> int:
             return 0
         else:
             result = releases.status(args.release)
-    info = result.get("info") or {}
-    name, revision, status = result.get("name"), result.get("version"), info.get("status")
-    print(f"NAME: {name}  REVISION: {revision}  STATUS: {status}")
-    if info.get("notes"):
-        print(f"NOTES:\n{info['notes']}")
+    print(f"NAME: {result.name}  REVISION: {result.revision}  STATUS: {result.status}")
+    if result.notes:
+        print(f"NOTES:\n{result.notes}")
     return 0
 
 
