@@ -16,8 +16,10 @@ chart-crds: ## charts: regenerate charts/jeeves-operator/crds/ from manifests/cr
 	    cat "$$src"; } > "$$dst"; echo "chart-crds: $$dst"; \
 	done
 
-lint-charts: ## charts: helm lint --strict (both charts), CRD copies match manifests/crds/
+lint-charts: ## charts: helm lint --strict (both charts), CRD copies match manifests/crds/, mypy --strict of the chart tests
 	scripts/helm lint --strict charts/jeeves charts/jeeves-operator
+	MYPYPATH=src:operator/src:tests:tests/charts $(CHARTS_BIN)/mypy --strict --follow-imports=silent \
+	  --ignore-missing-imports tests/support/helm.py tests/charts/*.py
 	@for src in $(CHART_CRDS_SRC); do \
 	  dst="$(CHART_CRDS_DIR)/$$(basename $$src)"; \
 	  tail -n +2 "$$dst" | cmp -s - "$$src" || { echo "lint-charts: $$dst differs from $$src: run make chart-crds"; exit 1; }; \

@@ -269,18 +269,8 @@ class Releases:
         timeout_s: int = 300,
         create_namespace: bool = False,
     ) -> Release:
-        result = self._call(
-            "install",
-            self.config.install,
-            str(chart_path(chart)),
-            release,
-            values or {},
-            namespace=self.namespace,
-            wait="watcher" if wait else None,
-            timeout=timeout_s,
-            create_namespace=create_namespace,
-        )
-        return Release.of(result)
+        extra = {"create_namespace": create_namespace}
+        return self._deploy("install", chart, release, values, wait, timeout_s, **extra)
 
     def upgrade(
         self,
@@ -291,15 +281,29 @@ class Releases:
         wait: bool = False,
         timeout_s: int = 300,
     ) -> Release:
+        return self._deploy("upgrade", chart, release, values, wait, timeout_s)
+
+    def _deploy(
+        self,
+        what: str,
+        chart: str | Path,
+        release: str,
+        values: Values | None,
+        wait: bool,
+        timeout_s: int,
+        **extra: Any,
+    ) -> Release:
+        action = self.config.install if what == "install" else self.config.upgrade
         result = self._call(
-            "upgrade",
-            self.config.upgrade,
+            what,
+            action,
             str(chart_path(chart)),
             release,
             values or {},
             namespace=self.namespace,
             wait="watcher" if wait else None,
             timeout=timeout_s,
+            **extra,
         )
         return Release.of(result)
 

@@ -12,6 +12,7 @@ import time
 import urllib.parse
 
 import asyncpg
+
 from jeeves.kit.db import asyncpg_dsn
 
 FATAL = (
@@ -39,7 +40,7 @@ def main() -> int:
         except FATAL as exc:
             print(f"jeeves: PostgreSQL at {where} refused the login: {exc}", file=sys.stderr)
             return 1
-        except (OSError, asyncio.TimeoutError, asyncpg.PostgresError) as exc:
+        except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
             if time.monotonic() >= deadline:
                 print(
                     f"jeeves: PostgreSQL at {where} not reachable after {limit:g}s "
