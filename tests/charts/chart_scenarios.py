@@ -7,11 +7,19 @@ installs (docs/deploying.md repeats it).
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
-from support.helm import merge
+from cryptography.hazmat.primitives import serialization
+
+from jeeves.tokens.domain.keys import generate_key
+from support.helm import Rendering, merge
 
 Values = dict[str, Any]
+# The `rendered` fixture (conftest.py): render(chart, values, kube_version=, api_versions=,
+# is_upgrade=), memoized for the session.
+Render = Callable[..., Rendering]
 
 # The API versions a real API server adds to .Capabilities (kinds included). Rendering with
 # them plays `helm install` against that cluster; without them Helm renders offline.
@@ -45,8 +53,22 @@ DEFAULT: Values = merge(
     {"database": {"url": EXTERNAL_DB}, "etcd": {"endpoints": "etcd.example.internal:2379"}},
 )
 
+
+def signing_key_files() -> dict[str, str]:
+    """What `jeeves-tokens genkey` writes (<kid>.pem + <kid>.json), for
+    jeeves-tokens.signingKeys.files (and it spares the render an RSA-4096 generation)."""
+    key = generate_key(now=0.0, sign_from=0.0)
+    pem = key.private_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    meta = {"kid": key.kid, "sign_from": key.sign_from, "created_at": key.created_at}
+    return {f"{key.kid}.pem": pem.decode(), f"{key.kid}.json": json.dumps(meta)}
+
+
+KEY_FILES = {"jeeves-tokens": {"signingKeys": {"files": signing_key_files()}}}
+
 EXTERNAL_DB_SPLIT: Values = merge(
-    DEFAULT,
+    merge(DEFAULT, KEY_FILES),
     {
         "database": {"dataUrl": EXTERNAL_DATA_DB},
         "etcd": {"endpoints": "etcd-0.example:2379,etcd-1.example:2379"},
@@ -79,7 +101,7 @@ EXISTING_SECRETS: Values = merge(
 )
 
 HPA_ON: Values = merge(
-    DEFAULT,
+    merge(DEFAULT, KEY_FILES),
     {
         f"jeeves-{name}": {"autoscaling": {"enabled": True}}
         for name in ("gateway", "dispatcher", "poster", "data", "tokens")

@@ -1,16 +1,19 @@
 """Validating rendered objects against Kubernetes' own JSON schemas, strict (unknown fields
 refused), for 1.20 (the test cluster) and a current version.
 
-Current versions: kubernetes-validate (a dev dependency) itself. Its release no longer carries
-1.20's schemas, so `schemas_120` fetches kubernetes-validate 1.24.0's source archive from PyPI
-once (pip download, checked against a pinned SHA-256), keeps only its `v1.20.0-local-strict`
-directory under $JEEVES_CACHE/charts, and `problems` validates against it the same way.
+Current versions: the schemas kubernetes-validate (a dev dependency) ships. Its release no longer
+carries 1.20's, so `schemas_120` fetches kubernetes-validate 1.24.0's source archive from PyPI
+once (pip download, checked against a pinned SHA-256) and keeps only its `v1.20.0-local-strict`
+directory under $JEEVES_CACHE/charts. `problems` validates the way kubernetes-validate does,
+with one cached validator per kind (its own `validate` re-reads megabytes of JSON per object).
 """
 
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
+import importlib.resources
 import json
 import os
 import re
@@ -25,7 +28,7 @@ from typing import Any
 import jsonschema
 import kubernetes_validate
 from referencing import Registry
-from referencing.jsonschema import DRAFT7
+from referencing.jsonschema import DRAFT7, DRAFT202012
 
 OLD_RELEASE = "kubernetes-validate==1.24.0"
 OLD_ARCHIVE = "kubernetes-validate-1.24.0.tar.gz"
@@ -90,29 +93,53 @@ def problems(obj: dict[str, Any], version: str) -> list[str]:
     """Every schema violation of `obj` in Kubernetes `version` (empty: valid); a kind or API
     version that Kubernetes does not serve is one."""
     where = f"{obj.get('kind')} {obj.get('metadata', {}).get('name')} ({obj.get('apiVersion')})"
-    if version.startswith("1.20."):
-        return _problems_in(obj, schemas_120(), where)
-    try:
-        kubernetes_validate.validate(obj, version, strict=True)
-    except kubernetes_validate.ValidationError as error:
-        path = ".".join(str(p) for p in error.path) or "(top)"
-        return [f"{where}: {path}: {error.message}"]
-    except kubernetes_validate.SchemaNotFoundError:
-        return [f"{where}: not served by Kubernetes {version}"]
-    return []
+    schemas = schemas_120() if version.startswith("1.20.") else schemas_packaged(version)
+    return _problems_in(obj, schemas, where)
+
+
+def schemas_packaged(version: str) -> Path:
+    """kubernetes-validate's own strict schemas for `version` (e.g. 1.36.0)."""
+    root = Path(str(importlib.resources.files("kubernetes_validate"))) / "kubernetes-json-schema"
+    path = root / f"v{version}-local-strict"
+    if not path.is_dir():
+        raise FileNotFoundError(
+            f"kubernetes-validate {kubernetes_validate.__version__} has no {path.name}"
+        )
+    return path
 
 
 def _problems_in(obj: dict[str, Any], schemas: Path, where: str) -> list[str]:
     name = schema_file(obj)
     if not (schemas / name).is_file():
         return [f"{where}: not served by this Kubernetes version (no schema {name})"]
-    base = schemas.resolve().as_uri() + "/"
-    registry: Registry[Any] = Registry().with_resources(
-        (base + file, DRAFT7.create_resource(json.loads((schemas / file).read_text())))
-        for file in ("_definitions.json", name)
-    )
-    validator = jsonschema.Draft7Validator({"$ref": base + name}, registry=registry)
+    validator = _validator(schemas, name)
     return [
         f"{where}: {'.'.join(str(p) for p in error.absolute_path) or '(top)'}: {error.message}"
         for error in sorted(validator.iter_errors(obj), key=lambda e: list(map(str, e.path)))
     ]
+
+
+@functools.cache
+def _definitions(schemas: Path) -> Any:
+    return json.loads((schemas / "_definitions.json").read_text())
+
+
+@functools.cache
+def _validator(schemas: Path, name: str) -> Any:
+    """One validator per kind, sharing the parsed definitions (megabytes of JSON), as
+    kubernetes-validate builds it: current schemas name themselves ($id, draft 2020-12);
+    1.20's refer to `_definitions.json` relative to their file (draft 7)."""
+    definitions = _definitions(schemas)
+    main = json.loads((schemas / name).read_text())
+    base = schemas.resolve().as_uri() + "/"
+    current = "$id" in main
+    spec = DRAFT202012 if current else DRAFT7
+    main_uri = main.get("$id", base + name)
+    registry: Registry[Any] = Registry().with_resources(
+        [
+            (definitions.get("$id", base + "_definitions.json"), spec.create_resource(definitions)),
+            (main_uri, spec.create_resource(main)),
+        ]
+    )
+    kind = jsonschema.Draft202012Validator if current else jsonschema.Draft7Validator
+    return kind({"$ref": main_uri}, registry=registry)

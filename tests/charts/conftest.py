@@ -7,14 +7,13 @@ Everything here runs Helm's real engine (helm-python-sdk) offline; nothing is fa
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
+from chart_scenarios import Render
 
 from support.helm import Rendering, render
-
-Render = Callable[..., Rendering]
 
 
 @pytest.fixture(name="rendered", scope="session")

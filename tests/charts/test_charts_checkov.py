@@ -14,9 +14,8 @@ from typing import Any
 
 import pytest
 import yaml
-from chart_scenarios import OPERATOR, SCENARIOS
+from chart_scenarios import OPERATOR, SCENARIOS, Render
 
-from conftest import Render
 from support.helm import REPO
 
 pytestmark = pytest.mark.charts

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import pytest
 from chart_netpol import Endpoint, allowed, pod_of
-from chart_scenarios import OPERATOR, SLACK, TEST_CLUSTER
+from chart_scenarios import OPERATOR, SLACK, TEST_CLUSTER, Render
 
-from conftest import Render
 from jeeves_operator.builders import build_deployment
 from jeeves_operator.models import ActionRef
 from jeeves_operator.settings import OperatorSettings

@@ -11,9 +11,8 @@ from typing import Any
 import pytest
 import yaml
 from chart_checks import all_problems, pod_spec
-from chart_scenarios import OPERATOR
+from chart_scenarios import OPERATOR, Render
 
-from conftest import Render
 from support.helm import CHARTS, REPO, HelmFailure, merge, render
 
 pytestmark = pytest.mark.charts

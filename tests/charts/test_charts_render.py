@@ -27,10 +27,10 @@ from chart_scenarios import (
     KUBE_CURRENT,
     SCENARIOS,
     TEST_CLUSTER,
+    Render,
 )
 from cryptography.fernet import Fernet
 
-from conftest import Render
 from support.helm import HOOK, HelmFailure, KubeObject, Rendering, annotations_of, merge, render
 
 pytestmark = pytest.mark.charts
@@ -180,6 +180,15 @@ def test_external_database_split_gives_data_its_own_url(rendered: Render) -> Non
     assert env_of(rendering, "jeeves-gateway")["JEEVES_ETCD_ENDPOINTS"] == (
         "etcd-0.example:2379,etcd-1.example:2379"
     )
+    # Signing keys given as genkey files: mounted as the keys directory, nothing to import.
+    files = EXTERNAL_DB_SPLIT["jeeves-tokens"]["signingKeys"]["files"]
+    assert decoded(rendering.find("Secret", "jeeves-tokens-keys")) == files
+    tokens = pod_spec(rendering.find("Deployment", "jeeves-tokens"))
+    assert [c["name"] for c in tokens["initContainers"]] == ["build-registry"]
+    keys = next(v for v in tokens["volumes"] if v["name"] == "keys")
+    assert keys["secret"]["secretName"] == "jeeves-tokens-keys"
+    assert env_of(rendering, "jeeves-tokens")["JEEVES_TOKENS_KEYS_DIR"] == "/var/run/jeeves/keys"
+    assert "jeeves-tokens-key" not in rendering.names("Secret")
 
 
 def test_in_chart_datastores_and_first_install_migrations(rendered: Render) -> None:

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 import yaml
 from chart_checks import pod_spec
-from chart_scenarios import OPERATOR, TEST_CLUSTER
+from chart_scenarios import OPERATOR, TEST_CLUSTER, Render
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings
 
-from conftest import Render
 from jeeves.data.settings import DataSettings
 from jeeves.dispatcher.settings import DispatcherSettings
 from jeeves.emulators.slack.settings import SlackEmulatorSettings
@@ -87,6 +87,8 @@ def test_each_settings_value_is_one_variable_with_the_services_default(name: str
         field = field_of(cls, to_variable(key))
         assert field in cls.model_fields, f"{name}: {key} is no setting of {cls.__name__}"
         default = cls.model_fields[field].default
+        if isinstance(default, SecretStr):
+            default = default.get_secret_value()
         assert value == default, f"{name}: {key} defaults to {value!r}, the service to {default!r}"
 
 

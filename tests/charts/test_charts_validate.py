@@ -21,10 +21,10 @@ from chart_scenarios import (
     KUBE_CURRENT,
     OPERATOR,
     SCENARIOS,
+    Render,
 )
 from chart_schemas import problems
 
-from conftest import Render
 from support.helm import REPO, failures, lint, merge
 
 pytestmark = pytest.mark.charts
