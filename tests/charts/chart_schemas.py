@@ -2,8 +2,8 @@
 refused), for 1.20 (the test cluster) and a current version.
 
 Current versions: the schemas kubernetes-validate (a dev dependency) ships. Its release no longer
-carries 1.20's, so `schemas_120` fetches kubernetes-validate 1.24.0's source archive from PyPI
-once (pip download, checked against a pinned SHA-256) and keeps only its `v1.20.0-local-strict`
+carries 1.20's, so `schemas_120` fetches kubernetes-validate 1.28.0's wheel from PyPI once (pip
+download, 8 MB, checked against a pinned SHA-256) and keeps only its `v1.20.0-local-strict`
 directory under $JEEVES_CACHE/charts. `problems` validates the way kubernetes-validate does,
 with one cached validator per kind (its own `validate` re-reads megabytes of JSON per object).
 """
@@ -20,8 +20,8 @@ import re
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +30,9 @@ import kubernetes_validate
 from referencing import Registry
 from referencing.jsonschema import DRAFT7, DRAFT202012
 
-OLD_RELEASE = "kubernetes-validate==1.24.0"
-OLD_ARCHIVE = "kubernetes-validate-1.24.0.tar.gz"
-OLD_SHA256 = "c4121729c9e60ed216d8335b0da787141f6f5827e26483c777de3b27f4eb3d98"
+OLD_RELEASE = "kubernetes-validate==1.28.0"  # the last wheel that carries 1.20's schemas
+OLD_ARCHIVE = "kubernetes_validate-1.28.0-py3-none-any.whl"
+OLD_SHA256 = "a248ff8e00f92c655b2b42aa259e663aee78d2061e2d7b96da51b678ee9b08d6"
 DIR_120 = "v1.20.0-local-strict"
 
 
@@ -42,7 +42,7 @@ def cache_root() -> Path:
 
 def schemas_120() -> Path:
     """1.20's strict schemas, fetched once into the cache (safe under parallel sessions)."""
-    target = cache_root() / "kubernetes-json-schema" / DIR_120
+    target = cache_root() / "kubernetes-json-schema" / OLD_ARCHIVE.removesuffix(".whl") / DIR_120
     if (target / "_definitions.json").is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -57,7 +57,7 @@ def _fetch_120(target: Path) -> None:
     print(f"charts: fetching Kubernetes 1.20 schemas ({OLD_RELEASE}, once)", file=sys.stderr)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         command = [
-            "python3", "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
+            "python3", "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary", ":all:",
             OLD_RELEASE, "--dest", tmp,
         ]  # fmt: skip
         done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
@@ -70,13 +70,10 @@ def _fetch_120(target: Path) -> None:
         staging = Path(tmp) / DIR_120
         staging.mkdir()
         marker = f"/kubernetes-json-schema/{DIR_120}/"
-        with tarfile.open(archive) as tar:
-            for member in tar.getmembers():
-                if marker in member.name and member.isfile() and member.name.endswith(".json"):
-                    name = Path(member.name).name
-                    source = tar.extractfile(member)
-                    assert source is not None
-                    (staging / name).write_bytes(source.read())
+        with zipfile.ZipFile(archive) as wheel:
+            for member in wheel.namelist():
+                if marker in member and member.endswith(".json"):
+                    (staging / Path(member).name).write_bytes(wheel.read(member))
         if not (staging / "_definitions.json").is_file():
             raise RuntimeError(f"{OLD_ARCHIVE} has no {DIR_120} schemas")
         shutil.rmtree(target, ignore_errors=True)
