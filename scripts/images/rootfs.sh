@@ -26,7 +26,10 @@ add_user() {
 hooks=()
 if grep -q '^postgresql' "$packages_file"; then  # the official image's UID, before postinst runs
   hooks+=(--essential-hook="$(add_user postgres 999 /var/lib/postgresql /bin/bash)"
-          --customize-hook='rm -rf "$1"/var/lib/postgresql/15/main "$1"/etc/postgresql/15/main "$1"/etc/ssl/private/ssl-cert-snakeoil.key "$1"/etc/ssl/certs/ssl-cert-snakeoil.pem')
+          --customize-hook='rm -rf "$1"/var/lib/postgresql/15/main "$1"/etc/postgresql/15/main "$1"/etc/ssl/private/ssl-cert-snakeoil.key "$1"/etc/ssl/certs/ssl-cert-snakeoil.pem'
+          # JIT compilation is optional and LLVM is ~130 MB of the ~360: without the provider
+          # library PostgreSQL simply does not JIT. Locale sources: initdb uses C.UTF-8.
+          --customize-hook='rm -rf "$1"/usr/lib/x86_64-linux-gnu/libLLVM-*.so* "$1"/usr/lib/x86_64-linux-gnu/libz3.so* "$1"/usr/lib/postgresql/15/lib/llvmjit*.so "$1"/usr/lib/postgresql/15/lib/bitcode "$1"/usr/share/i18n')
 fi
 mmdebstrap --variant=essential --mode=root --format=tar \
   --include="$include" \
