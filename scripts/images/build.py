@@ -35,6 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import archive
 from imagestore import IMAGES_DIR, REGISTRY, ROOT, Image, cache_dir, deployables, store_env
 from imagestore import version as project_version
 
@@ -128,15 +129,7 @@ class Context:
 
     def label(self, ref: str, name: str) -> str | None:
         result = subprocess.run(
-            [
-                "buildah",
-                "inspect",
-                "--type",
-                "image",
-                "--format",
-                "{{json .OCIv1.Config.Labels}}",
-                ref,
-            ],
+            ["buildah", "inspect", "--type", "image", ref],
             env=self.env,
             capture_output=True,
             text=True,
@@ -144,7 +137,7 @@ class Context:
         )
         if result.returncode != 0:
             return None
-        labels = json.loads(result.stdout or "null") or {}
+        labels = json.loads(result.stdout)["OCIv1"]["config"].get("Labels") or {}
         value = labels.get(name)
         return str(value) if value is not None else None
 
@@ -225,9 +218,11 @@ def rootfs_image(ctx: Context, flavour: str) -> str:
 
 @dataclass(frozen=True)
 class Wheels:
+    """The downloaded wheels, with one requirements file per dependency layer in the folder."""
+
     directory: Path
     pip_wheel: str
-    digest: str
+    digests: dict[str, str]  # requirements file name → digest of its pins
 
 
 def uv() -> str:
@@ -243,9 +238,31 @@ def uv_export(ctx: Context, *selection: str) -> str:
     return ctx.capture([uv(), "export", "--frozen", *selection, *flags])
 
 
-def locked_requirements(ctx: Context) -> str:
-    """The runtime dependencies of both distributions (jeeves, jeeves-operator)."""
-    return uv_export(ctx, "--no-dev", "--all-packages")
+def requirement_blocks(text: str) -> dict[str, str]:
+    """`name==version` → its block in a `uv export` (the pin and its `--hash` lines)."""
+    blocks: dict[str, str] = {}
+    current = ""
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        if line.startswith(" "):
+            blocks[current] += "\n" + line
+        else:
+            current = line.split()[0]
+            blocks[current] = line
+    return blocks
+
+
+def layer_requirements(ctx: Context) -> dict[str, str]:
+    """One requirements file per dependency layer: the services' (`jeeves`) and the
+    operator's extra ones (kopf, kubernetes, ...: ~130 MB that no service needs)."""
+    services = requirement_blocks(uv_export(ctx, "--no-dev", "--package", "jeeves"))
+    operator = requirement_blocks(uv_export(ctx, "--no-dev", "--package", "jeeves-operator"))
+    extra = {pin: block for pin, block in operator.items() if pin not in services}
+    return {
+        "requirements-jeeves.txt": "\n".join(services.values()) + "\n",
+        "requirements-operator.txt": "\n".join(extra.values()) + "\n",
+    }
 
 
 def pip_download(ctx: Context, requirements: Path, into: Path, log_name: str) -> None:
@@ -282,27 +299,29 @@ def wheels(ctx: Context) -> Wheels:
     """The locked wheels and pip's own wheel, downloaded once per change of uv.lock."""
     directory = cache_dir() / "wheels"
     directory.mkdir(parents=True, exist_ok=True)
-    requirements = locked_requirements(ctx) + "\n"
+    layers = layer_requirements(ctx)
     pip_pin = f"pip=={PIP_VERSION} --hash={PIP_HASH}\n"
-    digest = sha256(requirements, pip_pin)
+    digest = sha256(pip_pin, *layers.values())
     stamp = directory / ".downloaded"
     if stamp.exists() and stamp.read_text() == digest:
         say(f"    wheels: cached ({count_files(directory, '*.whl')} in {directory})")
     else:
         say("    wheels: downloading the locked wheels on the host (pip download) ...")
         started = time.monotonic()
-        (directory / "requirements.txt").write_text(requirements)
         pins = directory / "download.txt"
-        pins.write_text(requirements + pip_pin)
+        pins.write_text("".join(layers.values()) + pip_pin)
         pip_download(ctx, pins, directory, "wheels")
         pins.unlink()
+        for name, text in layers.items():
+            (directory / name).write_text(text)
         stamp.write_text(digest)
         say(f"    wheels: {count_files(directory, '*.whl')} wheels in {elapsed(started)}")
     pip = sorted(directory.glob(f"pip-{PIP_VERSION}-*.whl"))
     if not pip:
         stamp.unlink(missing_ok=True)
         raise BuildError(f"pip {PIP_VERSION} wheel missing from {directory}: run again")
-    return Wheels(directory, pip[0].name, digest)
+    digests = {name: sha256(text) for name, text in layers.items()}
+    return Wheels(directory, pip[0].name, digests)
 
 
 def count_files(directory: Path, pattern: str) -> int:
@@ -336,8 +355,9 @@ def keyed_stage(
     return tag
 
 
-def own_wheels(ctx: Context) -> tuple[Path, str]:
-    """Jeeves' two wheels (`uv build`, reproducible), in a directory named by their digest."""
+def own_wheels(ctx: Context) -> tuple[Path, dict[str, str]]:
+    """Jeeves' two wheels (`uv build`, reproducible) in a folder named by their digest, and
+    each package's wheel digest (`jeeves`, `jeeves_operator`)."""
     staging = cache_dir() / "dist-staging"
     shutil.rmtree(staging, ignore_errors=True)
     argv = [uv(), "build", "--all-packages", "--wheel", "-o", str(staging)]
@@ -346,18 +366,17 @@ def own_wheels(ctx: Context) -> tuple[Path, str]:
     except BuildError:  # the first time, uv fetches hatchling
         ctx.run(argv, "dist", "building Jeeves' wheels (uv build)")
     built = sorted(staging.glob("*.whl"))
-    digest = sha256(*(f"{w.name}:{file_digest(w)}" for w in built))
-    target = cache_dir() / "dist" / digest[:16]
+    digests = {wheel.name.split("-")[0]: file_digest(wheel) for wheel in built}
+    target = cache_dir() / "dist" / sha256(*digests.values())[:16]
     if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.mkdir()
+        target.mkdir(parents=True)
         for wheel in built:
             shutil.copy2(wheel, target / wheel.name)
     shutil.rmtree(staging, ignore_errors=True)
     for old in target.parent.iterdir():
         if old != target:
             shutil.rmtree(old, ignore_errors=True)
-    return target, digest
+    return target, digests
 
 
 # etcd ------------------------------------------------------------------------------------------
@@ -433,26 +452,46 @@ def final_image(
 # 6. export -------------------------------------------------------------------------------------
 
 
-def export(ctx: Context, image: Image) -> str:
-    """Write the OCI archive unless it already holds this image id; returns a progress line."""
-    image_id = ctx.image_id(image.ref)
-    if image_id is None:
-        raise BuildError(f"{image.ref} is not in the image store")
-    stamp = image.archive.with_suffix(".tar.id")
-    if image.archive.exists() and stamp.exists() and stamp.read_text() == image_id:
-        return f"    {image.archive.name}: unchanged ({image.archive.stat().st_size / 1e6:.0f} MB)"
-    started = time.monotonic()
-    partial = image.archive.with_suffix(".tar.partial")
-    partial.unlink(missing_ok=True)
-    ctx.run(
-        ["buildah", "push", "--quiet", image.ref, f"oci-archive:{partial}:{image.ref}"],
-        f"export-{image.name}",
-        f"exporting {image.ref}",
-    )
-    partial.rename(image.archive)
-    stamp.write_text(image_id)
-    size = image.archive.stat().st_size / 1e6
-    return f"    {image.archive.name}: written, {size:.0f} MB compressed, in {elapsed(started)}"
+def export_all(ctx: Context, images: list[Image]) -> None:
+    """Write each image's archive unless it already holds this image id (archive.py): the
+    image is copied out uncompressed, each layer not compressed yet is gzipped (once for all
+    images), and the archive assembled. Two images at a time."""
+    gz_cache = cache_dir() / "gz"
+    scratch = cache_dir() / "export"
+    shutil.rmtree(scratch, ignore_errors=True)
+
+    def one(image: Image) -> str:
+        image_id = ctx.image_id(image.ref)
+        if image_id is None:
+            raise BuildError(f"{image.ref} is not in the image store")
+        stamp = image.archive.with_suffix(".tar.json")
+        done = image.archive.exists() and stamp.exists()
+        if done and json.loads(stamp.read_text()).get("image_id") == image_id:
+            size = image.archive.stat().st_size / 1e6
+            return f"    {image.archive.name}: unchanged ({size:.0f} MB)"
+        started = time.monotonic()
+        folder = scratch / image.name
+        folder.mkdir(parents=True)
+        log = ctx.logs / f"export-{image.name}.log"
+        try:
+            manifest = archive.push_uncompressed(image.ref, folder, ctx.env, log)
+            size = archive.write_archive(image.ref, folder, manifest, gz_cache, image.archive)
+        except subprocess.CalledProcessError:
+            raise BuildError(f"exporting {image.ref} failed; log: {log}") from None
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        layers = [layer["digest"] for layer in manifest["layers"]]
+        stamp.write_text(json.dumps({"image_id": image_id, "layers": layers}))
+        return f"    {image.archive.name}: written, {size / 1e6:.0f} MB, in {elapsed(started)}"
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for line in pool.map(one, images):
+            say(line)
+    shutil.rmtree(scratch, ignore_errors=True)
+    keep: set[str] = set()
+    for stamp in cache_dir().glob("jeeves-*.tar.json"):
+        keep.update(json.loads(stamp.read_text()).get("layers", []))
+    archive.collect_garbage(gz_cache, keep)
 
 
 def prune(ctx: Context, repository: str, keep: str) -> None:
@@ -507,27 +546,38 @@ def build(selected: list[str]) -> None:
     locked = wheels(ctx)
     etcd_dir, _ = etcd_binaries(ctx)
     say("==> [3/6] Python and the locked dependencies")
-    python = keyed_stage(
-        ctx,
-        "jeeves-python",
-        IMAGES_DIR / "python.Containerfile",
-        {"JEEVES_OS": roots["jeeves-os"], "PIP_WHEEL": locked.pip_wheel},
-        {"wheels": locked.directory},
-        [locked.digest],
-    )
+    python_file = IMAGES_DIR / "python.Containerfile"
+    contexts = {"wheels": locked.directory}
+
+    def dependencies(name: str, below: str, requirements: str) -> str:
+        args = {"PYTHON_FROM": below, "PIP_WHEEL": locked.pip_wheel, "REQUIREMENTS": requirements}
+        inputs = [locked.digests[requirements]]
+        return keyed_stage(ctx, name, python_file, args, contexts, inputs)
+
+    python = dependencies("jeeves-python", roots["jeeves-os"], "requirements-jeeves.txt")
+    python_operator = dependencies("jeeves-python-operator", python, "requirements-operator.txt")
     say("==> [4/6] Jeeves' code")
-    dist, dist_digest = own_wheels(ctx)
-    base = keyed_stage(
-        ctx,
-        "jeeves-base",
-        IMAGES_DIR / "base.Containerfile",
-        {"JEEVES_PYTHON": python, "PIP_WHEEL": locked.pip_wheel},
-        {"wheels": locked.directory, "dist": dist},
-        [locked.digest, dist_digest],
+    dist, wheel_digests = own_wheels(ctx)
+
+    def code(name: str, below: str, package: str, check: str) -> str:
+        args = {
+            "CODE_FROM": below,
+            "PIP_WHEEL": locked.pip_wheel,
+            "PACKAGE": package,
+            "CHECK": check,
+        }
+        contexts = {"wheels": locked.directory, "dist": dist}
+        base_file = IMAGES_DIR / "base.Containerfile"
+        return keyed_stage(ctx, name, base_file, args, contexts, [wheel_digests[package]])
+
+    base = code("jeeves-base", python, "jeeves", "jeeves.kit.serving")
+    operator_base = code(
+        "jeeves-operator-base", python_operator, "jeeves_operator", "jeeves_operator.main"
     )
     say(f"==> [5/6] {len(images)} images")
     args = {
         "JEEVES_BASE": base,
+        "JEEVES_OPERATOR_BASE": operator_base,
         "JEEVES_OS": roots["jeeves-os"],
         "JEEVES_POSTGRES_OS": roots["jeeves-postgres-os"],
         "VERSION": ctx.version,
@@ -541,9 +591,7 @@ def build(selected: list[str]) -> None:
         state = f"built in {elapsed(step)}" if built else "unchanged"
         say(f"    [{number:2d}/{len(images)}] {image.ref:<40} {state}")
     say(f"==> [6/6] archives in {cache_dir()}")
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        for line in pool.map(lambda image: export(ctx, image), images):
-            say(line)
+    export_all(ctx, images)
     say(f"==> images: done in {elapsed(started)}")
 
 

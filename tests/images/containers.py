@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -29,7 +30,12 @@ import imagestore  # noqa: E402
 
 from support.services import http_status  # noqa: E402
 
+# podman sets high open-file and process limits by default, which root here may not raise
+# (no CAP_SYS_RESOURCE): keep the caller's open-file limit, and a modest process limit.
+NOFILE = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 HARDENING = (
+    f"--ulimit=nofile={NOFILE}:{NOFILE}",
+    "--ulimit=nproc=4096:4096",
     "--network=host",
     "--read-only",
     "--read-only-tmpfs=false",
