@@ -523,7 +523,9 @@ def make_context() -> Context:
     return Context(
         env={**os.environ, **store_env()},
         logs=logs,
-        timestamp=git("log", "-1", "--format=%ct") or "0",
+        # Reproducible layers: file times and the created date are SOURCE_DATE_EPOCH (default
+        # 0), so a layer's digest depends on its content only and its gzip is made once.
+        timestamp=os.environ.get("SOURCE_DATE_EPOCH", "0"),
         revision=revision,
         source=source,
         version=project_version(),
