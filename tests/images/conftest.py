@@ -9,6 +9,7 @@ session fixtures of tests/conftest.py). A missing image fails the session: run `
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -37,9 +38,12 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     if not FIGURES:
         return
     write = terminalreporter.write_line
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    FIGURES["_machine"] = {"cores": os.cpu_count(), "load_average": load}
     write("")
+    write(f"(machine: {os.cpu_count()} cores, load average {load}: cold starts scale with it)")
     write("image                      size MB   compressed MB   cold start to ready (s)")
-    for name in sorted(FIGURES):
+    for name in sorted(n for n in FIGURES if not n.startswith("_")):
         row = FIGURES[name]
         start = row.get("ready_s")
         shown = f"{start:8.2f}  ({row.get('probe', '')})" if start is not None else "       -"

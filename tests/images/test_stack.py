@@ -27,7 +27,7 @@ from jeeves.localstack.ports import free_port
 from jeeves.localstack.postgres import PostgresServer
 from support.slack import SlackEmulator
 
-pytestmark = pytest.mark.images
+pytestmark = [pytest.mark.images, pytest.mark.timeout(900)]  # ten cold starts in a row
 
 USER = f"{imagestore.UID}:{imagestore.UID}"
 READY_TIMEOUT_S = 60.0
