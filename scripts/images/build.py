@@ -356,8 +356,13 @@ def keyed_stage(
 
 
 def own_wheels(ctx: Context) -> tuple[Path, dict[str, str]]:
-    """Jeeves' two wheels (`uv build`, reproducible) in a folder named by their digest, and
-    each package's wheel digest (`jeeves`, `jeeves_operator`)."""
+    """Jeeves' two wheels (`uv build`, reproducible; the dashboard's frontend built first) in a
+    folder named by their digest, and each package's wheel digest (`jeeves`, `jeeves_operator`)."""
+    frontend = ROOT / "src" / "jeeves" / "dashboard" / "web" / "build.sh"
+    if frontend.exists():  # the dashboard's built frontend ships inside the jeeves wheel
+        ctx.run(["bash", str(frontend)], "dashboard-frontend", "building the dashboard frontend")
+        if not (frontend.parent.parent / "static" / "index.html").exists():
+            raise BuildError("the dashboard frontend build left no static/index.html")
     staging = cache_dir() / "dist-staging"
     shutil.rmtree(staging, ignore_errors=True)
     argv = [uv(), "build", "--all-packages", "--wheel", "-o", str(staging)]

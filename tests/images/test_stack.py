@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -118,6 +119,17 @@ def test_a_message_goes_through_the_containerized_pipeline(stack: Stack) -> None
     slack.send_mention("echo hello from the images", channel=channel)
     messages = slack.wait_for_messages(1, channel=channel, timeout=30, since=since)
     assert [m["text"] for m in messages] == ["hello from the images"]
+
+
+def test_the_dashboard_image_serves_its_built_frontend(stack: Stack) -> None:
+    url = stack.spec("dashboard").url
+    with urllib.request.urlopen(url + "/", timeout=5) as response:
+        page = response.read().decode()
+        assert response.status == 200, "503 would mean the frontend is missing from the image"
+    (asset,) = re.findall(r'src="(/assets/[^"]+\.js)"', page)
+    with urllib.request.urlopen(url + asset, timeout=5) as response:
+        assert response.status == 200
+        assert len(response.read()) > 10_000
 
 
 def test_services_stop_cleanly_on_the_image_stop_signal(stack: Stack) -> None:
