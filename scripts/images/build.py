@@ -547,11 +547,12 @@ def build(selected: list[str]) -> None:
         images = [image for image in images if image.name in selected]
     ctx = make_context()
     say(f"==> images: {len(images)} to build into {cache_dir()} (version {ctx.version})")
-    say("==> [1/6] Debian root file systems")
-    roots = {flavour: rootfs_image(ctx, flavour) for flavour in ROOTFS_FLAVOURS}
-    say("==> [2/6] locked wheels")
-    locked = wheels(ctx)
-    etcd_dir, _ = etcd_binaries(ctx)
+    say("==> [1-2/6] Debian root file systems and the locked wheels (side by side)")
+    with ThreadPoolExecutor(max_workers=len(ROOTFS_FLAVOURS) + 1) as pool:
+        futures = {flavour: pool.submit(rootfs_image, ctx, flavour) for flavour in ROOTFS_FLAVOURS}
+        downloads = pool.submit(lambda: (wheels(ctx), etcd_binaries(ctx)[0]))
+        roots = {flavour: future.result() for flavour, future in futures.items()}
+        locked, etcd_dir = downloads.result()
     say("==> [3/6] Python and the locked dependencies")
     python_file = IMAGES_DIR / "python.Containerfile"
     contexts = {"wheels": locked.directory}
