@@ -26,6 +26,7 @@ from jeeves.devstack.seeding import seed_actions
 from jeeves.localstack.etcd import EtcdServer
 from jeeves.localstack.ports import free_port
 from jeeves.localstack.postgres import PostgresServer
+from support.services import http_json
 from support.slack import SlackEmulator
 
 pytestmark = [pytest.mark.images, pytest.mark.timeout(900)]  # ten cold starts in a row
@@ -141,3 +142,27 @@ def test_services_stop_cleanly_on_the_image_stop_signal(stack: Stack) -> None:
         assert time.monotonic() - started < 20, f"{name} ignored SIGTERM until SIGKILL"
     assert codes == dict.fromkeys(codes, 0), codes
     assert os.listdir(stack.data_dir), "the token dealer's files were written by the image"
+
+
+def test_the_dice_image_answers_a_roll(podman: Podman) -> None:
+    """The sample action of the cluster test, alone: nothing it depends on."""
+    port = free_port()
+    container = podman.start(
+        ref("dice"), env={"JEEVES_BIND": f"127.0.0.1:{port}"}, user=USER, label="dice"
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        figure("jeeves-dice", ready_s=container.wait_ready(url + "/readyz"), probe="/readyz")
+        envelope = {
+            "id": "roll-1",
+            "action": "dice",
+            "text": "2d6",
+            "user": {"slack_id": "U0ALICE", "team_id": "T0TEAM"},
+            "channel": "C0IMAGES",
+        }
+        status, answer = http_json("POST", url + "/v1/act", envelope)
+        assert status == 200
+        assert answer["reply"]["text"].startswith(":game_die: 2d6: ")
+        assert container.stop() == 0
+    finally:
+        container.remove()
