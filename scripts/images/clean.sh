@@ -12,6 +12,6 @@ if [ -f "$dir/storage.conf" ]; then
   buildah rmi --all --force >/dev/null 2>&1 || true
 fi
 # Anything still mounted below the store (an interrupted build) is unmounted, deepest first.
-grep -o " $dir/[^ ]*" /proc/mounts | sort -r | while read -r mnt; do umount "$mnt" || true; done
+{ grep -o " $dir/[^ ]*" /proc/mounts || true; } | sort -r | while read -r mnt; do umount "$mnt" || true; done
 rm -rf "$dir"
 echo "images: removed $dir"
