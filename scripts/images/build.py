@@ -34,6 +34,7 @@ from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import archive
 from imagestore import IMAGES_DIR, REGISTRY, ROOT, Image, cache_dir, deployables, store_env
@@ -115,19 +116,8 @@ class Context:
             argv, env=self.env, capture_output=True, text=True, check=True
         ).stdout.strip()
 
-    def image_id(self, ref: str) -> str | None:
-        result = subprocess.run(
-            ["buildah", "inspect", "--type", "image", "--format", "{{.FromImageID}}", ref],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            return None
-        return result.stdout.strip() or None
-
-    def label(self, ref: str, name: str) -> str | None:
+    def inspect(self, ref: str) -> dict[str, Any] | None:
+        """`buildah inspect` of an image in the store, or None when it is not there."""
         result = subprocess.run(
             ["buildah", "inspect", "--type", "image", ref],
             env=self.env,
@@ -137,7 +127,16 @@ class Context:
         )
         if result.returncode != 0:
             return None
-        labels = json.loads(result.stdout)["OCIv1"]["config"].get("Labels") or {}
+        found: dict[str, Any] = json.loads(result.stdout)
+        return found
+
+    def image_id(self, ref: str) -> str | None:
+        found = self.inspect(ref)
+        return str(found["FromImageID"]) if found else None
+
+    def label(self, ref: str, name: str) -> str | None:
+        found = self.inspect(ref)
+        labels = (found["OCIv1"]["config"].get("Labels") or {}) if found else {}
         value = labels.get(name)
         return str(value) if value is not None else None
 
