@@ -578,8 +578,10 @@ def build(selected: list[str]) -> None:
         return keyed_stage(ctx, name, base_file, args, contexts, [wheel_digests[package]])
 
     base = code("jeeves-base", python, "jeeves", "jeeves.kit.serving")
+    # The operator shares the kit's etcd client (jeeves.kit.etcd): the jeeves wheel goes below it.
+    operator_kit = code("jeeves-operator-kit", python_operator, "jeeves", "jeeves.kit.etcd")
     operator_base = code(
-        "jeeves-operator-base", python_operator, "jeeves_operator", "jeeves_operator.main"
+        "jeeves-operator-base", operator_kit, "jeeves_operator", "jeeves_operator.main"
     )
     say(f"==> [5/6] {len(images)} images")
     args = {

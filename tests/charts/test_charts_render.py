@@ -104,10 +104,11 @@ def test_each_deployable_gets_its_wiring(rendered: Render) -> None:
     gateway = env_of(rendering, "jeeves-gateway")
     assert secret_ref(gateway["JEEVES_DATABASE_URL"]) == ("jeeves-database", "url")
     assert secret_ref(gateway["JEEVES_SLACK_SIGNING_SECRET"]) == ("jeeves-slack", "signing-secret")
-    assert gateway["JEEVES_ETCD_ENDPOINTS"] == "etcd.example.internal:2379"
+    assert "JEEVES_ETCD_ENDPOINTS" not in gateway  # it reads nothing from etcd (issue 14)
     assert gateway["JEEVES_SLACK_BOT_USER_ID"] == "U0BOTBOT1"
     assert "JEEVES_TOKENS_URL" not in gateway  # it verifies Slack, not JWTs
     dispatcher = env_of(rendering, "jeeves-dispatcher")
+    assert dispatcher["JEEVES_ETCD_ENDPOINTS"] == "etcd.example.internal:2379"
     assert dispatcher["JEEVES_DATA_URL"] == "http://jeeves-data.jeeves.svc:8080"
     assert dispatcher["JEEVES_TOKENS_URL"] == "http://jeeves-tokens.jeeves.svc:8080"
     assert secret_ref(dispatcher["JEEVES_AUTH_CLIENT_SECRET"]) == (
@@ -177,7 +178,7 @@ def test_external_database_split_gives_data_its_own_url(rendered: Render) -> Non
     migrate = pod_spec(rendering.find("Job", "jeeves-data-migrate"))["containers"][0]
     url = next(e for e in migrate["env"] if e["name"] == "JEEVES_DATABASE_URL")
     assert secret_ref(url["valueFrom"]) == ("jeeves-migrate-database", "data-url")
-    assert env_of(rendering, "jeeves-gateway")["JEEVES_ETCD_ENDPOINTS"] == (
+    assert env_of(rendering, "jeeves-dispatcher")["JEEVES_ETCD_ENDPOINTS"] == (
         "etcd-0.example:2379,etcd-1.example:2379"
     )
     # Signing keys given as genkey files: mounted as the keys directory, nothing to import.
@@ -207,7 +208,7 @@ def test_in_chart_datastores_and_first_install_migrations(rendered: Render) -> N
     url = next(e["value"] for e in gateway if e["name"] == "JEEVES_DATABASE_URL")
     assert url == "postgresql://jeeves:$(POSTGRES_PASSWORD)@jeeves-postgres.jeeves.svc:5432/jeeves"
     assert (
-        env_of(rendering, "jeeves-gateway")["JEEVES_ETCD_ENDPOINTS"]
+        env_of(rendering, "jeeves-dispatcher")["JEEVES_ETCD_ENDPOINTS"]
         == "jeeves-etcd.jeeves.svc:2379"
     )
     assert "jeeves-database" not in rendering.names("Secret")

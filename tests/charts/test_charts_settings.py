@@ -46,7 +46,7 @@ WITH_AUTH = ("dispatcher", "poster", "data")
 NOT_EXPOSED = {
     "actions": "static registry for runs without etcd; the chart always has etcd",
     "admin_token": "admin APIs use JWT scope admin: the chart always runs the token dealer",
-    "auth_enabled": "on because JEEVES_TOKENS_URL is set",
+    "auth": "auto: on because JEEVES_TOKENS_URL is set (unset outside dev would stop the service)",
     "auth_audience": "defaults to the service's name, which is what callers ask for",
     "auth_client_id": "defaults to the service's name, the client id the chart registers",
     "auth_client_secret": "set only where the service calls others (dispatcher)",

@@ -248,8 +248,6 @@ Settings block -> env entries: {ingestWriters: 2} -> JEEVES_INGEST_WRITERS="2". 
     secretKeyRef: {name: {{ include "jeeves.slackSecret" $ }}, key: signing-secret}
 - name: JEEVES_SLACK_BOT_USER_ID
   value: {{ include "jeeves.botUserId" $ | quote }}
-- name: JEEVES_ETCD_ENDPOINTS
-  value: {{ include "jeeves.etcdEndpoints" $ | quote }}
 {{- end -}}
 
 {{- define "jeeves.env.dispatcher" -}}
