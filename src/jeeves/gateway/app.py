@@ -8,10 +8,10 @@ from quart import Quart
 
 from jeeves.gateway.routes import EventMetrics, GatewayState, SlackRoutes
 from jeeves.gateway.settings import GatewaySettings
-from jeeves.gateway.store import EventPruner, EventWriter
 from jeeves.kit.app import create_app, kit
 from jeeves.kit.db import install_database, pool_of
 from jeeves.kit.etcd import install_etcd_check
+from jeeves.kit.slack.inbound import EventPruner, EventWriter
 
 
 def build_app(settings: GatewaySettings) -> Quart:

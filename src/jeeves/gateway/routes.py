@@ -21,22 +21,23 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter
 
-from jeeves.gateway.domain import (
+from jeeves.gateway.domain import check_signature
+from jeeves.kit.context import REQUEST_ID_HEADER, bind_request_id, clear_request_id
+from jeeves.kit.errors import APIError
+from jeeves.kit.logging import get_logger
+from jeeves.kit.metrics import HttpMetrics
+from jeeves.kit.slack.events import (
     Accept,
     Challenge,
     Ignore,
     Outcome,
-    check_signature,
+    Uninstall,
     parse_command,
     parse_event,
     parse_interaction,
     type_label,
 )
-from jeeves.gateway.store import EventWriter
-from jeeves.kit.context import REQUEST_ID_HEADER, bind_request_id, clear_request_id
-from jeeves.kit.errors import APIError
-from jeeves.kit.logging import get_logger
-from jeeves.kit.metrics import HttpMetrics
+from jeeves.kit.slack.inbound import EventWriter
 
 log = get_logger(__name__)
 access_log = get_logger("jeeves.access")
@@ -145,7 +146,7 @@ async def handle(
         if isinstance(outcome, Accept):
             label = type_label(outcome.type)
             result = await _store(state, outcome, headers.get("x-slack-retry-num"))
-        elif isinstance(outcome, Ignore):
+        elif isinstance(outcome, Ignore | Uninstall):
             label, result = type_label(outcome.type), "ignored"
         else:
             label, result = "url_verification", "accepted"

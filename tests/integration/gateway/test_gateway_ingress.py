@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 import asyncpg
 import pytest
 
-from jeeves.gateway.store import prune_events
+from jeeves.kit.slack.inbound import prune_events
 from jeeves.localstack.ports import wait_until
 from support.services import ServiceProcess, migrate
 
