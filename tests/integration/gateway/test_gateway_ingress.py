@@ -147,6 +147,7 @@ async def test_a_mention_is_stored_and_dispatched_once_even_when_slack_retries(
         "thread_ts": None,
         "text": "<@UBOT> weather Lisbon",
         "blocks": None,
+        "bot_user_id": "UBOT",
     }
 
 
