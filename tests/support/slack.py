@@ -31,6 +31,8 @@ def start_slack_emulator(
     gateway_url: str = "",
     signing_secret: str = "test-signing-secret",  # noqa: S107
     token: str = "xoxb-test-token",  # noqa: S107
+    app_token: str = "",
+    delivery: str = "http",
     ack_timeout_s: float = 3.0,
     retry_delays_s: str = "0,0.2,0.5",
     channels: str = "",
@@ -40,6 +42,8 @@ def start_slack_emulator(
     env = {
         "JEEVES_SLACK_SIGNING_SECRET": signing_secret,
         "JEEVES_SLACK_BOT_TOKEN": token,
+        "JEEVES_SLACK_APP_TOKEN": app_token,
+        "JEEVES_EMULATOR_DELIVERY": delivery,
         "JEEVES_EMULATOR_GATEWAY_URL": gateway_url,
         "JEEVES_EMULATOR_ACK_TIMEOUT_S": str(ack_timeout_s),
         "JEEVES_EMULATOR_RETRY_DELAYS_S": retry_delays_s,
@@ -308,3 +312,21 @@ class SlackEmulator:
     def clear(self) -> None:
         """Forget messages, calls, deliveries and faults."""
         self._call("POST", "/reset")
+
+    # Socket Mode ----------------------------------------------------------------------------
+
+    def socket_connections(self) -> list[dict[str, Any]]:
+        """The app's open Socket Mode connections (id, opened_at, sent, acked)."""
+        found: list[dict[str, Any]] = self._call("GET", "/socket")["connections"]
+        return found
+
+    def socket_disconnect(
+        self,
+        reason: str | None = "refresh_requested",
+        *,
+        connection: str | None = None,
+        close_after_s: float = 0.2,
+    ) -> list[str]:
+        """Slack's `disconnect` (None: the link just drops) to one or every connection."""
+        body = {"reason": reason, "connection": connection, "close_after_s": close_after_s}
+        return list(self._call("POST", "/socket/disconnect", body)["connections"])

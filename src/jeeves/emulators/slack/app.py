@@ -12,8 +12,9 @@ from jeeves.emulators.slack.domain.messages import CallLog, MessageLog
 from jeeves.emulators.slack.domain.web_api import WebApi
 from jeeves.emulators.slack.emulator import EXTRAS_KEY, Emulator
 from jeeves.emulators.slack.metrics import EmulatorMetrics
-from jeeves.emulators.slack.routes import control, page, web_api
+from jeeves.emulators.slack.routes import control, page, socket, web_api
 from jeeves.emulators.slack.settings import SlackEmulatorSettings, parse_channels, parse_delays
+from jeeves.emulators.slack.socket_delivery import SocketHub
 from jeeves.kit.app import create_app, kit
 
 
@@ -34,6 +35,7 @@ def build_emulator(app: Quart, settings: SlackEmulatorSettings) -> Emulator:
         calls=CallLog(limit),
         faults=FaultBook(),
         channels=parse_channels(settings.emulator_channels),
+        app_token=settings.slack_app_token.get_secret_value(),
     )
     config = DeliveryConfig(
         gateway_url=settings.emulator_gateway_url,
@@ -41,11 +43,15 @@ def build_emulator(app: Quart, settings: SlackEmulatorSettings) -> Emulator:
         ack_timeout_s=settings.emulator_ack_timeout_s,
         retry_delays_s=parse_delays(settings.emulator_retry_delays_s),
         echo_bot_messages=settings.emulator_echo_bot_messages,
+        mode="socket" if settings.emulator_delivery == "socket" else "http",
     )
+    hub = SocketHub(identity.app_id)
+    public_url = settings.public_url()
+    web.open_socket = lambda: hub.open_url(public_url)
     return Emulator(
         identity=identity,
         web_api=web,
-        deliverer=Deliverer(kit(app).http, config),
+        deliverer=Deliverer(kit(app).http, config, hub),
         deliveries=DeliveryLog(limit),
         public_url=settings.public_url(),
         default_user=settings.emulator_default_user,
@@ -62,6 +68,7 @@ def build_app(settings: SlackEmulatorSettings) -> Quart:
     app.register_blueprint(web_api.blueprint)
     app.register_blueprint(control.blueprint)
     app.register_blueprint(page.blueprint)
+    app.register_blueprint(socket.blueprint)
 
     @app.after_serving
     async def _stop_deliveries() -> None:

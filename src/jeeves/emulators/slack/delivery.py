@@ -1,4 +1,6 @@
-"""Sending signed requests to the gateway, with Slack's ack timeout and retries.
+"""Sending signed requests to the gateway, with Slack's ack timeout and retries — or, when the
+emulator delivers in Socket Mode (`delivery: "socket"`), envelopes to the app's WebSocket
+connections (`socket_delivery`).
 
 Each attempt runs as its own task. When no answer arrives within the ack timeout the attempt is
 marked `timed_out` and, like Slack, the retry goes out without waiting for it: the late request
@@ -13,7 +15,7 @@ import asyncio
 import time
 from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 
@@ -25,12 +27,15 @@ from jeeves.emulators.slack.domain.deliveries import (
     retry_delay,
 )
 from jeeves.emulators.slack.domain.signing import signed_headers
+from jeeves.emulators.slack.socket_delivery import SocketDeliverer, SocketHub
 from jeeves.kit.http import HttpClient
 from jeeves.kit.logging import get_logger
 
 log = get_logger(__name__)
 LATE_LIMIT_S = 30.0
 USER_AGENT = "Slackbot 1.0 (+https://api.slack.com/robots)"
+Mode = Literal["http", "socket"]
+MODES: tuple[Mode, ...] = ("http", "socket")
 
 
 @dataclass
@@ -42,6 +47,7 @@ class DeliveryConfig:
     ack_timeout_s: float
     retry_delays_s: tuple[float, ...]
     echo_bot_messages: bool = False  # deliver a `message` event for each chat.postMessage
+    mode: Mode = "http"  # http: POST to the gateway; socket: envelopes on Socket Mode links
 
 
 @dataclass(frozen=True)
@@ -57,14 +63,43 @@ class Outgoing:
 
 
 class Deliverer:
-    def __init__(self, http: HttpClient, config: DeliveryConfig) -> None:
+    def __init__(self, http: HttpClient, config: DeliveryConfig, hub: SocketHub) -> None:
         self._http = http
         self.config = config
+        self.hub = hub
+        self._socket = SocketDeliverer(hub, lambda: self.config.ack_timeout_s)
         self._tasks: set[asyncio.Task[None]] = set()
 
     def start(self, delivery: Delivery, outgoing: Outgoing) -> None:
         """Deliver in the background; `delivery.finished` is set when it is settled."""
-        self._spawn(self._deliver(delivery, outgoing))
+        if self.config.mode == "socket":
+            self._spawn(self._deliver_socket(delivery, outgoing))
+        else:
+            self._spawn(self._deliver(delivery, outgoing))
+
+    async def _deliver_socket(self, delivery: Delivery, outgoing: Outgoing) -> None:
+        acked = False
+        try:
+            acked = await self._socket.deliver(
+                delivery,
+                outgoing.path,
+                outgoing.body,
+                retries=outgoing.retries,
+                as_retry=outgoing.as_retry,
+                force_retries=outgoing.force_retries,
+                delays=lambda: self.config.retry_delays_s,
+            )
+        finally:
+            delivery.finish(acked)
+            log.info(
+                "delivered",
+                delivery_id=delivery.id,
+                kind=delivery.kind,
+                event_id=delivery.event_id,
+                acked=acked,
+                transport="socket",
+                connections=[a.connection for a in delivery.attempts],
+            )
 
     async def close(self) -> None:
         tasks = list(self._tasks)

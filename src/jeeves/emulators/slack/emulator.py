@@ -38,6 +38,7 @@ from jeeves.emulators.slack.domain.messages import CallLog, Message, MessageLog
 from jeeves.emulators.slack.domain.responses import ResponseUrls
 from jeeves.emulators.slack.domain.web_api import ApiAnswer, WebApi, fail, user_profile
 from jeeves.emulators.slack.metrics import EmulatorMetrics
+from jeeves.emulators.slack.socket_delivery import SocketHub
 from jeeves.kit.app import kit
 
 EVENTS_PATH = "/slack/events"
@@ -126,6 +127,14 @@ class Emulator:
     def config(self) -> DeliveryConfig:
         return self.deliverer.config
 
+    @property
+    def socket(self) -> SocketHub:
+        return self.deliverer.hub
+
+    def can_deliver(self) -> bool:
+        """Socket Mode delivers to whoever connects; HTTP needs the gateway's URL."""
+        return self.config.mode == "socket" or bool(self.config.gateway_url)
+
     def default_channel(self) -> str:
         return next(iter(self.web_api.channels), "C0GENERAL")
 
@@ -141,6 +150,8 @@ class Emulator:
             "default_channel": self.default_channel(),
             "channels": self.channel_list(),
             "gateway_url": self.config.gateway_url,
+            "delivery": self.config.mode,
+            "socket_connections": len(self.socket.connections),
             "ack_timeout_s": self.config.ack_timeout_s,
             "retry_delays_s": list(self.config.retry_delays_s),
             "echo_bot_messages": self.config.echo_bot_messages,
@@ -175,7 +186,7 @@ class Emulator:
         summary: dict[str, Any],
         on_done: Callable[[Delivery], None] | None = None,
     ) -> Delivery:
-        if not self.config.gateway_url:
+        if not self.can_deliver():
             raise NotConfigured("no gateway URL: set JEEVES_EMULATOR_GATEWAY_URL or PUT config")
         delivery = self.deliveries.new(kind, outgoing.path, event_id, summary)
         if self.metrics is not None:
@@ -241,7 +252,7 @@ class Emulator:
 
     def echo_bot_message(self, message: Message) -> None:
         """Slack tells an app about its own posts too (`message` with `bot_id`), when enabled."""
-        if not self.config.echo_bot_messages or not self.config.gateway_url:
+        if not self.config.echo_bot_messages or not self.can_deliver():
             return
         event = message_event(
             self.identity,

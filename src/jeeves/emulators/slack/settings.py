@@ -30,6 +30,11 @@ class SlackEmulatorSettings(ServiceSettings):
     slack_signing_secret: SecretStr
     # The bot token the Web API accepts (what the poster sends as `Authorization: Bearer`).
     slack_bot_token: SecretStr
+    # The app-level token (xapp-…) apps.connections.open accepts (Socket Mode); empty: refused.
+    slack_app_token: SecretStr = SecretStr("")
+    # How events, commands and clicks reach the app: `http` (POST to the gateway) or `socket`
+    # (envelopes on the app's Socket Mode connections).
+    emulator_delivery: str = Field(default="http", pattern=r"^(http|socket)$")
     # Base URL of the gateway receiving events, commands and clicks (e.g. http://127.0.0.1:8081);
     # empty: sending is refused until set through PUT /_emulator/config.
     emulator_gateway_url: str = ""

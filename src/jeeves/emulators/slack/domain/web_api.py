@@ -1,5 +1,7 @@
 """The emulated Slack Web API: `auth.test`, `chat.postMessage`, `chat.postEphemeral`,
-`chat.update`, `conversations.history`, `conversations.replies`, `users.info`, `api.test`.
+`chat.update`, `conversations.history`, `conversations.replies`, `users.info`, `api.test`, and
+`apps.connections.open` (Socket Mode; it takes the app-level token, and only in the
+`Authorization` header, as Slack requires).
 
 `WebApi.call` takes the method name, the merged parameters (query, form or JSON, as the real API
 accepts them) and the token, and returns the HTTP answer as data. Order of checks, as Slack's:
@@ -35,6 +37,7 @@ from jeeves.emulators.slack.domain.history import (
 from jeeves.emulators.slack.domain.messages import CallLog, Message, MessageLog
 
 MAX_TEXT = 40_000
+APP_TOKEN_METHODS = frozenset({"apps.connections.open"})  # need the app-level token (xapp-…)
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _EVENT_TYPE = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 
@@ -150,6 +153,10 @@ def user_profile(user_id: str, identity: Identity) -> dict[str, Any]:
     }
 
 
+def _same(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
 class WebApi:
     """The Web API over the emulator's state."""
 
@@ -162,9 +169,13 @@ class WebApi:
         calls: CallLog,
         faults: FaultBook,
         channels: Mapping[str, str] | None = None,
+        app_token: str = "",
     ) -> None:
         self.identity = identity
         self._token = token
+        self._app_token = app_token
+        # Issues a one-time Socket Mode URL (wired by the emulator); None: Socket Mode is off.
+        self.open_socket: Callable[[], str] | None = None
         self.messages = messages
         self.calls = calls
         self.faults = faults
@@ -172,6 +183,7 @@ class WebApi:
         self.on_post: list[Callable[[Message], None]] = []  # told of each chat.postMessage
         self._methods: dict[str, Callable[[Mapping[str, Any]], ApiAnswer]] = {
             "api.test": self._api_test,
+            "apps.connections.open": self._apps_connections_open,
             "auth.test": self._auth_test,
             "chat.postMessage": self._post_message,
             "chat.postEphemeral": self._post_ephemeral,
@@ -184,9 +196,12 @@ class WebApi:
     def methods(self) -> list[str]:
         return sorted(self._methods)
 
-    def call(self, method: str, params: Mapping[str, Any], token: str | None) -> ApiAnswer:
-        """Answer one Web API call and record it in the call log."""
-        answer = self._answer(method, params, token)
+    def call(
+        self, method: str, params: Mapping[str, Any], token: str | None, *, header: bool = True
+    ) -> ApiAnswer:
+        """Answer one Web API call and record it in the call log (`header`: the token came in
+        the Authorization header rather than as a parameter)."""
+        answer = self._answer(method, params, token, header)
         channel = params.get("channel")
         retry_after = answer.headers.get("Retry-After")
         self.calls.record(
@@ -198,15 +213,15 @@ class WebApi:
         )
         return answer
 
-    def _answer(self, method: str, params: Mapping[str, Any], token: str | None) -> ApiAnswer:
+    def _answer(
+        self, method: str, params: Mapping[str, Any], token: str | None, header: bool
+    ) -> ApiAnswer:
         handler = self._methods.get(method)
         if handler is None:
             return fail("unknown_method", 404)
-        if method != "api.test":
-            if not token:
-                return fail("not_authed")
-            if not hmac.compare_digest(token.encode(), self._token.encode()):
-                return fail("invalid_auth")
+        refusal = self._check_token(method, token, header)
+        if refusal is not None:
+            return refusal
         channel = params.get("channel")
         fault = self.faults.take(method, channel if isinstance(channel, str) else None)
         if fault is not None:
@@ -217,6 +232,24 @@ class WebApi:
             return fail(exc.error)
         delay_s = self.faults.take_delay(method, channel if isinstance(channel, str) else None)
         return replace(answer, delay_s=delay_s) if delay_s else answer
+
+    def _check_token(self, method: str, token: str | None, header: bool) -> ApiAnswer | None:
+        """Slack's refusals before a method runs: no token, a wrong one, the wrong kind."""
+        if method == "api.test":
+            return None
+        if not token:
+            return fail("not_authed")
+        is_app = bool(self._app_token) and _same(token, self._app_token)
+        is_bot = _same(token, self._token)
+        if method in APP_TOKEN_METHODS:
+            if is_bot:
+                return fail("not_allowed_token_type")
+            if not is_app:
+                return fail("invalid_auth")
+            return None if header else fail("invalid_auth")
+        if is_app:
+            return fail("not_allowed_token_type")
+        return None if is_bot else fail("invalid_auth")
 
     def resolve_channel(self, value: Any) -> str:
         """A channel id from an id or a `#name`; `channel_not_found` when channels are fixed."""
@@ -237,6 +270,11 @@ class WebApi:
 
     def _api_test(self, params: Mapping[str, Any]) -> ApiAnswer:
         return ok(args={k: v for k, v in params.items() if k != "token"})
+
+    def _apps_connections_open(self, _params: Mapping[str, Any]) -> ApiAnswer:
+        if self.open_socket is None:
+            return fail("internal_error")
+        return ok(url=self.open_socket())
 
     def _auth_test(self, _params: Mapping[str, Any]) -> ApiAnswer:
         identity = self.identity

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from quart import Blueprint, Response, jsonify, request
 
+from jeeves.emulators.slack.delivery import MODES
 from jeeves.emulators.slack.domain.control import (
     ControlError,
     parse_replay,
@@ -40,6 +41,14 @@ async def _body() -> Any:
     if body is None and (await request.get_data()):
         raise APIError(400, "bad_request", "the body must be JSON")
     return body if body is not None else {}
+
+
+async def body_object() -> dict[str, Any]:
+    """The JSON object in the request body (an empty body is `{}`); 422 for anything else."""
+    body = await _body()
+    if not isinstance(body, dict):
+        raise APIError(422, "validation_failed", "'body' must be a JSON object")
+    return body
 
 
 def _parsed(parse: Callable[[], T]) -> T:
@@ -117,6 +126,10 @@ async def configure() -> Response:
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 60:
             raise APIError(422, "validation_failed", "'ack_timeout_s' must be in (0, 60]")
         config.ack_timeout_s = float(value)
+    if "delivery" in body:
+        if body["delivery"] not in MODES:
+            raise APIError(422, "validation_failed", "'delivery' must be http or socket")
+        config.mode = body["delivery"]
     if "echo_bot_messages" in body:
         if not isinstance(body["echo_bot_messages"], bool):
             raise APIError(422, "validation_failed", "'echo_bot_messages' must be true or false")

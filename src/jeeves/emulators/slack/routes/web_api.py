@@ -29,20 +29,23 @@ async def _params() -> dict[str, Any]:
     return params
 
 
-def _token(params: dict[str, Any]) -> str | None:
+def _token(params: dict[str, Any]) -> tuple[str | None, bool]:
+    """(the token, whether it came in the Authorization header)."""
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
+        params.pop("token", None)
+        return value.strip(), True
     token = params.pop("token", None)
-    return token if isinstance(token, str) and token else None
+    return (token if isinstance(token, str) and token else None), False
 
 
 @blueprint.route("/api/<method>", methods=["GET", "POST"])
 async def call(method: str) -> Response:
     params = await _params()
     emulator = emulator_of()
-    answer = emulator.web_api.call(method, params, _token(params))
+    token, in_header = _token(params)
+    answer = emulator.web_api.call(method, params, token, header=in_header)
     if emulator.metrics is not None:
         emulator.metrics.api_call(method, answer.status)
     if answer.delay_s:
