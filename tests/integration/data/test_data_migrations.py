@@ -19,7 +19,17 @@ from jeeves.localstack.postgres import PostgresServer
 from support.services import ServiceProcess, http_json
 
 pytestmark = pytest.mark.integration
-ALL_TABLES = {"users", "facts", "connections", "activity"}
+ALL_TABLES = {
+    "users",
+    "facts",
+    "connections",
+    "activity",
+    "installations",
+    "oauth_states",
+    "connection_revocations",
+}
+HEAD = "0003_installations"
+BEFORE_HEAD = {"installations", "oauth_states", "connection_revocations"}
 
 
 async def _state(url: str) -> tuple[set[str], str | None]:
@@ -46,13 +56,15 @@ async def test_upgrade_from_empty_then_down_one_and_up_again(
     url = postgres_server.create_database("jeeves_data_migrations")
     assert await _state(url) == (set(), None)
     _run("migrate", url=url)
-    assert await _state(url) == (ALL_TABLES, "0002")
+    assert await _state(url) == (ALL_TABLES, HEAD)
     _run("downgrade", "-1", url=url)
-    assert await _state(url) == (ALL_TABLES - {"activity"}, "0001")
+    assert await _state(url) == (ALL_TABLES - BEFORE_HEAD, "0002")
+    _run("downgrade", "-1", url=url)
+    assert await _state(url) == (ALL_TABLES - BEFORE_HEAD - {"activity"}, "0001")
     _run("migrate", url=url)
-    assert await _state(url) == (ALL_TABLES, "0002")
+    assert await _state(url) == (ALL_TABLES, HEAD)
     _run("migrate", url=url)  # idempotent at head
-    assert await _state(url) == (ALL_TABLES, "0002")
+    assert await _state(url) == (ALL_TABLES, HEAD)
     _run("downgrade", "base", url=url)
     assert (await _state(url))[0] == set()
 
