@@ -100,13 +100,13 @@ class SlackEmulator:
         as_retry: int = 0,
         force_retries: int = 0,
         wait: bool = False,
+        team: str | None = None,
     ) -> str:
-        """A person posts `@jeeves <text>`; returns the event_id."""
-        return str(
-            self.send("mention", text, channel, user, thread_ts, as_retry, force_retries, wait)[
-                "event_id"
-            ]
+        """A person (of workspace `team`) posts `@jeeves <text>`; returns the event_id."""
+        sent = self.send(
+            "mention", text, channel, user, thread_ts, as_retry, force_retries, wait, team
         )
+        return str(sent["event_id"])
 
     def send(
         self,
@@ -118,9 +118,11 @@ class SlackEmulator:
         as_retry: int = 0,
         force_retries: int = 0,
         wait: bool = False,
+        team: str | None = None,
     ) -> dict[str, Any]:
         """The full answer of /send/<kind> for "message" or "mention": event_id, ts (the
-        message's own, to thread under it), channel, delivery_id, and delivery when `wait`."""
+        message's own, to thread under it), channel, delivery_id, and delivery when `wait`.
+        `team`: the person's workspace (default: the emulator's own)."""
         body: dict[str, Any] = {
             "text": text,
             "channel": channel,
@@ -131,6 +133,8 @@ class SlackEmulator:
         }
         if user is not None:
             body["user"] = user
+        if team is not None:
+            body["team"] = team
         result: dict[str, Any] = self._call("POST", f"/send/{kind}", body)
         return result
 
@@ -142,11 +146,14 @@ class SlackEmulator:
         channel: str = DEFAULT_CHANNEL,
         user: str | None = None,
         wait: bool = True,
+        team: str | None = None,
     ) -> dict[str, Any]:
         """A person runs `/jeeves <text>`; returns trigger_id, delivery (with the app's answer)."""
         body: dict[str, Any] = {"text": text, "command": command, "channel": channel, "wait": wait}
         if user is not None:
             body["user"] = user
+        if team is not None:
+            body["team"] = team
         result: dict[str, Any] = self._call("POST", "/send/command", body)
         return result
 
@@ -219,6 +226,15 @@ class SlackEmulator:
             time.sleep(0.05)
             found = self.messages(channel, since=since, source=source)
         return found
+
+    def teams(self) -> list[dict[str, Any]]:
+        """Every workspace: team_id, bot_user_id, installed, installs, refreshes, live tokens."""
+        found: list[dict[str, Any]] = self._call("GET", "/teams")["teams"]
+        return found
+
+    def uninstall(self, team: str) -> list[str]:
+        """The app is removed from `team`; the event ids of tokens_revoked and app_uninstalled."""
+        return list(self._call("POST", f"/teams/{team}/uninstall")["event_ids"])
 
     def calls(self, method: str | None = None, channel: str | None = None) -> list[dict[str, Any]]:
         """Every Web API call received (method, channel, status, ok, error, at)."""

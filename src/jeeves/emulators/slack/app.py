@@ -10,9 +10,10 @@ from jeeves.emulators.slack.domain.envelopes import Identity
 from jeeves.emulators.slack.domain.faults import FaultBook
 from jeeves.emulators.slack.domain.messages import CallLog, MessageLog
 from jeeves.emulators.slack.domain.web_api import WebApi
+from jeeves.emulators.slack.domain.workspaces import Workspaces, parse_teams
 from jeeves.emulators.slack.emulator import EXTRAS_KEY, Emulator
 from jeeves.emulators.slack.metrics import EmulatorMetrics
-from jeeves.emulators.slack.routes import control, page, socket, web_api
+from jeeves.emulators.slack.routes import control, oauth, page, socket, web_api
 from jeeves.emulators.slack.settings import SlackEmulatorSettings, parse_channels, parse_delays
 from jeeves.emulators.slack.socket_delivery import SocketHub
 from jeeves.kit.app import create_app, kit
@@ -28,9 +29,20 @@ def build_emulator(app: Quart, settings: SlackEmulatorSettings) -> Emulator:
         bot_name=settings.emulator_bot_name,
     )
     limit = settings.emulator_history_limit
+    workspaces = Workspaces(
+        identity,
+        settings.slack_bot_token.get_secret_value(),
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret.get_secret_value(),
+        rotation=settings.emulator_token_rotation,
+        token_ttl_s=settings.emulator_token_ttl_s,
+    )
+    for team_id, domain in parse_teams(settings.emulator_teams):
+        workspaces.add(team_id, domain)
     web = WebApi(
         identity=identity,
         token=settings.slack_bot_token.get_secret_value(),
+        workspaces=workspaces,
         messages=MessageLog(limit),
         calls=CallLog(limit),
         faults=FaultBook(),
@@ -69,6 +81,7 @@ def build_app(settings: SlackEmulatorSettings) -> Quart:
     app.register_blueprint(control.blueprint)
     app.register_blueprint(page.blueprint)
     app.register_blueprint(socket.blueprint)
+    app.register_blueprint(oauth.blueprint)
 
     @app.after_serving
     async def _stop_deliveries() -> None:

@@ -27,7 +27,14 @@ from jeeves.emulators.slack.domain.deliveries import Delivery
 from jeeves.emulators.slack.domain.faults import FaultSpecError
 from jeeves.emulators.slack.domain.messages import SOURCES, Source
 from jeeves.emulators.slack.domain.web_api import ParamError
-from jeeves.emulators.slack.emulator import Emulator, NotConfigured, Sent, UnknownEvent, emulator_of
+from jeeves.emulators.slack.emulator import (
+    Emulator,
+    NotConfigured,
+    Sent,
+    UnknownEvent,
+    UnknownTeam,
+    emulator_of,
+)
 from jeeves.emulators.slack.settings import parse_delays
 from jeeves.kit.errors import APIError
 
@@ -58,7 +65,7 @@ def _parsed(parse: Callable[[], T]) -> T:
         raise APIError(422, "validation_failed", str(exc)) from None
 
 
-def _send(action: Callable[[], Sent]) -> Sent:
+def _send(action: Callable[[], T]) -> T:
     try:
         return action()
     except NotConfigured as exc:
@@ -67,6 +74,8 @@ def _send(action: Callable[[], Sent]) -> Sent:
         raise APIError(404, "unknown_event", f"no event {exc} was sent") from None
     except ParamError as exc:
         raise APIError(404, exc.error, "that channel is not one of the configured ones") from None
+    except UnknownTeam as exc:
+        raise APIError(404, "team_not_found", f"no workspace {exc} in the emulator") from None
 
 
 def challenge_echoed(delivery: Delivery, challenge: str) -> bool:
@@ -126,6 +135,15 @@ async def configure() -> Response:
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 60:
             raise APIError(422, "validation_failed", "'ack_timeout_s' must be in (0, 60]")
         config.ack_timeout_s = float(value)
+    if "token_rotation" in body:
+        if not isinstance(body["token_rotation"], bool):
+            raise APIError(422, "validation_failed", "'token_rotation' must be true or false")
+        emulator.workspaces.rotation = body["token_rotation"]
+    if "token_ttl_s" in body:
+        ttl = body["token_ttl_s"]
+        if isinstance(ttl, bool) or not isinstance(ttl, int | float) or not ttl > 0:
+            raise APIError(422, "validation_failed", "'token_ttl_s' must be seconds > 0")
+        emulator.workspaces.token_ttl_s = float(ttl)
     if "delivery" in body:
         if body["delivery"] not in MODES:
             raise APIError(422, "validation_failed", "'delivery' must be http or socket")
@@ -170,7 +188,13 @@ async def send_mention() -> Response:
             event="app_mention",
         )
     )
-    mention = f"<@{emulator.identity.bot_user_id}>"
+    try:
+        bot = emulator.team(parsed.team).bot_user_id
+    except UnknownTeam:
+        raise APIError(
+            404, "team_not_found", f"no workspace {parsed.team} in the emulator"
+        ) from None
+    mention = f"<@{bot}>"
     if mention not in parsed.text:
         parsed = replace(parsed, text=f"{mention} {parsed.text}")
     return await _answer(_send(lambda: emulator.send_message(parsed)), parsed.wait)

@@ -7,8 +7,10 @@ the token from `Authorization: Bearer …` or a `token` parameter.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from typing import Any
+from urllib.parse import unquote_plus
 
 from quart import Blueprint, Response, request
 
@@ -40,9 +42,25 @@ def _token(params: dict[str, Any]) -> tuple[str | None, bool]:
     return (token if isinstance(token, str) and token else None), False
 
 
+def _client_credentials(params: dict[str, Any]) -> None:
+    """oauth.v2.access takes the client id and secret as HTTP Basic auth, or as parameters."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        return
+    try:
+        user, _, password = base64.b64decode(value.strip()).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return
+    params.setdefault("client_id", unquote_plus(user))
+    params.setdefault("client_secret", unquote_plus(password))
+
+
 @blueprint.route("/api/<method>", methods=["GET", "POST"])
 async def call(method: str) -> Response:
     params = await _params()
+    if method == "oauth.v2.access":
+        _client_credentials(params)
     emulator = emulator_of()
     token, in_header = _token(params)
     answer = emulator.web_api.call(method, params, token, header=in_header)
