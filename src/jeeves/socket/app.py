@@ -15,9 +15,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from jeeves.kit.app import create_app, kit
 from jeeves.kit.auth import install_auth
+from jeeves.kit.data_client import DataClient
 from jeeves.kit.db import install_database, pool_of
 from jeeves.kit.logging import get_logger
 from jeeves.kit.slack.inbound import EventPruner, EventWriter
+from jeeves.kit.slack.teams import InstalledTeams
 from jeeves.socket.ingesting import EnvelopeHandler, EnvelopeMetrics
 from jeeves.socket.linking import LinkMetrics, SocketLink
 from jeeves.socket.settings import SocketSettings
@@ -30,6 +32,10 @@ def build_app(settings: SocketSettings) -> Quart:
     app = create_app("socket", settings)
     tools = kit(app)
     install_auth(app, settings)
+    teams = None
+    if settings.slack_distributed:
+        data = DataClient(tools.http, settings.data_url)
+        teams = InstalledTeams(data, positive_ttl_s=settings.installed_teams_ttl_s)
     writer = EventWriter(
         lambda: pool_of(app),
         tools.registry,
@@ -41,6 +47,7 @@ def build_app(settings: SocketSettings) -> Quart:
         bot_user_id=settings.slack_bot_user_id,
         timeout_s=settings.ingest_timeout_s,
         metrics=EnvelopeMetrics(tools.registry),
+        teams=teams,
     )
     link_metrics = LinkMetrics(tools.registry)
     retention = timedelta(days=settings.inbound_retention_days)

@@ -8,7 +8,9 @@ envelope is acknowledged only after that, so a crash before the write leaves it 
 and Slack delivers it again — to this link or another, to this replica or another; the event id
 makes the second delivery a duplicate, never a second reply. An envelope that cannot be stored
 in time is not acknowledged (Slack retries it); a malformed one is acknowledged and counted
-(a redelivery would not mend it).
+(a redelivery would not mend it). A distributed app (`teams` set) stores nothing of a workspace
+without an installation (acknowledged, counted `refused`) and forgets a workspace on
+`app_uninstalled` / `tokens_revoked` before acknowledging.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Counter
 
+from jeeves.kit.data_client import DataUnavailable
 from jeeves.kit.errors import APIError
 from jeeves.kit.logging import get_logger
 from jeeves.kit.slack.events import Accept, Challenge, Ignore, Uninstall, type_label
 from jeeves.kit.slack.inbound import EventWriter
+from jeeves.kit.slack.teams import InstalledTeams
 from jeeves.socket.domain import Envelope, ack_payload, decide
 from jeeves.socket.linking import ACK, NO_ACK, Acknowledgement
 
@@ -33,7 +37,8 @@ class EnvelopeMetrics:
         self.envelopes = Counter(
             "jeeves_socket_envelopes_total",
             "Socket Mode envelopes by type and outcome (accepted, duplicate, ignored, rejected, "
-            "unstored: not acked, Slack delivers it again)",
+            "refused: a workspace without an installation, unstored: not acked, Slack delivers "
+            "it again)",
             ["type", "outcome"],
             registry=registry,
         )
@@ -57,8 +62,10 @@ class EnvelopeHandler:
         bot_user_id: str,
         timeout_s: float,
         metrics: EnvelopeMetrics,
+        teams: InstalledTeams | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        self._teams = teams
         self._writer = writer
         self._bot_user_id = bot_user_id
         self._timeout_s = timeout_s
@@ -74,13 +81,31 @@ class EnvelopeHandler:
             self._metrics.count("unknown", "rejected")
             log.warning("envelope_rejected", type=envelope.type[:40], reason=exc.message)
             return ACK
-        if isinstance(outcome, Accept):
-            return await self._store(envelope, outcome)
+        try:
+            if isinstance(outcome, Accept):
+                if not await self._installed(outcome.job["team_id"]):
+                    self._metrics.count(type_label(outcome.type), "refused")
+                    return ACK
+                return await self._store(envelope, outcome)
+            if isinstance(outcome, Uninstall) and self._teams is not None:
+                await self._teams.forget(outcome.team_id)
+                self._metrics.count(type_label(outcome.type), "accepted")
+                return ACK
+        except DataUnavailable as exc:
+            self._metrics.count(type_label(envelope.type), "unstored")
+            log.warning("envelope_team_unknown", error=str(exc))
+            return NO_ACK
         if isinstance(outcome, Ignore | Uninstall):
             self._metrics.count(type_label(outcome.type), "ignored")
         elif isinstance(outcome, Challenge):  # only HTTP request URLs are verified
             self._metrics.count("url_verification", "ignored")
         return ACK
+
+    async def _installed(self, team_id: str) -> bool:
+        if self._teams is None or await self._teams.allows(team_id):
+            return True
+        log.warning("envelope_refused_unknown_team", team_id=team_id)
+        return False
 
     async def _store(self, envelope: Envelope, accept: Accept) -> Acknowledgement:
         label = type_label(accept.type)

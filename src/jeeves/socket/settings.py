@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from jeeves.kit.auth import AuthSettings
 from jeeves.kit.settings import ServiceSettings
@@ -44,6 +44,19 @@ class SocketSettings(MigrateSettings, AuthSettings):
     database_pool_size: int = Field(default=8, ge=2, le=100)
     # Days an inbound event (and so its dedup key) is kept. 0: forever.
     inbound_retention_days: float = Field(default=30.0, ge=0)
+    # A distributed app: only events of workspaces with an installation (kept by the data
+    # service) are stored; others are acknowledged and dropped. See the gateway's setting.
+    slack_distributed: bool = False
+    # Base URL of the data service; needed when distributed.
+    data_url: str = Field(default="", pattern=r"^(https?://.+)?$")
+    # Seconds an installed workspace is trusted without asking the data service again.
+    installed_teams_ttl_s: float = Field(default=60.0, gt=0, le=3600)
+
+    @model_validator(mode="after")
+    def _distributed_needs_data(self) -> SocketSettings:
+        if self.slack_distributed and not self.data_url:
+            raise ValueError("a distributed app (JEEVES_SLACK_DISTRIBUTED) needs JEEVES_DATA_URL")
+        return self
 
     @field_validator("slack_app_token")
     @classmethod
