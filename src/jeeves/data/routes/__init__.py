@@ -5,6 +5,7 @@ from __future__ import annotations
 from quart import Blueprint
 
 from jeeves.data.routes.activity import blueprint as activity
+from jeeves.data.routes.audit import blueprint as audit
 from jeeves.data.routes.connections import blueprint as connections
 from jeeves.data.routes.facts import blueprint as facts
 from jeeves.data.routes.installations import blueprint as installations
@@ -14,4 +15,13 @@ from jeeves.data.routes.users import blueprint as users
 
 
 def blueprints() -> list[Blueprint]:
-    return [users, facts, connections, activity, installations, oauth_states, revocations]
+    return [
+        users,
+        facts,
+        connections,
+        activity,
+        audit,
+        installations,
+        oauth_states,
+        revocations,
+    ]

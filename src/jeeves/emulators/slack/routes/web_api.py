@@ -14,7 +14,9 @@ from urllib.parse import unquote_plus
 
 from quart import Blueprint, Response, request
 
+from jeeves.emulators.slack.domain.oidc import METHODS as OIDC_METHODS
 from jeeves.emulators.slack.emulator import emulator_of
+from jeeves.emulators.slack.routes.oidc import oidc_of
 
 blueprint = Blueprint("slack_web_api", __name__)
 
@@ -63,7 +65,11 @@ async def call(method: str) -> Response:
         _client_credentials(params)
     emulator = emulator_of()
     token, in_header = _token(params)
-    answer = emulator.web_api.call(method, params, token, header=in_header)
+    authorization = request.headers.get("Authorization")
+    if method in OIDC_METHODS:  # Sign in with Slack: client credentials or a user token
+        answer = oidc_of().call(method, params, token, authorization)
+    else:
+        answer = emulator.web_api.call(method, params, token, header=in_header)
     if emulator.metrics is not None:
         emulator.metrics.api_call(method, answer.status)
     if answer.delay_s:

@@ -6,8 +6,8 @@
 - `connections` gain an encrypted refresh token, the provider's account id and a refresh lease;
 - `connection_revocations`: tokens of deleted connections waiting to be revoked at the provider.
 
-Revision ID: 0003_installations
-Revises: 0002
+Revision ID: 0004_installations
+Revises: 0003_audit_and_channel
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0003_installations"
-down_revision = "0002"
+revision = "0004_installations"
+down_revision = "0003_audit_and_channel"
 branch_labels = None
 depends_on = None
 
