@@ -166,13 +166,13 @@ async def test_envelopes_spread_over_connections_and_move_when_one_dies(
 ) -> None:
     apps = [await connect(slack, session) for _ in range(2)]
     await wait_for(lambda: _count(slack, 2), timeout=5, what="two connections")
-    counts = [0, 0]
+    seen: list[set[str]] = [set(), set()]
 
     async def drain(index: int) -> None:
         app = apps[index]
         while True:
             envelope = await app.frame(timeout=3)
-            counts[index] += 1
+            seen[index].add(envelope["payload"]["event_id"])
             await app.ack(envelope)
 
     readers = [asyncio.create_task(drain(i)) for i in range(2)]
@@ -180,8 +180,8 @@ async def test_envelopes_spread_over_connections_and_move_when_one_dies(
     await wait_for(lambda: _all_acked(slack, event_ids), timeout=15, what="30 acked deliveries")
     for reader in readers:
         reader.cancel()
-    assert min(counts) > 0, counts  # both connections got envelopes
-    assert sum(counts) == 30
+    assert all(seen), "both connections got envelopes"
+    assert seen[0] | seen[1] == set(event_ids)  # (a late ack may bring a redelivery)
 
     # The envelope sent to a connection that dies unacked goes out again on the other one.
     await apps[0].ws.close()
