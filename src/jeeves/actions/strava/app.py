@@ -31,7 +31,9 @@ def build_app(settings: StravaSettings) -> Quart:
     tools.extras[DEPS_KEY] = Deps(
         data=data,
         strava=strava,
-        keeper=TokenKeeper(margin_s=settings.strava_refresh_margin_s),
+        # Read from the data service every time (max_age 0): a connection forgotten there
+        # ("forget everything", the dashboard) is forgotten here at once.
+        keeper=TokenKeeper(margin_s=settings.strava_refresh_margin_s, max_age_s=0.0),
         strava_url=settings.strava_url,
         client_id=settings.strava_client_id,
         public_url=settings.strava_public_url,
