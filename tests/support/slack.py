@@ -346,3 +346,7 @@ class SlackEmulator:
         """Slack's `disconnect` (None: the link just drops) to one or every connection."""
         body = {"reason": reason, "connection": connection, "close_after_s": close_after_s}
         return list(self._call("POST", "/socket/disconnect", body)["connections"])
+
+    def socket_refuse_upgrades(self, count: int) -> None:
+        """The next `count` WebSocket upgrades fail (503) after spending their ticket."""
+        self._call("POST", "/socket/refuse", {"count": count})

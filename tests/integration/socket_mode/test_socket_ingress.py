@@ -216,6 +216,21 @@ async def test_links_come_back_after_a_refresh_and_after_a_drop(
         assert http_status(process.url + "/readyz") == 200
 
 
+async def test_a_failed_upgrade_is_retried_with_a_new_url(
+    replicas: list[ServiceProcess], slack: SlackEmulator
+) -> None:
+    """A URL is good for one try: after an upgrade fails, the link asks for a new one (slack_sdk's
+    client retries the spent URL for ever; see docs/slack-app.md)."""
+    old = {c["id"] for c in slack.socket_connections()}
+    opens = len(slack.calls("apps.connections.open"))
+    slack.socket_refuse_upgrades(3)
+    slack.socket_disconnect(None)
+    wait_until(
+        lambda: _fresh_links(slack, old) == 4, timeout=30, what="four links after refused upgrades"
+    )
+    assert len(slack.calls("apps.connections.open")) - opens >= 4 + 3, "a new URL per try"
+
+
 def _fresh_links(slack: SlackEmulator, old: set[str]) -> int:
     return len([c for c in slack.socket_connections() if c["id"] not in old])
 

@@ -78,13 +78,20 @@ class SocketHub:
         self.connections: OrderedDict[str, Connection] = OrderedDict()
         self._waiting: dict[str, asyncio.Future[Ack]] = {}
         self._changed = asyncio.Condition()
+        self.refuse_upgrades = 0  # a fault: refuse this many WebSocket upgrades (ticket spent)
 
     def open_url(self, public_url: str) -> str:
         """What `apps.connections.open` answers: a one-time WebSocket URL."""
         return link_url(public_url, self.tickets.issue(self._clock()), self.app_id)
 
-    def admit(self, ticket: str) -> bool:
-        return self.tickets.redeem(ticket, self._clock())
+    def admit(self, ticket: str) -> bool | None:
+        """True: connect; False: an unknown or spent ticket; None: refused by a fault (the
+        ticket is spent all the same, as when Slack's edge fails mid-upgrade)."""
+        valid = self.tickets.redeem(ticket, self._clock())
+        if valid and self.refuse_upgrades > 0:
+            self.refuse_upgrades -= 1
+            return None
+        return valid
 
     async def attach(self) -> Connection:
         """A new connection; its first frame is `hello`, or `disconnect` (too_many_websockets)

@@ -4,6 +4,8 @@
   once (an unknown or used one is refused with HTTP 401 before the upgrade). The first frame is
   `hello`; then envelopes arrive and acks are read back (see `domain.socket_mode`).
 - `GET /_emulator/socket` — the open connections (`id`, `opened_at`, `sent`, `acked`).
+- `POST /_emulator/socket/refuse` — `{"count": 2}`: the next upgrades fail with HTTP 503 after
+  spending their ticket (an app must then ask `apps.connections.open` for a new URL).
 - `POST /_emulator/socket/disconnect` — `{"reason": "refresh_requested" | "warning" |
   "link_disabled" | "too_many_websockets" | null, "connection"?: "c1", "close_after_s"?: 0.2}`:
   Slack's `disconnect` message to one or every connection, which is then closed (`warning`
@@ -36,9 +38,11 @@ MAX_CLOSE_AFTER_S = 30.0
 @blueprint.websocket("/link/")
 async def link() -> Response | None:
     hub = emulator_of().socket
-    if not hub.admit(websocket.args.get("ticket", "")):
-        body = json.dumps({"ok": False, "error": "invalid_ticket"})
-        return Response(body, status=401, content_type="application/json")
+    admitted = hub.admit(websocket.args.get("ticket", ""))
+    if not admitted:
+        status, error = (401, "invalid_ticket") if admitted is False else (503, "unavailable")
+        body = json.dumps({"ok": False, "error": error})
+        return Response(body, status=status, content_type="application/json")
     await websocket.accept()
     connection = await hub.attach()
     reader = asyncio.create_task(_read(hub, connection))
@@ -80,6 +84,17 @@ async def _read(hub: SocketHub, connection: Connection) -> None:
 @blueprint.get("/_emulator/socket")
 async def connections() -> Response:
     return jsonify(emulator_of().socket.to_json())
+
+
+@blueprint.post("/_emulator/socket/refuse")
+async def refuse() -> Response:
+    body = await body_object()
+    count = body.get("count", 1)
+    if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= 100:
+        raise APIError(422, "validation_failed", "'count' must be a whole number from 0 to 100")
+    hub = emulator_of().socket
+    hub.refuse_upgrades = count
+    return jsonify({"refuse_upgrades": hub.refuse_upgrades})
 
 
 @blueprint.post("/_emulator/socket/disconnect")
