@@ -241,7 +241,7 @@ def test_killing_a_socket_mode_replica_mid_envelope_redelivers_and_answers_once(
     channels = [fresh_channel() for _ in range(10)]
     tag, since = uuid.uuid4().hex[:6], time.time()
     victim = pipeline.ingresses[0]
-    blocker = asyncio.run(_lock_inbound(pipeline.database_url))
+    blocker = InboundLock(pipeline.database_url)
     try:
         event_ids = [
             pipeline.slack.send_mention(f"echo {tag}-{n}", channel=channels[n % 10])
@@ -260,7 +260,7 @@ def test_killing_a_socket_mode_replica_mid_envelope_redelivers_and_answers_once(
             what="the killed replica's link to close",
         )
     finally:
-        asyncio.run(blocker.release())
+        blocker.release()
     gone = linked - {c["id"] for c in pipeline.slack.socket_connections()}
     wait_until(
         lambda: len(bot_messages(pipeline, set(channels), since)) >= 30,
@@ -281,20 +281,33 @@ def test_killing_a_socket_mode_replica_mid_envelope_redelivers_and_answers_once(
     )
 
 
-class _Lock:
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self.conn = conn
+class InboundLock:
+    """Holds an exclusive lock on the inbound table (in a thread with its own event loop) until
+    released: events can be received but not stored, so their envelopes stay unacked."""
 
-    async def release(self) -> None:
-        await self.conn.execute("ROLLBACK")
-        await self.conn.close()
+    def __init__(self, database_url: str) -> None:
+        self._url = database_url
+        self._held = threading.Event()
+        self._release = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._hold()), daemon=True)
+        self._thread.start()
+        assert self._held.wait(30), "the inbound table could not be locked"
 
+    async def _hold(self) -> None:
+        conn = await asyncpg.connect(self._url)
+        try:
+            await conn.execute("BEGIN")
+            await conn.execute("LOCK TABLE gateway_inbound_events IN ACCESS EXCLUSIVE MODE")
+            self._held.set()
+            while not self._release.is_set():
+                await asyncio.sleep(0.05)
+            await conn.execute("ROLLBACK")
+        finally:
+            await conn.close()
 
-async def _lock_inbound(database_url: str) -> _Lock:
-    conn = await asyncpg.connect(database_url)
-    await conn.execute("BEGIN")
-    await conn.execute("LOCK TABLE gateway_inbound_events IN ACCESS EXCLUSIVE MODE")
-    return _Lock(conn)
+    def release(self) -> None:
+        self._release.set()
+        self._thread.join(30)
 
 
 def _attempts(pipeline: Pipeline, event_id: str) -> int:
