@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import aiohttp
 
 from jeeves.emulators.slack.domain.deliveries import (
+    SOCKET_RETRY_REASON,
     Attempt,
     Delivery,
+    Transport,
     keep_body,
     next_retry,
     retry_delay,
@@ -73,32 +75,11 @@ class Deliverer:
     def start(self, delivery: Delivery, outgoing: Outgoing) -> None:
         """Deliver in the background; `delivery.finished` is set when it is settled."""
         if self.config.mode == "socket":
-            self._spawn(self._deliver_socket(delivery, outgoing))
+            send = self._socket.sender(outgoing.path, outgoing.body)
+            self._spawn(self._deliver(delivery, outgoing, send, "socket"))
         else:
-            self._spawn(self._deliver(delivery, outgoing))
-
-    async def _deliver_socket(self, delivery: Delivery, outgoing: Outgoing) -> None:
-        acked = False
-        try:
-            acked = await self._socket.deliver(
-                delivery,
-                outgoing.path,
-                outgoing.body,
-                retries=outgoing.retries,
-                as_retry=outgoing.as_retry,
-                force_retries=outgoing.force_retries,
-                delays=lambda: self.config.retry_delays_s,
-            )
-        finally:
-            delivery.finish(acked)
-            log.info(
-                "delivered",
-                delivery_id=delivery.id,
-                kind=delivery.kind,
-                event_id=delivery.event_id,
-                acked=acked,
-                transport="socket",
-                connections=[a.connection for a in delivery.attempts],
+            self._spawn(
+                self._deliver(delivery, outgoing, lambda a: self._attempt(a, outgoing), "http")
             )
 
     async def close(self) -> None:
@@ -113,15 +94,23 @@ class Deliverer:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def _deliver(self, delivery: Delivery, outgoing: Outgoing) -> None:
+    async def _deliver(
+        self,
+        delivery: Delivery,
+        outgoing: Outgoing,
+        send: Callable[[Attempt], Awaitable[None]],
+        transport: Transport,
+    ) -> None:
+        """Attempts until acknowledged or out of retries (Slack's rules, `next_retry`)."""
         retry_num = outgoing.as_retry
-        reason: str | None = "http_timeout" if outgoing.as_retry else None
+        first_reason = "http_timeout" if transport == "http" else SOCKET_RETRY_REASON
+        reason: str | None = first_reason if outgoing.as_retry else None
         forced_left = outgoing.force_retries
         acked = False
         try:
             while True:
-                attempt = delivery.begin(retry_num, reason)
-                await self._attempt(attempt, outgoing)
+                attempt = delivery.begin(retry_num, reason, transport)
+                await send(attempt)
                 reason, attempt_acked = next_retry(
                     attempt, retries_allowed=outgoing.retries, forced_left=forced_left
                 )
@@ -139,7 +128,9 @@ class Deliverer:
                 kind=delivery.kind,
                 event_id=delivery.event_id,
                 acked=acked,
+                transport=transport,
                 statuses=[a.status for a in delivery.attempts],
+                connections=[a.connection for a in delivery.attempts if a.connection],
             )
 
     async def _attempt(self, attempt: Attempt, outgoing: Outgoing) -> None:

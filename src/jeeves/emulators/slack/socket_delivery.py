@@ -2,9 +2,10 @@
 
 `SocketHub` keeps the app's WebSocket connections (at most 10, as Slack allows): each has an
 outbox the WebSocket route drains, and acks are matched to the envelope awaiting them by
-`envelope_id`. `SocketDeliverer` sends one delivery as Slack does: the envelope goes to one
-open connection picked at random (Slack spreads an app's envelopes over its connections); no
-ack within the ack timeout → the same envelope goes out again, up to 3 times, with
+`envelope_id`. `SocketDeliverer` makes one attempt of a delivery as Slack does: the envelope
+goes to one open connection picked at random (Slack spreads an app's envelopes over its
+connections) and is acknowledged within the ack timeout, or not. The retries around attempts
+are the deliverer's (`delivery.Deliverer`, Slack's rules): the same envelope again, with
 `retry_attempt` and `retry_reason: "timeout"`, to whichever connection is picked then. With no
 connection open, an attempt waits up to the ack timeout for one and then counts as failed.
 """
@@ -17,17 +18,11 @@ import json
 import random
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from jeeves.emulators.slack.domain.deliveries import (
-    Attempt,
-    Delivery,
-    keep_body,
-    next_retry,
-    retry_delay,
-)
+from jeeves.emulators.slack.domain.deliveries import Attempt, keep_body
 from jeeves.emulators.slack.domain.socket_mode import (
     MAX_CONNECTIONS,
     Ack,
@@ -165,42 +160,24 @@ class SocketDeliverer:
         self.hub = hub
         self._ack_timeout_s = ack_timeout_s
 
-    async def deliver(
-        self,
-        delivery: Delivery,
-        path: str,
-        body: bytes,
-        *,
-        retries: bool,
-        as_retry: int,
-        force_retries: int,
-        delays: Callable[[], tuple[float, ...]],
-    ) -> bool:
-        """Send until acknowledged or out of retries; True when the app acknowledged."""
+    def sender(self, path: str, body: bytes) -> Callable[[Attempt], Awaitable[None]]:
+        """How to make one attempt of a delivery: the same envelope (one `envelope_id`) each
+        time, carrying the attempt's `retry_attempt` and `retry_reason`."""
         kind, payload = envelope_type(path), payload_of(path, body)
         envelope_id = new_envelope_id()
-        retry_num, reason = as_retry, ("timeout" if as_retry else None)
-        forced_left, acked = force_retries, False
-        while True:
-            attempt = delivery.begin(retry_num, reason, transport="socket")
+
+        async def send(attempt: Attempt) -> None:
             attempt.envelope_id = envelope_id
             frame = envelope(
                 kind,
                 envelope_id,
                 payload,
-                retry_attempt=retry_num,
-                retry_reason=reason or "",
+                retry_attempt=attempt.retry_num,
+                retry_reason=attempt.reason or "",
             )
             await self._attempt(attempt, frame)
-            reason, attempt_acked = next_retry(
-                attempt, retries_allowed=retries, forced_left=forced_left
-            )
-            acked = acked or attempt_acked
-            if reason is None:
-                return acked
-            forced_left = max(0, forced_left - 1)
-            retry_num += 1
-            await asyncio.sleep(retry_delay(delays(), retry_num))
+
+        return send
 
     async def _attempt(self, attempt: Attempt, frame: dict[str, Any]) -> None:
         started = time.perf_counter()

@@ -16,6 +16,7 @@ from quart import Blueprint, Response, jsonify, request
 from jeeves.emulators.strava.domain import Athlete, Strava, StravaError
 from jeeves.kit.app import kit
 from jeeves.kit.errors import APIError
+from jeeves.kit.request_params import request_params
 
 blueprint = Blueprint("strava", __name__)
 STRAVA_KEY = "strava"
@@ -26,18 +27,6 @@ def strava() -> Strava:
     value = kit().extras[STRAVA_KEY]
     assert isinstance(value, Strava)
     return value
-
-
-async def _params() -> dict[str, Any]:
-    params: dict[str, Any] = dict(request.args)
-    if request.method == "POST":
-        if request.is_json:
-            body = await request.get_json(silent=True)
-            if isinstance(body, dict):
-                params.update(body)
-        else:
-            params.update((await request.form).to_dict())
-    return params
 
 
 def _bearer() -> str:
@@ -93,7 +82,7 @@ def _redirect(url: str, **params: str) -> Response:
 
 @blueprint.post("/oauth/token")
 async def token() -> Response:
-    params = await _params()
+    params = await request_params()
     now = time.time()
     try:
         if params.get("grant_type") == "refresh_token":
@@ -119,7 +108,7 @@ async def token() -> Response:
 
 @blueprint.post("/oauth/deauthorize")
 async def deauthorize() -> Response:
-    params = await _params()
+    params = await request_params()
     token = str(params.get("access_token") or _bearer())
     try:
         return _answer(strava().deauthorize(token, time.time()))

@@ -17,20 +17,9 @@ from quart import Blueprint, Response, request
 from jeeves.emulators.slack.domain.oidc import METHODS as OIDC_METHODS
 from jeeves.emulators.slack.emulator import emulator_of
 from jeeves.emulators.slack.routes.oidc import oidc_of
+from jeeves.kit.request_params import request_params
 
 blueprint = Blueprint("slack_web_api", __name__)
-
-
-async def _params() -> dict[str, Any]:
-    params: dict[str, Any] = dict(request.args)
-    if request.method == "POST":
-        if request.is_json:
-            body = await request.get_json(silent=True)
-            if isinstance(body, dict):
-                params.update(body)
-        else:
-            params.update((await request.form).to_dict())
-    return params
 
 
 def _token(params: dict[str, Any]) -> tuple[str | None, bool]:
@@ -60,7 +49,7 @@ def _client_credentials(params: dict[str, Any]) -> None:
 
 @blueprint.route("/api/<method>", methods=["GET", "POST"])
 async def call(method: str) -> Response:
-    params = await _params()
+    params = await request_params()
     if method == "oauth.v2.access":
         _client_credentials(params)
     emulator = emulator_of()
