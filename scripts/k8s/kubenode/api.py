@@ -39,6 +39,11 @@ class Api:
         return context
 
     def request(self, method: str, path: str, body: object | None = None) -> Any:
+        """Send `body` as JSON; return the decoded JSON answer (None when empty)."""
+        raw = self.raw(method, path, body)
+        return json.loads(raw) if raw else None
+
+    def raw(self, method: str, path: str, body: object | None = None) -> bytes:
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(  # noqa: S310 - an https URL of the node
             f"{self.server}{path}",
@@ -50,10 +55,9 @@ class Api:
             with urllib.request.urlopen(  # noqa: S310 - an https URL of the node
                 request, timeout=self.timeout, context=self._context()
             ) as response:
-                raw = response.read()
+                return bytes(response.read())
         except urllib.error.HTTPError as error:
             raise ApiError(error.code, error.read().decode(errors="replace")[:500]) from None
-        return json.loads(raw) if raw else None
 
     def get(self, path: str) -> Any:
         return self.request("GET", path)
@@ -80,9 +84,9 @@ class Api:
     def status(self, path: str) -> int:
         """HTTP status of a GET (0 when nothing answers)."""
         try:
-            self.get(path)
+            self.raw("GET", path)
         except ApiError as error:
             return error.status
-        except (OSError, ssl.SSLError, ValueError):
+        except (OSError, ssl.SSLError):
             return 0
         return 200

@@ -149,17 +149,26 @@ def netns_inode(pid: int) -> int:
     return os.stat(f"/proc/{pid}/ns/net").st_ino
 
 
+MOUNT_POINTS = ("/var/lib/kubelet", "/var/lib/cni")
+
+
 def setup_mounts(holder_pid: int, layout: Layout) -> None:
-    """Inside the node's mount namespace: a private /run, and /var/log, /var/lib/cni redirected
-    into the run dir (kubelet 1.20 writes Pod logs to the fixed /var/log/pods; libcni caches in
-    /var/lib/cni)."""
-    for directory in (layout / "log", layout / "cni" / "cache"):
-        directory.mkdir(parents=True, exist_ok=True)
-    Path("/var/lib/cni").mkdir(parents=True, exist_ok=True)  # an empty mount point on the host
+    """Inside the node's mount namespace: a private /run, and the fixed paths kubelet 1.20 and
+    libcni write to (/var/log/pods, /var/lib/kubelet/device-plugins, /var/lib/cni) redirected
+    into the run dir. On the host this leaves at most two empty directories, MOUNT_POINTS."""
+    targets = {
+        "/var/log": layout / "log",
+        "/var/lib/kubelet": layout / "kubelet",
+        "/var/lib/cni": layout / "cni" / "cache",
+    }
+    for source in targets.values():
+        source.mkdir(parents=True, exist_ok=True)
+    for point in MOUNT_POINTS:
+        Path(point).mkdir(parents=True, exist_ok=True)
     inside = nsenter(holder_pid)
     run([*inside, "mount", "-t", "tmpfs", "-o", "mode=0755,size=64m", "jeeves-node-run", "/run"])
-    run([*inside, "mount", "--bind", str(layout / "log"), "/var/log"])
-    run([*inside, "mount", "--bind", str(layout / "cni" / "cache"), "/var/lib/cni"])
+    for target, source in targets.items():
+        run([*inside, "mount", "--bind", str(source), target])
 
 
 def used_networks() -> list[str]:
@@ -226,11 +235,24 @@ def alive(pid: int) -> bool:
 # --- leftovers -------------------------------------------------------------------------------
 
 
+def _ancestors() -> set[int]:
+    """This process and its ancestors (whose command lines may well name the run dir)."""
+    pids, pid = set(), os.getpid()
+    while pid > 1:
+        pids.add(pid)
+        try:
+            pid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            break
+    return pids
+
+
 def processes_mentioning(text: str) -> list[int]:
-    """PIDs whose command line contains `text` (e.g. the run dir)."""
+    """PIDs whose command line contains `text` (e.g. the run dir), but for our own ancestry."""
     found = []
+    mine = _ancestors()
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+        if not entry.name.isdigit() or int(entry.name) in mine:
             continue
         with contextlib.suppress(OSError):
             if text.encode() in (entry / "cmdline").read_bytes() and alive(int(entry.name)):

@@ -166,7 +166,12 @@ class Node:
         self, *args: str, input: str | None = None, check: bool = True, timeout: float = 120
     ) -> subprocess.CompletedProcess[str]:
         """kubectl 1.20 (from the same build) against this node; raises with stderr if `check`."""
-        argv = [str(self.binaries.kube["kubectl"]), f"--kubeconfig={self.kubeconfig}", *args]
+        argv = [
+            str(self.binaries.kube["kubectl"]),
+            f"--kubeconfig={self.kubeconfig}",
+            f"--cache-dir={self.layout / 'kubectl-cache'}",  # not ~/.kube
+            *args,
+        ]
         result = subprocess.run(
             argv, input=input, capture_output=True, text=True, timeout=timeout, check=False
         )

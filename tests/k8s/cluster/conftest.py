@@ -9,6 +9,7 @@ summed up at the end. Nothing is faked; missing binaries FAIL the tests (never s
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -23,13 +24,11 @@ TIMINGS: dict[str, float] = {}
 
 def _reporter(config: pytest.Config) -> Callable[[str], None]:
     """Print a line live, even while pytest captures output."""
-    terminal = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
 
     def say(line: str) -> None:
-        if terminal is not None:
-            terminal.write_line(line)
-        else:  # pragma: no cover - without a terminal reporter
-            print(line)
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            print(line, flush=True)
 
     return say
 
