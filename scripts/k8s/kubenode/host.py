@@ -178,7 +178,7 @@ def used_networks() -> list[str]:
 
 
 def setup_network(holder_pid: int, spec: NodeSpec) -> None:
-    """The veth link (host .1, node .2), loopback, a default route, forwarding inside."""
+    """The veth link (host .1, node .2), loopback, no way out, forwarding inside."""
     prefix = spec.link.prefixlen
     run(["ip", "link", "add", spec.veth_host, "type", "veth",
          "peer", "name", "eth0", "netns", str(holder_pid)])  # fmt: skip
@@ -188,7 +188,10 @@ def setup_network(holder_pid: int, spec: NodeSpec) -> None:
     run([*inside, "ip", "link", "set", "lo", "up"])
     run([*inside, "ip", "addr", "add", f"{spec.node_ip}/{prefix}", "dev", "eth0"])
     run([*inside, "ip", "link", "set", "eth0", "up"])
-    run([*inside, "ip", "route", "add", "default", "via", spec.host_ip])
+    # Nothing leaves the node: an unreachable default route makes every outside lookup (cloud
+    # metadata probes of kubelet and cAdvisor, the host's DNS server) fail at once instead of
+    # timing out. Pods reach Services through DNAT before routing; the relay uses the link.
+    run([*inside, "ip", "route", "add", "unreachable", "default"])
     run([*inside, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1",
          "net.bridge.bridge-nf-call-iptables=1", "net.ipv4.conf.all.route_localnet=1"])  # fmt: skip
 

@@ -422,11 +422,16 @@ def _up(
     starter.start("etcd", "containerd", "relay")
     starter.wait(lambda: _containerd_ready(layout), 60, "containerd")
     state.timings["containerd_ready_s"] = time.monotonic() - t0
-    step("containerd ready; importing images and starting kube-apiserver")
-    starter.start("kube-apiserver")
+    # Everything else at once: each component retries until the API server answers, and
+    # kubelet's own start (cAdvisor, volume plugins) overlaps the API server's.
+    starter.start(
+        "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy",
+        "dnsmasq", "agent",
+    )  # fmt: skip
+    step("containerd ready; components started, importing images")
+    api = Node(state, binaries).api()
     with ThreadPoolExecutor(max_workers=1) as pool:
         imported = pool.submit(import_images, layout, images, step)
-        api = Node(state, binaries).api()
         starter.wait(lambda: api.status("/readyz") == 200, ready_timeout, "kube-apiserver")
         state.timings["apiserver_ready_s"] = time.monotonic() - t0
         step("kube-apiserver ready")
@@ -434,9 +439,7 @@ def _up(
             kind = "services" if obj["kind"] == "Service" else "endpoints"
             api.create(f"/api/v1/namespaces/kube-system/{kind}", obj)
         api.create("/apis/storage.k8s.io/v1/storageclasses", render.storage_class())
-        starter.start("kube-controller-manager", "kube-scheduler", "dnsmasq", "agent")
         state.timings["images_s"] = imported.result()
-    starter.start("kubelet", "kube-proxy")
     starter.wait(lambda: _node_ready(api), ready_timeout, f"node {NODE_NAME} Ready")
     state.timings["node_ready_s"] = time.monotonic() - t0
     starter.wait(

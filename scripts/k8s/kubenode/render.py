@@ -247,6 +247,9 @@ def kubelet_config(spec: NodeSpec, layout: Layout, pki: Pki) -> dict[str, Any]:
         "clusterDomain": CLUSTER_DOMAIN,
         "resolvConf": str(layout / "dns" / "upstream.conf"),
         "failSwapOn": False,
+        # Reported only on change (or every 5 min), so a short period is cheap; it makes the
+        # node Ready ~10 s sooner after registering.
+        "nodeStatusUpdateFrequency": "2s",
         # There is no registry to pull an image from again: never collect images.
         "imageGCHighThresholdPercent": 100,
         "imageGCLowThresholdPercent": 99,
