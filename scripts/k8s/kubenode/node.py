@@ -422,12 +422,10 @@ def _up(
     starter.start("etcd", "containerd", "relay")
     starter.wait(lambda: _containerd_ready(layout), 60, "containerd")
     state.timings["containerd_ready_s"] = time.monotonic() - t0
-    # Everything else at once: each component retries until the API server answers, and
-    # kubelet's own start (cAdvisor, volume plugins) overlaps the API server's.
-    starter.start(
-        "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy",
-        "dnsmasq", "agent",
-    )  # fmt: skip
+    # kubelet and kube-proxy retry until the API server answers, so they start with it (kubelet's
+    # own start, cAdvisor and volume plugins, overlaps the API server's). The controller-manager
+    # gives up when the API server is not healthy within 10 s: it starts once it is.
+    starter.start("kube-apiserver", "kubelet", "kube-proxy", "dnsmasq", "agent")
     step("containerd ready; components started, importing images")
     api = Node(state, binaries).api()
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -439,6 +437,7 @@ def _up(
             kind = "services" if obj["kind"] == "Service" else "endpoints"
             api.create(f"/api/v1/namespaces/kube-system/{kind}", obj)
         api.create("/apis/storage.k8s.io/v1/storageclasses", render.storage_class())
+        starter.start("kube-controller-manager", "kube-scheduler")
         state.timings["images_s"] = imported.result()
     starter.wait(lambda: _node_ready(api), ready_timeout, f"node {NODE_NAME} Ready")
     state.timings["node_ready_s"] = time.monotonic() - t0

@@ -160,9 +160,7 @@ def test_a_claim_gets_a_volume_a_pod_writes_to(node: Node, namespace: str, busyb
     )
     claim = json.loads(node.kubectl("get", "-n", namespace, "pvc/data", "-o", "json").stdout)
     assert claim["status"]["phase"] == "Bound"
-    volume = json.loads(
-        node.kubectl("get", "pv", claim["spec"]["volumeName"], "-o", "json").stdout
-    )
+    volume = json.loads(node.kubectl("get", "pv", claim["spec"]["volumeName"], "-o", "json").stdout)
     assert Path(volume["spec"]["hostPath"]["path"], "proof").read_text() == "persisted\n"
 
 
