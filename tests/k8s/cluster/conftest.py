@@ -38,8 +38,14 @@ def fixture_say(pytestconfig: pytest.Config) -> Callable[[str], None]:
     return _reporter(pytestconfig)
 
 
+@pytest.fixture(name="timings", scope="session")
+def fixture_timings() -> dict[str, float]:
+    """Figures the tier reports at the end of the session (name -> seconds)."""
+    return TIMINGS
+
+
 @pytest.fixture(name="node", scope="session")
-def fixture_node(say: Callable[[str], None]) -> Iterator[Node]:
+def fixture_node(say: Callable[[str], None], timings: dict[str, float]) -> Iterator[Node]:
     """A running node; `.kubeconfig` (admin, via the 127.0.0.1 relay) and `.kubectl()`."""
     problem: str | None = None
     try:
@@ -49,15 +55,14 @@ def fixture_node(say: Callable[[str], None]) -> Iterator[Node]:
     if problem is not None:  # fail outside the except block: one clean message, never a skip
         pytest.fail(problem, pytrace=False)
     started = kubenode.up(log=say)
-    TIMINGS["cluster up"] = started.timings["up_s"]
-    TIMINGS["node Ready after start"] = started.timings["node_ready_s"]
+    timings["cluster up"] = started.timings["up_s"]
     try:
         yield started
     finally:
         t0 = time.monotonic()
         report = kubenode.down(started.layout.run_dir, log=say)
-        TIMINGS["cluster down"] = time.monotonic() - t0
-        say("timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in TIMINGS.items()))
+        timings["cluster down"] = time.monotonic() - t0
+        say("timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
         assert report["leftovers"] == []
 
 
