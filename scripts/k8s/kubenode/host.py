@@ -59,8 +59,12 @@ def membership_dir(name: str) -> Path:
     return CGROUP_ROOT / MEMBERSHIP_HIERARCHY / name
 
 
-def make_cgroup(name: str) -> None:
-    """Create `/<name>` in every v1 hierarchy (kubelet insists its cgroup root exists in all)."""
+def make_cgroup(name: str, cpu_shares: int) -> None:
+    """Create `/<name>` in every v1 hierarchy (kubelet insists its cgroup root exists in all).
+
+    `cpu_shares` weighs the node's Pods against the host's processes: a cgroup at the root
+    competes as ONE task against every busy task in the root cgroup, so with the default 1024 a
+    loaded host starves all Pods together (seen: 1% CPU, liveness probes failing)."""
     for mount in cgroup_mounts():
         if not (mount / "cgroup.procs").exists() or (mount / "cgroup.controllers").exists():
             continue  # v2 (kubelet 1.20 on a hybrid host uses v1 only)
@@ -69,6 +73,8 @@ def make_cgroup(name: str) -> None:
         for knob in ("cpuset.cpus", "cpuset.mems"):  # an empty cpuset admits no task
             if (path / knob).exists() and not (path / knob).read_text().strip():
                 (path / knob).write_text((mount / knob).read_text())
+        if (path / "cpu.shares").exists():
+            (path / "cpu.shares").write_text(str(cpu_shares))
     (membership_dir(name) / "node").mkdir(exist_ok=True)
 
 

@@ -5,11 +5,13 @@ containerd, runc, CNI, kube-proxy, dnsmasq in a network namespace of their own),
 before the first cluster test and torn down after the last, with a check that nothing of it is
 left on the host — a leftover fails the session. Progress and timings are printed live, and
 summed up at the end. Nothing is faked; missing binaries FAIL the tests (never skip).
+JEEVES_NODE_KEEP=1 leaves the node running after the session, to look at what failed.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -59,6 +61,10 @@ def fixture_node(say: Callable[[str], None], timings: dict[str, float]) -> Itera
     try:
         yield started
     finally:
+        if os.environ.get("JEEVES_NODE_KEEP") == "1":
+            say(f"node kept: KUBECONFIG={started.kubeconfig}; later: python -m kubenode down "
+                f"--run-dir {started.layout.run_dir}")  # fmt: skip
+            return
         t0 = time.monotonic()
         report = kubenode.down(started.layout.run_dir, log=say)
         timings["cluster down"] = time.monotonic() - t0

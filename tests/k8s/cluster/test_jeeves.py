@@ -38,7 +38,7 @@ from .jeeves_stack import (
     wait_until,
 )
 
-pytestmark = pytest.mark.cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.timeout(1800)]
 
 REPLY_TIMEOUT = 60.0
 _channels = itertools.count(1)
