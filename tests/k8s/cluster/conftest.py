@@ -64,12 +64,12 @@ def fixture_node(say: Callable[[str], None], timings: dict[str, float]) -> Itera
         if os.environ.get("JEEVES_NODE_KEEP") == "1":
             say(f"node kept: KUBECONFIG={started.kubeconfig}; later: python -m kubenode down "
                 f"--run-dir {started.layout.run_dir}")  # fmt: skip
-            return
-        t0 = time.monotonic()
-        report = kubenode.down(started.layout.run_dir, log=say)
-        timings["cluster down"] = time.monotonic() - t0
-        say("timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
-        assert report["leftovers"] == []
+        else:
+            t0 = time.monotonic()
+            report = kubenode.down(started.layout.run_dir, log=say)
+            timings["cluster down"] = time.monotonic() - t0
+            say("timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
+            assert report["leftovers"] == []
 
 
 @pytest.fixture(name="namespace")
