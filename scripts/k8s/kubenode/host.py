@@ -156,6 +156,7 @@ def netns_inode(pid: int) -> int:
 
 
 MOUNT_POINTS = ("/var/lib/kubelet", "/var/lib/cni")
+STORE_SIZE = "6g"  # an upper bound, not a reservation: tmpfs uses what it holds
 
 
 def setup_mounts(holder_pid: int, layout: Layout) -> None:
@@ -175,6 +176,13 @@ def setup_mounts(holder_pid: int, layout: Layout) -> None:
     run([*inside, "mount", "-t", "tmpfs", "-o", "mode=0755,size=64m", "jeeves-node-run", "/run"])
     for target, source in targets.items():
         run([*inside, "mount", "--bind", str(source), target])
+    # containerd's store (image blobs, unpacked layers, container root filesystems) and etcd's
+    # data in memory: imports and etcd writes skip the shared, busy disk, and tear-down frees
+    # them with the namespace instead of deleting ~1 GB of small files (measured 60-70 s).
+    for directory in (layout / "containerd", layout / "etcd"):
+        directory.mkdir(parents=True, exist_ok=True)
+        run([*inside, "mount", "-t", "tmpfs", "-o", f"mode=0700,size={STORE_SIZE}",
+             "jeeves-node-store", str(directory)])  # fmt: skip
 
 
 def used_networks() -> list[str]:

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from support.helm import Releases
 
 from kubenode.node import Node
+from support.helm import Releases, merge
 from support.slack import SlackEmulator
 
 HERE = Path(__file__).resolve().parent
@@ -33,8 +33,9 @@ IMAGES = (
     "gateway", "dispatcher", "poster", "data", "tokens", "operator", "echo", "memory", "weather",
     "slack-emulator", "weather-emulator", "dice", "postgres", "etcd",
 )  # fmt: skip
-PLATFORM = ("gateway", "dispatcher", "poster", "data", "tokens", "slack-emulator",
-            "weather-emulator")  # fmt: skip
+SERVICES = ("gateway", "dispatcher", "poster", "data", "tokens")
+EMULATORS = ("slack-emulator", "weather-emulator")
+PLATFORM = (*SERVICES, *EMULATORS)
 ACTIONS = ("echo", "memory", "weather")
 STATEFUL = ("postgres", "etcd")
 MIGRATED = ("gateway", "dispatcher", "poster", "data")
@@ -53,9 +54,10 @@ def image_archives() -> tuple[list[Path], list[str]]:
     return [Path(a) for a in found], [str(m) for m in missing]
 
 
-def values(name: str, **overrides: Any) -> dict[str, Any]:
+def values(name: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """values/<name>.yaml with `overrides` merged in as Helm merges values."""
     loaded: dict[str, Any] = yaml.safe_load((HERE / "values" / f"{name}.yaml").read_text())
-    return {**loaded, **overrides}
+    return merge(loaded, overrides or {})
 
 
 def wait_until(
@@ -153,9 +155,9 @@ class Stack:
             )  # fmt: skip
         self.timings["helm install"] = time.monotonic() - t0
 
-    def upgrade(self, **overrides: Any) -> None:
+    def upgrade(self, overrides: dict[str, Any]) -> None:
         with self.releases(NAMESPACE) as platform:
-            platform.upgrade("jeeves", "jeeves", values("jeeves", **overrides), wait=True,
+            platform.upgrade("jeeves", "jeeves", values("jeeves", overrides), wait=True,
                              timeout_s=600)  # fmt: skip
 
     def uninstall(self) -> None:
