@@ -58,6 +58,10 @@ def print_table(plan: list[ServiceSpec], infra: Infrastructure) -> None:
     chat = next((s.url for s in plan if s.name == "slack-emulator"), None)
     if chat:
         print(f"\n  Chat with Jeeves: open {chat}/ and type “@jeeves help”.")
+    dashboard = next((s for s in plan if s.name == "dashboard"), None)
+    if dashboard:
+        public = dashboard.env.get("JEEVES_PUBLIC_URL", dashboard.url)
+        print(f"  Dashboard: open {public}/ and sign in with Slack (U0ALICE: admin, U0BOB: user).")
     print("  Health of each: <url>/healthz   Metrics: <url>/metrics   Stop: Ctrl-C")
     print("-" * 78 + "\n", flush=True)
 
