@@ -170,6 +170,15 @@ class Stack:
 
     # --- Slack ---------------------------------------------------------------------------------
 
+    def delivery_statuses(self) -> list[Any]:
+        """What became of the emulator's deliveries to the gateway (for failure messages)."""
+        if self.slack is None:
+            return []
+        try:
+            return [(d["summary"].get("type"), d["statuses"]) for d in self.slack.deliveries()]
+        except (OSError, AssertionError) as error:
+            return [f"the emulator's control API did not answer: {error}"]
+
     def connect_slack(self) -> SlackEmulator:
         """The emulator's control API through a relay to its NodePort."""
         [service] = [

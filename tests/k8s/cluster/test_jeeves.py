@@ -85,7 +85,14 @@ def fixture_stack(node: Node, say: Callable[[str], None], timings: dict[str, flo
     timings["install to all-Ready"] = time.monotonic() - t0
     say(f"[stack] all Ready {timings['install to all-Ready']:.1f}s after helm install began")
     slack = stack.connect_slack()
-    reply = ask(slack, "echo first light", fresh_channel())
+    try:
+        reply = ask(slack, "echo first light", fresh_channel())
+    except (TimeoutError, OSError) as error:
+        raise AssertionError(
+            f"no reply to the first message ({type(error).__name__}: {error}); "
+            f"the gateway's deliveries: {stack.delivery_statuses()}\n"
+            f"{stack.diagnose([NAMESPACE])}"
+        ) from None
     assert reply["text"] == "first light"
     timings["install to first reply"] = time.monotonic() - t0
     say(f"[stack] first reply {timings['install to first reply']:.1f}s after install began")
