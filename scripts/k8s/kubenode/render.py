@@ -31,6 +31,10 @@ from kubenode.spec import (
 ETCD_CLIENT_PORT = 2379
 ETCD_PEER_PORT = 2380
 SERVICE_ACCOUNT_ISSUER = f"https://kubernetes.default.svc.{CLUSTER_DOMAIN}"
+PROVISIONER = "jeeves.dev/node-hostpath"  # the node agent (kubenode.volumes)
+# One replica, nothing served (no port to collide with, nothing to secure), little logging.
+CONTROLLER_FLAGS = ("--leader-elect=false", "--port=0", "--secure-port=0", "--profiling=false",
+                    "--v=1")  # fmt: skip
 KUBE_BINARIES = (
     "kube-apiserver",
     "kube-controller-manager",
@@ -368,11 +372,7 @@ def components(
                 f"--cluster-signing-cert-file={pki.cert('ca')}",
                 f"--cluster-signing-key-file={pki.key('ca')}",
                 f"--service-cluster-ip-range={SERVICE_CIDR}",
-                "--leader-elect=false",
-                "--port=0",
-                "--secure-port=0",
-                "--profiling=false",
-                "--v=1",
+                *CONTROLLER_FLAGS,
             ],
         ),
         Component(
@@ -380,11 +380,7 @@ def components(
             [
                 str(kube["kube-scheduler"]),
                 f"--kubeconfig={kubeconfigs / 'scheduler'}",
-                "--leader-elect=false",
-                "--port=0",
-                "--secure-port=0",
-                "--profiling=false",
-                "--v=1",
+                *CONTROLLER_FLAGS,
             ],
         ),
         Component(
@@ -483,6 +479,3 @@ def storage_class() -> dict[str, Any]:
         "reclaimPolicy": "Delete",
         "volumeBindingMode": "Immediate",
     }
-
-
-PROVISIONER = "jeeves.dev/node-hostpath"
