@@ -46,12 +46,10 @@ def images_dir() -> Path:
 
 
 def image_archives() -> tuple[list[Path], list[str]]:
-    """(archives found, names missing) for IMAGES."""
-    found, missing = [], []
-    for name in IMAGES:
-        archive = images_dir() / f"jeeves-{name}.tar"
-        (found if archive.is_file() else missing).append(archive if archive.is_file() else name)
-    return [Path(a) for a in found], [str(m) for m in missing]
+    """(every jeeves-*.tar there, names of IMAGES missing): all are imported, IMAGES required."""
+    found = sorted(images_dir().glob("jeeves-*.tar"))
+    names = {archive.name.removesuffix(".tar").removeprefix("jeeves-") for archive in found}
+    return found, [name for name in IMAGES if name not in names]
 
 
 def values(name: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
