@@ -249,6 +249,26 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
+def rss_mib(pid: int) -> float:
+    """Resident set size of `pid` in MiB (0 when it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def cgroup_memory_mib(name: str, child: str) -> float:
+    """Memory charged to `/<name>/<child>` in the memory hierarchy (page cache included)."""
+    try:
+        usage = (CGROUP_ROOT / "memory" / name / child / "memory.usage_in_bytes").read_text()
+    except OSError:
+        return 0.0
+    return int(usage) / 2**20
+
+
 # --- leftovers -------------------------------------------------------------------------------
 
 

@@ -202,6 +202,13 @@ class Node:
         self.state.save()
         return local
 
+    def memory_mib(self) -> dict[str, float]:
+        """Resident memory now: each node process, and all Pods together (their cgroup)."""
+        sizes = {name: host.rss_mib(pid) for name, pid in self.state.pids.items()}
+        sizes = {name: size for name, size in sizes.items() if size}
+        sizes["pods"] = host.cgroup_memory_mib(self.state.spec.cgroup, "kubepods")
+        return sizes
+
     def log_tail(self, component: str, lines: int = 30) -> str:
         return _tail(self.layout.logs / f"{component}.log", lines)
 

@@ -96,6 +96,8 @@ def fixture_stack(node: Node, say: Callable[[str], None], timings: dict[str, flo
     assert reply["text"] == "first light"
     timings["install to first reply"] = time.monotonic() - t0
     say(f"[stack] first reply {timings['install to first reply']:.1f}s after install began")
+    memory = node.memory_mib()
+    say("[stack] memory (MiB): " + ", ".join(f"{k} {v:.0f}" for k, v in sorted(memory.items())))
     return stack
 
 
