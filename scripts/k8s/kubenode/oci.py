@@ -5,7 +5,8 @@ that `ctr -n k8s.io images import` accepts and names after the `io.containerd.im
 annotation. One uncompressed layer, deterministic (fixed mtimes and owners), so the same input
 gives the same digest. `build_pause` compiles Kubernetes' own `build/pause/linux/pause.c`
 statically from the cached source tree; `build_busybox` makes a shell image from Debian's
-busybox-static, for the node's own smoke test.
+busybox-static, for the node's own smoke test. `merge_archives` joins OCI archives into one whose
+shared layers are stored once, so containerd reads and unpacks them once.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import tarfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from kubenode.spec import PAUSE_IMAGE
 
@@ -137,6 +139,57 @@ def image_archive(name: str, entries: Sequence[Entry], config: ImageConfig) -> b
     for blob in (layer, config_blob, manifest_blob):
         files.append(Entry(f"blobs/sha256/{_digest(blob).split(':')[1]}", blob))
     return layer_tar(files)
+
+
+def is_oci_archive(path: Path) -> bool:
+    """An OCI image-layout tar (has index.json), as opposed to e.g. a `docker save` tar."""
+    with tarfile.open(path) as tar:
+        return any(member.name in ("index.json", "./index.json") for member in tar)
+
+
+def merge_archives(archives: Sequence[Path], out: Path) -> list[str]:
+    """One OCI layout tar holding every image of `archives` (each blob once); their names.
+
+    The archives of one image family share most layers: importing them one by one makes
+    containerd read and hash those layers once per archive (measured: 15 archives, 1.3 GB,
+    56-127 s one by one; merged, 177 MB, 3 s to merge + 36 s to import).
+    """
+    manifests: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    with tarfile.open(out, "w") as merged:
+        for archive in archives:
+            with tarfile.open(archive) as tar:
+                for member in tar:
+                    name = member.name.removeprefix("./")
+                    content = tar.extractfile(member) if member.isfile() else None
+                    if content is None:
+                        continue
+                    if name == "index.json":
+                        manifests.extend(json.load(content)["manifests"])
+                    elif name.startswith("blobs/") and name not in seen:
+                        seen.add(name)
+                        info = tarfile.TarInfo(name)
+                        info.size = member.size
+                        merged.addfile(info, content)
+        for name, data in (
+            ("oci-layout", {"imageLayoutVersion": "1.0.0"}),
+            ("index.json", {"schemaVersion": 2, "manifests": manifests}),
+        ):
+            blob = json.dumps(data).encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(blob)
+            merged.addfile(info, io.BytesIO(blob))
+    return [image_name(m) for m in manifests]
+
+
+def image_name(descriptor: dict[str, Any]) -> str:
+    """The name containerd gives an index entry (its digest when it has none)."""
+    annotations: dict[str, str] = descriptor.get("annotations") or {}
+    return str(
+        annotations.get("io.containerd.image.name")
+        or annotations.get("org.opencontainers.image.ref.name")
+        or descriptor.get("digest")
+    )
 
 
 def _write_if_changed(path: Path, data: bytes) -> Path:

@@ -248,3 +248,22 @@ def test_oci_archive_is_deterministic() -> None:
     entries = [oci.Entry("f", b"data")]
     first = oci.image_archive("localhost/y:2", entries, oci.ImageConfig())
     assert first == oci.image_archive("localhost/y:2", entries, oci.ImageConfig())
+
+
+def test_merged_archives_hold_every_image_and_each_blob_once(tmp_path: Path) -> None:
+    entries = [oci.Entry("lib/big", b"x" * 4096)]  # the same content: every blob is shared
+    paths = []
+    for name in ("one", "two"):
+        paths.append(tmp_path / f"{name}.tar")
+        paths[-1].write_bytes(oci.image_archive(f"localhost/{name}:1", entries, oci.ImageConfig()))
+    names = oci.merge_archives(paths, tmp_path / "merged.tar")
+    assert names == ["localhost/one:1", "localhost/two:1"]
+    merged = _members((tmp_path / "merged.tar").read_bytes())
+    index = json.loads(merged["index.json"])
+    assert [m["annotations"]["io.containerd.image.name"] for m in index["manifests"]] == names
+    blobs = {n for n in merged if n.startswith("blobs/")}
+    assert blobs == {n for n in _members(paths[0].read_bytes()) if n.startswith("blobs/")}
+    assert len(blobs) == 3  # layer, config, manifest: once, not twice
+    for blob in blobs:
+        assert hashlib.sha256(merged[blob]).hexdigest() == blob.rsplit("/", 1)[1]
+    assert oci.is_oci_archive(tmp_path / "merged.tar")
