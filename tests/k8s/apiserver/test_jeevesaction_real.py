@@ -29,8 +29,14 @@ pytestmark = pytest.mark.k8s
 
 REPO = Path(__file__).resolve().parents[3]
 MANIFESTS = REPO / "manifests"
-SAMPLES = ("weather", "memory", "echo")
-WORKLOADS = ("jeeves-weather", "jeeves-memory", "jeeves-memory-canary", "jeeves-echo")
+SAMPLES = ("weather", "memory", "echo", "dice")
+WORKLOADS = (
+    "jeeves-weather",
+    "jeeves-memory",
+    "jeeves-memory-canary",
+    "jeeves-echo",
+    "jeeves-dice",
+)
 
 
 def wait_until(check: Callable[[], Any], *, timeout: float = 60, what: str) -> Any:
