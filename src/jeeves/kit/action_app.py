@@ -14,7 +14,8 @@ ids) and serves the action protocol (DESIGN.md "Action protocol") at `POST /v1/a
   "thread_ts", "sent_at"}` is validated by `parse_envelope` (the pydantic models of
   `jeeves.kit.protocol`, published as docs/action-protocol.schema.json; 422 naming the field)
   and handed to the handler as a typed `ActionRequest`;
-- the handler returns `Reply(text, blocks)` → `200 {"reply": {...}}`, or `LATER` → `202` (the
+- the handler returns `Reply(text, blocks, ephemeral)` → `200 {"reply": {...}}` (with
+  `"ephemeral": true` the user who asked alone sees it), or `LATER` → `202` (the
   action posts itself later through poster's `/v1/messages`), or raises
   `ActionError(status, message)`: a 4xx is permanent and `message` is what the user sees; a 5xx
   asks the dispatcher to retry. Anything else raised is a 500 (retried, then dead-lettered);
@@ -102,14 +103,17 @@ class ActionRequest:
 
 @dataclass(frozen=True)
 class Reply:
-    """A reply the dispatcher hands to the poster."""
+    """A reply the dispatcher hands to the poster (`ephemeral`: only the asker sees it)."""
 
     text: str
     blocks: list[dict[str, Any]] | None = None
+    ephemeral: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        """The `reply` of a 200 answer (`jeeves.kit.protocol.ReplyContent`)."""
-        return ReplyContent(text=self.text, blocks=self.blocks).model_dump(exclude_none=True)
+        """The `reply` of a 200 answer (`jeeves.kit.protocol.ReplyContent`; defaults left out)."""
+        return ReplyContent(
+            text=self.text, blocks=self.blocks, ephemeral=self.ephemeral
+        ).model_dump(exclude_defaults=True)
 
 
 @dataclass(frozen=True)

@@ -96,10 +96,15 @@ class ActionEnvelope(BaseModel):
 
 
 class ReplyContent(BaseModel):
-    """A message to post: mrkdwn text, and optional Block Kit blocks."""
+    """A message to post: mrkdwn text, optional Block Kit blocks, optionally to the asker alone."""
 
     text: NonBlank
     blocks: list[dict[str, Any]] | None = None
+    ephemeral: bool = Field(
+        default=False,
+        strict=True,
+        description="true: only the user who asked sees it (a private link, say).",
+    )
 
 
 class ActionReply(BaseModel):

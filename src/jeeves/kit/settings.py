@@ -74,8 +74,8 @@ S = TypeVar("S", bound=ServiceSettings)
 def describe_error(exc: ValidationError) -> str:
     """One line naming the first offending variable and what is wrong with it."""
     first: Any = exc.errors()[0]
-    if not first["loc"]:  # a rule across settings: its message names the variables itself
-        return str(first["msg"]).removeprefix("Value error, ")
+    if not first["loc"]:  # a rule across settings
+        return f"settings are invalid: {str(first['msg']).removeprefix('Value error, ')}"
     variable = ENV_PREFIX + str(first["loc"][0]).upper()
     if first["type"] == "missing":
         return f"setting {variable} is required but not set"

@@ -22,8 +22,8 @@ from prometheus_client import CollectorRegistry
 from structlog.testing import capture_logs
 from test_gateway_outage import SECRET, signed_post
 
-from jeeves.gateway.store import EventWriter
 from jeeves.kit.jobs import DispatchJob
+from jeeves.kit.slack.inbound import EventWriter
 from support.services import ServiceProcess, http_json, migrate
 
 pytestmark = pytest.mark.integration

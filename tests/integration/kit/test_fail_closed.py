@@ -16,7 +16,7 @@ from support.services import entry_point
 
 pytestmark = pytest.mark.integration
 LINE = (
-    "jeeves: setting JEEVES_TOKENS_URL is required outside JEEVES_ENV=dev "
+    "jeeves: settings are invalid: JEEVES_TOKENS_URL is required outside JEEVES_ENV=dev "
     "(set JEEVES_AUTH=off to run without authentication on purpose)"
 )
 # Everything else each service needs, so the only thing missing is authentication.

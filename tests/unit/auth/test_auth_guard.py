@@ -205,7 +205,7 @@ def test_the_refusal_is_one_clear_line(
         load_settings(AuthSettings)
     assert exit_info.value.code == 2
     assert capsys.readouterr().err.splitlines() == [
-        "jeeves: setting JEEVES_TOKENS_URL is required outside JEEVES_ENV=dev "
+        "jeeves: settings are invalid: JEEVES_TOKENS_URL is required outside JEEVES_ENV=dev "
         "(set JEEVES_AUTH=off to run without authentication on purpose)"
     ]
 

@@ -17,8 +17,8 @@ import pytest
 from prometheus_client import CollectorRegistry
 from structlog.testing import capture_logs
 
-from jeeves.gateway.store import EventWriter
 from jeeves.kit.queue import QueueWorker, WorkerOptions
+from jeeves.kit.slack.inbound import EventWriter
 from jeeves.localstack.ports import free_port
 
 pytestmark = pytest.mark.unit

@@ -1,8 +1,9 @@
 """The dispatcher's side of the action protocol (DESIGN.md "Action protocol"), as pure functions.
 
 `act_request` builds the JSON body of `POST {url}/v1/act`; `interpret` reads the answer:
-200 with a reply → post it; 202 → the action posts later itself; 4xx → a permanent refusal the
-user is told about; 5xx → a transient failure the queue retries. Keys are derived from the
+200 with a reply → post it (to the asker alone when the reply says `"ephemeral": true`);
+202 → the action posts later itself; 4xx → a permanent refusal the user is told about;
+5xx → a transient failure the queue retries. Keys are derived from the
 Slack event id, so every retry of one event carries the same `id` and the same reply key.
 """
 
@@ -47,6 +48,7 @@ class Outcome(StrEnum):
 class Reply:
     text: str
     blocks: list[dict[str, Any]] | None = None
+    ephemeral: bool = False  # only the person who asked sees it (a private link, say)
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,11 @@ def _reply_of(body: object) -> Reply | None:
         answer = ActionReply.model_validate(body)
     except ValidationError:
         return None
-    return Reply(text=answer.reply.text[:MAX_REPLY_TEXT], blocks=answer.reply.blocks)
+    return Reply(
+        text=answer.reply.text[:MAX_REPLY_TEXT],
+        blocks=answer.reply.blocks,
+        ephemeral=answer.reply.ephemeral,
+    )
 
 
 def interpret(spec: ActionSpec, status: int, body: object) -> Answer:

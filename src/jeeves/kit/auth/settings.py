@@ -4,6 +4,8 @@
 Fail closed: authentication is on when `JEEVES_TOKENS_URL` is set. Without it a service would
 serve its API (`/v1/act`, `/v1/messages`, the data API, the admin APIs) to anyone, so outside
 `JEEVES_ENV=dev` that is refused at start, unless `JEEVES_AUTH=off` says it is on purpose.
+A service that serves no authenticated API and calls none in some configuration (the Slack
+ingresses outside a distributed app) says so by overriding `auth_required`.
 """
 
 from __future__ import annotations
@@ -52,12 +54,22 @@ class AuthSettings(ServiceSettings):
             raise ValueError("JEEVES_AUTH=on needs JEEVES_TOKENS_URL")
         if self.tokens_url and not self.tokens_url.startswith(("http://", "https://")):
             raise ValueError("JEEVES_TOKENS_URL must be an http(s) URL")
-        if self.auth == "auto" and not self.tokens_url and self.env != DEV_ENV:
+        if (
+            self.auth == "auto"
+            and not self.tokens_url
+            and self.env != DEV_ENV
+            and self.auth_required()
+        ):
             raise ValueError(
-                f"setting JEEVES_TOKENS_URL is required outside JEEVES_ENV={DEV_ENV} "
+                f"JEEVES_TOKENS_URL is required outside JEEVES_ENV={DEV_ENV} "
                 "(set JEEVES_AUTH=off to run without authentication on purpose)"
             )
         return self
+
+    def auth_required(self) -> bool:
+        """Whether this configuration has an API to protect or a protected one to call (then
+        it must not run unauthenticated by accident outside dev)."""
+        return True
 
     @property
     def auth_on(self) -> bool:

@@ -7,6 +7,10 @@ multi-row insert that skips known event ids, and a batch enqueue (`jeeves_enqueu
 own enqueue) of a `dispatch` job for every row that was new. Every
 request awaits the outcome of its own event: accepted, or duplicate.
 
+Both Slack ingresses write here — the HTTP gateway and the Socket Mode client (`jeeves-socket`)
+— so an event is stored and dispatched once whichever door, connection or replica it came
+through. The table and metric names keep the gateway's prefix they were born with.
+
 Bounded and supervised: at most `backlog` events wait for a writer. When the database hangs,
 the line fills and every further request is refused at once with `Backlogged` (answered 503, so
 Slack retries; counted in `jeeves_gateway_backlog_full_total`) instead of growing in memory.
