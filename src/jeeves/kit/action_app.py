@@ -401,7 +401,8 @@ class ActionEndpoint:
             log.error("action_bad_result", action=self.name, result_type=type(result).__name__)
             return StoredAnswer(500, _error_body("internal_error", "the action gave no reply"))
         return StoredAnswer(
-            200, ActionReply(reply=ReplyContent(**result.to_json())).model_dump(exclude_none=True)
+            200,
+            ActionReply(reply=ReplyContent(**result.to_json())).model_dump(exclude_defaults=True),
         )
 
     def _count(

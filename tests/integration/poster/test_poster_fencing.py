@@ -28,6 +28,7 @@ from jeeves.kit.queue import QueueJob, RetryJob
 from jeeves.poster import outbound
 from jeeves.poster.domain.governor import Governor
 from jeeves.poster.posting import Poster, PostMetrics
+from jeeves.poster.tokens import BotTokens
 from support.services import migrate
 from support.slack import SlackEmulator, start_slack_emulator
 
@@ -155,6 +156,7 @@ async def test_a_worker_stalled_past_its_lease_does_not_post_again(
     def poster(lease_s: float, governor: Governor, sleep: Any) -> Poster:
         return Poster(
             client=lambda: web,
+            tokens=BotTokens(static=TOKEN),
             pool=lambda: pool,
             http=lambda: http,
             slack_api_url=slack.api_url,
