@@ -67,7 +67,7 @@ def _slow_calls_over(stack: FaultStack) -> None:
 
 
 FAULTS = [
-    killed("gateway", lambda s: s.pipeline.gateway),
+    killed("gateway", lambda s: s.pipeline.ingresses[0]),
     killed("dispatcher", lambda s: s.pipeline.dispatcher),
     killed("poster", lambda s: s.pipeline.poster),
     killed("data", lambda s: s.data),
