@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 import yaml
-from conftest import alerts, all_rules, promtool
+from rulebook import alerts, all_rules, promtool
 
 from jeeves.monitoring import slo
 from jeeves.monitoring.files import (
@@ -75,7 +75,8 @@ def test_every_alert_says_what_why_where_to_look_and_how_bad() -> None:
     }
     for rule in alerts():
         name, notes = rule["alert"], rule.get("annotations", {})
-        assert notes.get("summary") and notes.get("description"), name
+        assert notes.get("summary"), name
+        assert notes.get("description"), name
         assert notes.get("runbook_url") == runbook_url(name), name
         assert name.lower() in headings, f"docs/runbook.md has no section '## {name}'"
         assert rule.get("labels", {}).get("severity") in SEVERITIES, name

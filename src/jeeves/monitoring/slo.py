@@ -141,7 +141,8 @@ def rules() -> dict[str, Any]:
             {"record": slo.ratio(window), "expr": ratio_expr(slo, window)} for window in WINDOWS
         ]
         alerts = [_alert(slo, slow=False), _alert(slo, slow=True)]
-        groups.append({"name": f"jeeves-slo-{slo.name.replace('_', '-')}", "rules": recorded + alerts})
+        name = f"jeeves-slo-{slo.name.replace('_', '-')}"
+        groups.append({"name": name, "rules": recorded + alerts})
     return {"groups": groups}
 
 

@@ -1,4 +1,4 @@
-"""Shared helpers of the monitoring tests: the rule files as data, and the real promtool.
+"""Helpers of the monitoring tests: the rule files as data, and the real promtool.
 
 Nothing is faked: promtool is Debian's (installed by `make setup`); a missing one fails."""
 
