@@ -16,6 +16,8 @@ from jeeves.tokens.commands import DEV_CLIENTS
 
 DEV_SIGNING_SECRET = "dev-signing-secret-not-for-production"  # noqa: S105
 DEV_BOT_TOKEN = "xoxb-dev-bot-token"  # noqa: S105
+DEV_ALERTS_WEBHOOK_TOKEN = "dev-alertmanager-webhook-token"  # noqa: S105
+ALERTS_CHANNEL = "C0ALERTS"
 BOT_USER_ID = "U0JEEVES"
 ENV = "dev"
 
@@ -68,10 +70,11 @@ SERVICES: tuple[tuple[str, str, str], ...] = (
     ("echo", "jeeves.actions.echo.main", "action: echo"),
     ("memory", "jeeves.actions.memory.main", "action: memory"),
     ("weather", "jeeves.actions.weather.main", "action: weather"),
+    ("alerts", "jeeves.alerts.main", "Alertmanager webhook → Slack (action: alerts)"),
     ("dispatcher", "jeeves.dispatcher.main", "routes messages to actions"),
     ("gateway", "jeeves.gateway.main", "Slack ingress"),
 )
-MIGRATED = frozenset({"gateway", "dispatcher", "poster", "data"})
+MIGRATED = frozenset({"gateway", "dispatcher", "poster", "data", "alerts"})
 
 # Local action registrations (the operator writes these in a cluster).
 ACTIONS: Mapping[str, Mapping[str, object]] = {
@@ -89,6 +92,11 @@ ACTIONS: Mapping[str, Mapping[str, object]] = {
         "keywords": ["weather", "forecast"],
         "description": "Weather now and today, for a place or your remembered location",
         "usage": "weather · weather in Lisbon · weather in São Paulo tomorrow",
+    },
+    "alerts": {
+        "keywords": ["alerts"],
+        "description": "Alert groups firing now (and the buttons on alert messages)",
+        "usage": "alerts",
     },
 }
 
@@ -151,6 +159,14 @@ def build_plan(
         "tokens": {
             "JEEVES_TOKENS_KEYS_DIR": str(tokens_dir / "keys"),
             "JEEVES_TOKENS_CLIENTS_FILE": str(tokens_dir / "clients.json"),
+        },
+        "alerts": {
+            "JEEVES_DATABASE_URL": infra.database_url(PIPELINE_DB),
+            "JEEVES_ALERTS_WEBHOOK_TOKEN": DEV_ALERTS_WEBHOOK_TOKEN,
+            "JEEVES_ALERTS_DEFAULT_CHANNEL": ALERTS_CHANNEL,
+            "JEEVES_ALERTMANAGER_URL": (
+                f"http://127.0.0.1:{ports['alertmanager']}" if "alertmanager" in ports else ""
+            ),
         },
     }
     if "tokens" in included:  # each caller authenticates with its own dev client secret

@@ -77,8 +77,10 @@ def test_make_dev_starts_everything_and_ctrl_c_stops_everything(data_dir: Path) 
         urls = dict(m.groups() for line in lines if (m := URL_ROW.match(line)))
         services = {name: url for name, url in urls.items() if name not in {"postgres", "etcd"}}
         assert "gateway" in services
+        assert {"prometheus", "alertmanager"} <= set(services)
         for name, url in services.items():
-            assert http_status(url + "/healthz") == 200, name
+            probe = "/-/healthy" if name in {"prometheus", "alertmanager"} else "/healthz"
+            assert http_status(url + probe) == 200, name
         started = _children(proc.pid)
         pg_line = next(line for line in lines if "starting PostgreSQL" in line)
         pg_dir = Path(pg_line.rsplit("(data in ", 1)[1].rstrip(")\n"))

@@ -35,9 +35,7 @@ def version(job: ReplyJob, n: int, text: str) -> ReplyJob:
 
 
 async def applied(conn: asyncpg.Connection, key: str) -> int:
-    value = await conn.fetchval(
-        "SELECT applied FROM outbound_versions WHERE reply_key = $1", key
-    )
+    value = await conn.fetchval("SELECT applied FROM outbound_versions WHERE reply_key = $1", key)
     return int(value or 0)
 
 
@@ -148,9 +146,7 @@ async def test_the_stored_content_only_moves_forward(
     conn: asyncpg.Connection, migrated_url: str
 ) -> None:
     job = reply("", channel())
-    seen = [
-        (await editing.offer(conn, version(job, n, f"v{n}"))).version for n in (1, 3, 2, 3)
-    ]
+    seen = [(await editing.offer(conn, version(job, n, f"v{n}"))).version for n in (1, 3, 2, 3)]
     assert seen == [1, 3, 3, 3]
     content = await editing.offer(conn, version(job, 1, "v1"))
     assert (content.text, content.applied, content.behind) == ("v3", 0, True)

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from prometheus_client import CollectorRegistry, Counter
 from dealer_client import CLIENTS, genkey, tokens_env, write_clients
+from prometheus_client import CollectorRegistry, Counter
 
 from jeeves.kit.auth.provider import TokenProvider, TokenUnavailable
 from jeeves.kit.http import HttpClient
