@@ -34,7 +34,8 @@ def test_the_newest_content_replaces_the_jobs_own() -> None:
     blocks = [{"type": "divider"}]
     out = newest(job, Content(version=3, text="RESOLVED", blocks=blocks, applied=1))
     assert (out["text"], out["blocks"], out["version"]) == ("RESOLVED", blocks, 3)
-    assert out["reply_key"] == "alert:1" and job["text"] == "FIRING"
+    assert out["reply_key"] == "alert:1"
+    assert job["text"] == "FIRING"
 
 
 def test_content_is_behind_until_slack_shows_its_version() -> None:
