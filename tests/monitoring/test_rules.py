@@ -22,10 +22,10 @@ from jeeves.monitoring.files import (
     rule_files,
     runbook_url,
 )
+from support.prometheus import metric_names
 
 pytestmark = pytest.mark.integration
 SEVERITIES = {"critical", "warning"}
-METRIC = re.compile(r"\b(jeeves_[a-z0-9_]+|process_[a-z0-9_]+|up)\b\s*[{\[]")
 DEFINED = re.compile(r"(?:Counter|Gauge|Histogram|Summary)\(\s*\"([a-z0-9_]+)\"")
 
 
@@ -88,7 +88,7 @@ def test_rules_read_only_metrics_jeeves_exports() -> None:
     exported = {"up", "process_cpu_seconds_total", "process_resident_memory_bytes"}
     for name in defined:
         exported |= {name, f"{name}_total", f"{name}_bucket", f"{name}_count", f"{name}_sum"}
-    used = {m for rule in all_rules() for m in METRIC.findall(rule["expr"])}
+    used = {m for rule in all_rules() for m in metric_names(rule["expr"])}
     assert used, "no metric found in the rules"
     assert used - exported == set()
 

@@ -4,17 +4,20 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from jeeves.monitoring import slo
-from jeeves.monitoring.files import RULES_DIR
+from jeeves.monitoring import dashboards, slo
+from jeeves.monitoring.files import DASHBOARDS_DIR, RULES_DIR
 
 
 def generated() -> dict[Path, Callable[[], str]]:
     """Every generated file and the function producing its text."""
     files: dict[Path, Callable[[], str]] = {RULES_DIR / "jeeves-slo.rules.yml": slo.render}
+    for name in dashboards.DASHBOARDS:
+        files[DASHBOARDS_DIR / name] = functools.partial(dashboards.render, name)
     return files
 
 

@@ -49,11 +49,18 @@ def push(delivery: Delivery, labels: dict[str, str], *, resolved: bool = False) 
 
 
 def labels_of(name: str, **extra: str) -> dict[str, str]:
-    return {"alertname": name, "job": "jeeves-data", "severity": "warning", "instance": "db1",
-            **extra}
+    return {
+        "alertname": name,
+        "job": "jeeves-data",
+        "severity": "warning",
+        "instance": "db1",
+        **extra,
+    }
 
 
-def webhook(delivery: Delivery, body: Any, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+def webhook(
+    delivery: Delivery, body: Any, headers: dict[str, str] | None = None
+) -> tuple[int, Any]:
     auth = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"} if headers is None else headers
     return http_json("POST", delivery.alerts.url + "/v1/alertmanager", body, auth)
 
@@ -62,7 +69,9 @@ def bot_messages(delivery: Delivery, channel: str, needle: str) -> list[dict[str
     return [m for m in delivery.slack.messages(channel) if needle in m["text"]]
 
 
-def wait_message(delivery: Delivery, channel: str, needle: str, timeout: float = 30) -> dict[str, Any]:
+def wait_message(
+    delivery: Delivery, channel: str, needle: str, timeout: float = 30
+) -> dict[str, Any]:
     found: list[dict[str, Any]] = []
 
     def there() -> bool:
@@ -87,21 +96,32 @@ async def notifications(delivery: Delivery, name: str) -> list[dict[str, Any]]:
 
 
 def admin(delivery: Delivery, path: str) -> Any:
-    status, body = http_json("GET", delivery.alerts.url + path,
-                             headers={"Authorization": f"Bearer {ADMIN}"})
+    status, body = http_json(
+        "GET", delivery.alerts.url + path, headers={"Authorization": f"Bearer {ADMIN}"}
+    )
     assert status == 200, body
     return body
 
 
-def click(delivery: Delivery, button: dict[str, Any], user: str, call_id: str | None = None,
-          thread_ts: str | None = None) -> tuple[int, Any]:
+def click(
+    delivery: Delivery,
+    button: dict[str, Any],
+    user: str,
+    call_id: str | None = None,
+    thread_ts: str | None = None,
+) -> tuple[int, Any]:
     """Call the action as the dispatcher does for a click (same envelope, `args.interaction`)."""
     envelope = {
         "id": call_id or f"interaction:{next(_calls)}:{uuid.uuid4().hex[:6]}:alerts",
         "action": "alerts",
         "text": button["value"],
-        "args": {"interaction": {"action_id": button["action_id"], "value": button["value"],
-                                 "block_id": "b"}},
+        "args": {
+            "interaction": {
+                "action_id": button["action_id"],
+                "value": button["value"],
+                "block_id": "b",
+            }
+        },
         "user": {"slack_id": user, "team_id": "T0TEST"},
         "channel": DEFAULT_CHANNEL,
         "thread_ts": thread_ts,
@@ -127,8 +147,9 @@ def test_the_webhook_wants_alertmanagers_token(delivery: Delivery) -> None:
 
 
 def test_a_malformed_notification_is_refused_naming_the_field(delivery: Delivery) -> None:
-    status, body = webhook(delivery, {"version": "4", "groupKey": "g", "status": "sleeping",
-                                      "alerts": [{}]})
+    status, body = webhook(
+        delivery, {"version": "4", "groupKey": "g", "status": "sleeping", "alerts": [{}]}
+    )
     assert status == 422
     assert body["error"]["field"] == "status"
     assert webhook(delivery, "not an object")[0] == 422
@@ -140,8 +161,11 @@ async def test_firing_repeats_resolved_and_retries_make_one_message_updated_in_p
     name = "DiskFull" + uuid.uuid4().hex[:6]
     push(delivery, labels_of(name))
     message = wait_message(delivery, DEFAULT_CHANNEL, f"[FIRING:1] {name}")
-    assert [b["text"]["text"] for b in button_row(message)] == ["Silence 1h", "Acknowledge",
-                                                               "Runbook"]
+    assert [b["text"]["text"] for b in button_row(message)] == [
+        "Silence 1h",
+        "Acknowledge",
+        "Runbook",
+    ]
 
     async def repeated() -> bool:  # repeat_interval: the same group notified again
         return len(await notifications(delivery, name)) >= 3
@@ -155,7 +179,7 @@ async def test_firing_repeats_resolved_and_retries_make_one_message_updated_in_p
     effects = [n["effect"] for n in sent]
     assert effects[0] == "posted"
     assert "updated" in effects
-    assert set(effects[1:effects.index("updated")]) == {"unchanged"}  # the repeats
+    assert set(effects[1 : effects.index("updated")]) == {"unchanged"}  # the repeats
     for stored in sent:  # Alertmanager's own payloads again, as its retries would send them
         status, body = webhook(delivery, json.loads(stored["body"]))
         assert status == 200
@@ -164,8 +188,11 @@ async def test_firing_repeats_resolved_and_retries_make_one_message_updated_in_p
     assert bot_messages(delivery, DEFAULT_CHANNEL, name)[0]["text"].startswith(
         ":large_green_circle: [RESOLVED:1]"
     )
-    posts = [c for c in delivery.slack.calls("chat.postMessage", channel=DEFAULT_CHANNEL)
-             if c["status"] == 200]
+    posts = [
+        c
+        for c in delivery.slack.calls("chat.postMessage", channel=DEFAULT_CHANNEL)
+        if c["status"] == 200
+    ]
     assert sum(1 for m in delivery.slack.messages(DEFAULT_CHANNEL) if name in m["text"]) == 1
     assert posts  # and no second post for this group (counted above)
 
@@ -193,14 +220,22 @@ def test_a_group_goes_to_the_channel_its_labels_route_to(delivery: Delivery) -> 
 
 def test_a_slack_outage_delays_the_message_and_loses_nothing(delivery: Delivery) -> None:
     name = "Outage" + uuid.uuid4().hex[:6]
-    delivery.slack.add_fault(kind="server_error", status=503, channel="C0OUTAGE",
-                             methods=["chat.postMessage"], duration_s=6)
+    delivery.slack.add_fault(
+        kind="server_error",
+        status=503,
+        channel="C0OUTAGE",
+        methods=["chat.postMessage"],
+        duration_s=6,
+    )
     started = time.time()
     push(delivery, labels_of(name, team="outage"))
     message = wait_message(delivery, "C0OUTAGE", name, timeout=60)
     assert message["posted_at"] - started >= 5
-    failed = [c for c in delivery.slack.calls("chat.postMessage", channel="C0OUTAGE")
-              if c["status"] == 503]
+    failed = [
+        c
+        for c in delivery.slack.calls("chat.postMessage", channel="C0OUTAGE")
+        if c["status"] == 503
+    ]
     assert failed, "the outage never hit a post"
     time.sleep(2)  # a late duplicate would land now
     assert len(bot_messages(delivery, "C0OUTAGE", name)) == 1
@@ -212,8 +247,9 @@ async def test_silence_creates_a_real_silence_and_says_who_in_the_thread(
     name = "Silenced" + uuid.uuid4().hex[:6]
     push(delivery, labels_of(name))
     message = wait_message(delivery, DEFAULT_CHANNEL, name)
-    status, answer = click(delivery, button(message, "Silence 1h"), "U0ALICE",
-                           thread_ts=message["ts"])
+    status, answer = click(
+        delivery, button(message, "Silence 1h"), "U0ALICE", thread_ts=message["ts"]
+    )
     assert status == 200, answer
     assert answer["reply"]["text"].startswith("<@U0ALICE> silenced this alert until ")
     _, silences = http_json("GET", delivery.alertmanager.url + "/api/v2/silences")
@@ -221,21 +257,30 @@ async def test_silence_creates_a_real_silence_and_says_who_in_the_thread(
     assert len(mine) == 1
     silence = mine[0]
     assert silence["status"]["state"] == "active"
-    assert sorted((m["name"], m["value"], m["isEqual"], m["isRegex"]) for m in silence["matchers"]) == [
+    assert sorted(
+        (m["name"], m["value"], m["isEqual"], m["isRegex"]) for m in silence["matchers"]
+    ) == [
         ("alertname", name, True, False),
         ("job", "jeeves-data", True, False),
     ]
     assert silence["createdBy"] == "slack:U0ALICE (via Jeeves)"
     ends = datetime.fromisoformat(silence["endsAt"].replace("Z", "+00:00"))
     assert timedelta(minutes=59) < ends - datetime.now(UTC) <= timedelta(hours=1)
-    wait_until(lambda: "Silenced by <@U0ALICE>" in str(
-        bot_messages(delivery, DEFAULT_CHANNEL, name)[0]["blocks"]), timeout=20,
-        what="the message to show the silence")
+    wait_until(
+        lambda: (
+            "Silenced by <@U0ALICE>"
+            in str(bot_messages(delivery, DEFAULT_CHANNEL, name)[0]["blocks"])
+        ),
+        timeout=20,
+        what="the message to show the silence",
+    )
     again_status, again = click(delivery, button(message, "Silence 1h"), "U0BOB")
     assert again_status == 200
     assert again["reply"]["text"].startswith("Already silenced by <@U0ALICE>")
     audit = admin(delivery, "/v1/audit")["audit"]
-    ours = [a for a in audit if a["action"] == "silence" and a["detail"]["silence_id"] == silence["id"]]
+    ours = [
+        a for a in audit if a["action"] == "silence" and a["detail"]["silence_id"] == silence["id"]
+    ]
     assert [a["user_id"] for a in ours] == ["U0ALICE"]
 
 
@@ -250,15 +295,19 @@ async def test_acknowledge_is_recorded_once_per_click_and_shown(delivery: Delive
         assert status == 200, answer
         assert answer["reply"]["text"] == "<@U0CAROL> acknowledged this alert."
     status, answer = click(delivery, ack, "U0DAVE")
-    assert answer["reply"]["text"] == (
-        "<@U0DAVE> acknowledged this alert too (first: <@U0CAROL>)."
+    assert answer["reply"]["text"] == ("<@U0DAVE> acknowledged this alert too (first: <@U0CAROL>).")
+    wait_until(
+        lambda: (
+            "Acknowledged by <@U0CAROL>"
+            in str(bot_messages(delivery, DEFAULT_CHANNEL, name)[0]["blocks"])
+        ),
+        timeout=20,
+        what="the message to show the acknowledgement",
     )
-    wait_until(lambda: "Acknowledged by <@U0CAROL>" in str(
-        bot_messages(delivery, DEFAULT_CHANNEL, name)[0]["blocks"]), timeout=20,
-        what="the message to show the acknowledgement")
     incident = int(ack["value"])
-    audit = [a for a in admin(delivery, "/v1/audit?limit=500")["audit"]
-             if a["incident_id"] == incident]
+    audit = [
+        a for a in admin(delivery, "/v1/audit?limit=500")["audit"] if a["incident_id"] == incident
+    ]
     assert sorted(a["user_id"] for a in audit) == ["U0CAROL", "U0DAVE"]
     assert len(bot_messages(delivery, DEFAULT_CHANNEL, name)) == 1
 

@@ -47,9 +47,14 @@ def notification(*alerts: dict[str, Any], group_key: str | None = None) -> dict[
         "status": "firing" if firing else "resolved",
         "receiver": "jeeves",
         "groupLabels": {"alertname": "JeevesServiceDown", "job": "jeeves-poster"},
-        "commonLabels": {"alertname": "JeevesServiceDown", "job": "jeeves-poster",
-                         "severity": "critical"},
-        "commonAnnotations": {"runbook_url": RUNBOOK} if len(items) > 1 else items[0]["annotations"],
+        "commonLabels": {
+            "alertname": "JeevesServiceDown",
+            "job": "jeeves-poster",
+            "severity": "critical",
+        },
+        "commonAnnotations": {"runbook_url": RUNBOOK}
+        if len(items) > 1
+        else items[0]["annotations"],
         "externalURL": "http://alertmanager:9093",
         "alerts": items,
     }

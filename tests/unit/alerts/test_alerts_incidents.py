@@ -53,7 +53,9 @@ def test_a_new_alert_in_the_group_and_its_resolution_update_the_one_message() ->
     partly = merge(grown.incident, parse_notification(half), CHANNEL)
     assert partly.incident is not None
     assert (partly.effect, partly.incident.status, partly.incident.version) == (
-        Effect.UPDATED, "firing", 3,
+        Effect.UPDATED,
+        "firing",
+        3,
     )
     done = notification(alert("a:1", status="resolved"), alert("b:1", status="resolved"))
     resolved = merge(partly.incident, parse_notification(done), CHANNEL)
@@ -63,8 +65,9 @@ def test_a_new_alert_in_the_group_and_its_resolution_update_the_one_message() ->
 
 def test_a_late_retry_of_the_firing_notification_never_revives_a_resolved_group() -> None:
     incident = first(alert("a:1"))
-    resolved = merge(incident, parse_notification(notification(alert("a:1", status="resolved"))),
-                     CHANNEL).incident
+    resolved = merge(
+        incident, parse_notification(notification(alert("a:1", status="resolved"))), CHANNEL
+    ).incident
     assert resolved is not None
     assert resolved.resolved
     late = merge(resolved, parse_notification(notification(alert("a:1"))), CHANNEL)
@@ -75,11 +78,15 @@ def test_a_late_retry_of_the_firing_notification_never_revives_a_resolved_group(
 
 def test_the_group_firing_again_later_is_a_new_incident() -> None:
     incident = first(alert("a:1"))
-    resolved = merge(incident, parse_notification(notification(alert("a:1", status="resolved"))),
-                     CHANNEL).incident
+    resolved = merge(
+        incident, parse_notification(notification(alert("a:1", status="resolved"))), CHANNEL
+    ).incident
     assert resolved is not None
-    again = merge(resolved, parse_notification(notification(
-        alert("a:1", starts="2024-05-02T08:00:00.000Z"))), CHANNEL)
+    again = merge(
+        resolved,
+        parse_notification(notification(alert("a:1", starts="2024-05-02T08:00:00.000Z"))),
+        CHANNEL,
+    )
     assert again.effect is Effect.POSTED
     assert again.incident is not None
     assert (again.incident.seq, again.incident.version, again.incident.id) == (2, 1, None)
@@ -92,8 +99,9 @@ def test_a_resolved_notification_without_an_incident_posts_nothing() -> None:
 
 def test_annotations_that_change_update_the_message() -> None:
     incident = first(alert("a:1", summary="down 2m"))
-    moved = merge(incident, parse_notification(notification(alert("a:1", summary="down 9m"))),
-                  CHANNEL)
+    moved = merge(
+        incident, parse_notification(notification(alert("a:1", summary="down 9m"))), CHANNEL
+    )
     assert moved.effect is Effect.UPDATED
 
 
@@ -102,7 +110,9 @@ def test_the_first_acknowledgement_shows_later_ones_do_not_change_it() -> None:
     acked = acknowledged(incident, "U1")
     assert acked.incident is not None
     assert (acked.effect, acked.incident.acked_by, acked.incident.version) == (
-        Effect.UPDATED, "U1", 2,
+        Effect.UPDATED,
+        "U1",
+        2,
     )
     assert acknowledged(acked.incident, "U2").effect is Effect.UNCHANGED
 
