@@ -20,7 +20,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from conftest import ADMIN, DEFAULT_CHANNEL, WEBHOOK_TOKEN, Delivery
+from alerts_stack import ADMIN, DEFAULT_CHANNEL, WEBHOOK_TOKEN, Delivery
 
 from jeeves.localstack.ports import wait_until
 from support.services import http_json
