@@ -104,6 +104,12 @@ def variables(api: PrometheusAPI, dashboard: dict[str, Any]) -> dict[str, list[s
     return resolved
 
 
+def regex_escape(value: str) -> str:
+    """A label value inside a PromQL regex string, escaped as Grafana does it (the backslash
+    itself escaped once more for the string literal)."""
+    return "".join("\\\\" + c if c in "\\^$.|?*+()[]{}" else c for c in value)
+
+
 def substitute(expr: str, values: dict[str, list[str]], rate_interval: str) -> str:
     """`expr` as Grafana sends it with every variable on "All" (values joined as a regex)."""
 
@@ -112,7 +118,7 @@ def substitute(expr: str, values: dict[str, list[str]], rate_interval: str) -> s
         if name in ("__rate_interval", "__interval", "__range"):
             return rate_interval
         options = values.get(name) or []
-        return "(" + "|".join(re.escape(v) for v in options) + ")" if options else ".*"
+        return "(" + "|".join(map(regex_escape, options)) + ")" if options else ".*"
 
     return VARIABLE.sub(one, expr)
 

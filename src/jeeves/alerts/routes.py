@@ -42,7 +42,13 @@ from jeeves.alerts.domain.clicks import (
     silence_body,
     silence_text,
 )
-from jeeves.alerts.domain.incidents import Incident, acknowledged, silence_matchers, silenced
+from jeeves.alerts.domain.incidents import (
+    Effect,
+    Incident,
+    acknowledged,
+    silence_matchers,
+    silenced,
+)
 from jeeves.alerts.domain.payload import Notification, PayloadError, parse_notification
 from jeeves.alerts.domain.render import title
 from jeeves.alerts.domain.routing import Route, channel_for
@@ -74,6 +80,8 @@ class AlertsMetrics:
             ["button", "result"],
             registry=registry,
         )
+        for effect in Effect:  # from 0, so the first notification is an increase
+            self.notifications.labels(effect.value)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 Each runs with its own configuration file and data directory, never the packages' defaults
 (those bind fixed ports); `start()` waits for `/-/ready`; the child gets SIGTERM when the
-thread that started it dies (PR_SET_PDEATHSIG), so nothing outlives `make dev` or a test.
+thread that started it dies (PR_SET_PDEATHSIG, set by util-linux's `setpriv` rather than a
+`preexec_fn`: a fork running Python code in a process that holds gRPC threads — the etcd
+client's — aborts), so nothing outlives `make dev` or a test.
 Alertmanager runs without clustering (`--cluster.listen-address=`), so it opens no mesh port.
 """
 
@@ -18,7 +20,6 @@ from typing import Any
 import yaml
 
 from jeeves.localstack.ports import free_port, wait_until
-from jeeves.localstack.processes import die_with_parent
 
 PROMETHEUS = "prometheus"
 ALERTMANAGER = "prometheus-alertmanager"  # Debian's name for the alertmanager binary
@@ -65,10 +66,9 @@ class _Server:
     def start(self, timeout: float = 30.0) -> None:
         with open(self.log_path, "ab") as log:
             self._proc = subprocess.Popen(
-                self.argv(),
+                [binary("setpriv"), "--pdeathsig", "TERM", "--", *self.argv()],
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                preexec_fn=die_with_parent,
             )
 
         def up() -> bool:

@@ -47,7 +47,7 @@ def local_prometheus(
     self_address: str,
 ) -> dict[str, Any]:
     """Prometheus for loopback: one job per target (plus Prometheus itself), rules loaded."""
-    interval = f"{interval_s:g}s"
+    interval = _duration(interval_s)
     jobs: dict[str, list[dict[str, Any]]] = {}
     for target in targets:
         group: dict[str, Any] = {"targets": [target.address]}
@@ -59,7 +59,7 @@ def local_prometheus(
     config: dict[str, Any] = {
         "global": {
             "scrape_interval": interval,
-            "scrape_timeout": f"{min(interval_s, 10.0) * 0.8:g}s",
+            "scrape_timeout": _duration(min(interval_s, 10.0) * 0.8),
             "evaluation_interval": interval,
         },
         "rule_files": [str(path) for path in rule_files],
@@ -68,6 +68,12 @@ def local_prometheus(
     if alertmanager:
         config["alerting"] = {"alertmanagers": [{"static_configs": [{"targets": [alertmanager]}]}]}
     return config
+
+
+def _duration(seconds: float) -> str:
+    """Prometheus's duration syntax (whole units only: `800ms`, `5s`)."""
+    millis = round(seconds * 1000)
+    return f"{millis // 1000}s" if millis % 1000 == 0 else f"{millis}ms"
 
 
 def _keep_jeeves(role: str) -> list[dict[str, Any]]:

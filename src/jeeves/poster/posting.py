@@ -72,6 +72,9 @@ from jeeves.poster.domain.slack import Kind, SlackResult, classify, error_label,
 log = get_logger(__name__)
 MAX_RATE_LIMITED_ROUNDS = 5
 EDIT_RETRY_S = 1.0  # look again this soon when another worker holds a key's edit lock
+POST_OUTCOMES = ("posted", "edited", "rate_limited", "permanent", "transient", "duplicate")
+SLACK_METHODS = ("chat.postMessage", "chat.update")
+AUTH_ERRORS = ("invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive")
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 
 
@@ -95,6 +98,13 @@ class PostMetrics:
             ["method", "error"],
             registry=registry,
         )
+        # Series that alerts and dashboards rate() exist from the start at 0, so the very
+        # first 429 or refused token is an increase Prometheus can see.
+        for outcome in POST_OUTCOMES:
+            self.posts.labels(outcome)
+        for method in SLACK_METHODS:
+            for error in AUTH_ERRORS:
+                self.slack_errors.labels(method, error)
         self.response_urls = Counter(
             "jeeves_poster_response_url_total",
             "Replies with a response_url by result: posted, gone (fell back to chat.postMessage), "

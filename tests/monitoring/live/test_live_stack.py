@@ -1,0 +1,286 @@
+"""Monitoring against the real dev stack: real traffic, then real faults.
+
+Real: `make dev` (see conftest) — gateway, dispatcher, poster, data, tokens, the actions,
+`jeeves-alerts`, the Slack emulator, PostgreSQL, etcd — with Prometheus 2.42 scraping every
+service each second (the chart's rules loaded) and Alertmanager 0.25 delivering to
+`jeeves-alerts`. The tests run in order: traffic (mentions, a command, a 429, a refused post,
+an alert with its Silence and Acknowledge clicked through gateway → dispatcher → alerts), then
+the recorded series and every dashboard panel, then faults: an action killed (its
+JeevesServiceDown reaches Slack: the fault-to-message latency) and the poster killed (the reply
+SLO alert goes pending → firing). Figures are printed (run with -s to see them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from jeeves.monitoring.dashboards import DASHBOARDS
+from support.devstack import DevStack
+from support.prometheus import PrometheusAPI, dashboard_problems
+from support.services import http_json
+from support.slack import SlackEmulator
+
+pytestmark = pytest.mark.e2e
+GENERAL, ALERTS = "C0GENERAL", "C0ALERTS"
+JOBS = {
+    "prometheus",
+    "slack-emulator",
+    "weather-emulator",
+    *(
+        f"jeeves-{n}"
+        for n in (
+            "tokens",
+            "data",
+            "poster",
+            "echo",
+            "memory",
+            "weather",
+            "alerts",
+            "dispatcher",
+            "gateway",
+        )
+    ),
+}
+FIGURES: dict[str, Any] = {}
+RECORDED = (
+    'jeeves:dispatch:rate5m{action="echo",outcome="replied"} > 0',
+    "jeeves:slack_ack_latency_seconds:p99_5m >= 0",
+    "jeeves:reply_latency_seconds:p99_5m >= 0",
+    'jeeves:dead_letters{entrypoint="reply"} >= 1',
+    "jeeves:slack_rate_limited:rate5m > 0",
+    'jeeves:slack_errors:rate5m{error="invalid_auth"} > 0',
+    "jeeves:reply_errors:ratio_rate5m >= 0",
+    'jeeves:queue_oldest_job_age_seconds{entrypoint="reply"} >= 0',
+    'sum(jeeves_alerts_clicks_total{result="done"}) >= 2',
+)
+
+
+@pytest.fixture(name="prom", scope="module")
+def fixture_prom(stack: DevStack) -> PrometheusAPI:
+    return PrometheusAPI(stack.urls["prometheus"])
+
+
+@pytest.fixture(name="slack", scope="module")
+def fixture_slack(stack: DevStack) -> SlackEmulator:
+    return SlackEmulator(stack.urls["slack-emulator"])
+
+
+def test_prometheus_scrapes_every_service_with_the_rules_loaded(prom: PrometheusAPI) -> None:
+    def all_up() -> bool:
+        targets = prom.targets()
+        return {t["labels"]["job"] for t in targets} == JOBS and all(
+            t["health"] == "up" for t in targets
+        )
+
+    prom.wait(all_up, 60, "every target scraped and up")
+    groups = {g["name"]: g for g in prom.rule_groups()}
+    assert set(groups) == {
+        "jeeves-slo-slack-ack",
+        "jeeves-slo-reply",
+        "jeeves-pipeline",
+        "jeeves-platform",
+    }
+    assert all(r["health"] == "ok" for g in groups.values() for r in g["rules"])
+    tracks = prom.query('group by (job, track) (up{track="stable"})')
+    assert {t["metric"]["job"] for t in tracks} == {
+        "jeeves-echo",
+        "jeeves-memory",
+        "jeeves-weather",
+        "jeeves-alerts",
+    }
+
+
+def push_alert(stack: DevStack, name: str) -> None:
+    """What Prometheus does with a firing rule: POST it to Alertmanager."""
+    alert = {
+        "labels": {"alertname": name, "job": "jeeves-drill", "severity": "warning"},
+        "annotations": {"summary": "A drill", "runbook_url": "https://example.org/rb#drill"},
+        "startsAt": (datetime.now(UTC) - timedelta(seconds=5)).isoformat(),
+    }
+    status, body = http_json("POST", stack.urls["alertmanager"] + "/api/v2/alerts", [alert])
+    assert status == 200, body
+
+
+def wait_bot_message(slack: SlackEmulator, channel: str, needle: str, timeout: float) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [
+            m for m in slack.messages(channel, source="api,response_url") if needle in m["text"]
+        ]
+        if found:
+            return found
+        time.sleep(0.25)
+    raise AssertionError(f"no message with {needle!r} in {channel} within {timeout}s")
+
+
+def test_real_traffic_and_clicks_through_the_pipeline(
+    stack: DevStack, slack: SlackEmulator, prom: PrometheusAPI
+) -> None:
+    since = time.time()
+    # A counter's label set first appears at its first increment: Prometheus sees no increase
+    # for what happened before that first scrape. One warm-up call per action, then the rest.
+    warm = ["echo warm-up", "weather in Porto", "what do you know"]
+    for text in warm:
+        slack.send_mention(text, channel=GENERAL)
+    slack.wait_for_messages(len(warm), channel=GENERAL, since=since, timeout=60)
+    time.sleep(3)  # three scrapes at 1 s: the new series are known at their first value
+    texts = [f"echo live {n}" for n in range(20)]
+    texts += [
+        "weather in Lisbon",
+        "remember my location is Porto",
+        "what do you know",
+        "help",
+        "flibbertigibbet",
+    ]
+    for text in texts:
+        slack.send_mention(text, channel=GENERAL)
+    slack.send_command("help", channel=GENERAL)
+    slack.rate_limit("C0RATE", retry_after=1, count=1)
+    slack.send_mention("echo paced", channel="C0RATE")
+    slack.slack_error("invalid_auth", channel="C0GONE", methods=["chat.postMessage"])
+    slack.send_mention("echo into the void", channel="C0GONE")
+    slack.wait_for_messages(len(warm) + len(texts), channel=GENERAL, since=since, timeout=60)
+    slack.wait_for_messages(1, channel="C0RATE", since=since, timeout=30)
+
+    drill = "JeevesLiveDrill" + uuid.uuid4().hex[:6]
+    push_alert(stack, drill)
+    [message] = wait_bot_message(slack, ALERTS, drill, 30)
+    buttons = {b["action_id"]: b for b in message["blocks"][-1]["elements"]}
+    slack.click(
+        "alerts:silence",
+        buttons["alerts:silence"]["value"],
+        channel=ALERTS,
+        message_ts=message["ts"],
+        user="U0ALICE",
+    )
+    slack.click(
+        "alerts:ack",
+        buttons["alerts:ack"]["value"],
+        channel=ALERTS,
+        message_ts=message["ts"],
+        user="U0BOB",
+    )
+    said = wait_bot_message(slack, ALERTS, "<@U0ALICE> silenced this alert", 30)
+    assert said[0]["thread_ts"] == message["ts"]
+    wait_bot_message(slack, ALERTS, "<@U0BOB> acknowledged this alert", 30)
+    _, silences = http_json("GET", stack.urls["alertmanager"] + "/api/v2/silences")
+    [silence] = [s for s in silences if any(m["value"] == drill for m in s["matchers"])]
+    assert sorted((m["name"], m["value"]) for m in silence["matchers"]) == [
+        ("alertname", drill),
+        ("job", "jeeves-drill"),
+    ]
+    assert silence["createdBy"] == "slack:U0ALICE (via Jeeves)"
+    assert len([m for m in slack.messages(ALERTS) if drill in m["text"]]) == 1
+
+    missing: list[str] = []
+
+    def recorded() -> bool:
+        missing[:] = [q for q in RECORDED if not prom.query(q)]
+        return not missing
+
+    try:
+        prom.wait(recorded, 60, "the recording rules to hold the traffic")
+    except AssertionError:
+        raise AssertionError(f"no series for: {missing}") from None
+    prom.wait(
+        lambda: prom.alert_state("JeevesSlackInvalidAuth") == "firing",
+        60,
+        "the refused token to fire JeevesSlackInvalidAuth",
+    )
+    wait_bot_message(slack, ALERTS, "JeevesSlackInvalidAuth", 30)
+    replies = prom.value("sum(jeeves_dispatch_replies_total)")
+    assert replies is not None
+    assert replies >= len(texts) + 3
+
+
+@pytest.mark.parametrize(
+    "name", ["jeeves-overview.json", "jeeves-pipeline.json", "jeeves-actions.json"]
+)
+def test_every_panel_of_the_dashboard_returns_real_series(prom: PrometheusAPI, name: str) -> None:
+    assert dashboard_problems(prom, DASHBOARDS[name](), rate_interval="1m") == []
+
+
+def _states(
+    prom: PrometheusAPI, name: str, seen: dict[str, float], started: float, **labels: str
+) -> bool:
+    state = prom.alert_state(name, **labels)
+    if state and state not in seen:
+        seen[state] = round(time.monotonic() - started, 1)
+    return "firing" in seen
+
+
+def test_a_killed_action_reaches_slack_as_one_alert(
+    stack: DevStack, prom: PrometheusAPI, slack: SlackEmulator
+) -> None:
+    started, seen = time.monotonic(), {}
+    os.kill(stack.pid_of("echo"), signal.SIGKILL)
+    prom.wait(
+        lambda: _states(prom, "JeevesServiceDown", seen, started, job="jeeves-echo"),
+        200,
+        "JeevesServiceDown{job=jeeves-echo} to fire",
+    )
+    assert "pending" in seen
+    [message] = wait_bot_message(slack, ALERTS, "JeevesServiceDown", 60)
+    seen["slack"] = round(time.monotonic() - started, 1)
+    assert "jeeves-echo" in json.dumps(message["blocks"])
+    FIGURES["action killed → alert"] = seen
+    print(f"\nFIGURE action SIGKILL → JeevesServiceDown: {seen} s")
+
+
+def test_a_killed_poster_fires_the_reply_slo_alert(
+    stack: DevStack, prom: PrometheusAPI, slack: SlackEmulator
+) -> None:
+    stop = threading.Event()
+
+    def chatter() -> None:  # people keep asking; their replies now wait forever
+        while not stop.is_set():
+            slack.send_mention("help", channel=GENERAL)
+            stop.wait(0.5)
+
+    talker = threading.Thread(target=chatter)
+    started, seen = time.monotonic(), {}
+    os.kill(stack.pid_of("poster"), signal.SIGKILL)
+    talker.start()
+    try:
+        prom.wait(
+            lambda: _states(prom, "JeevesReplyBudgetBurn", seen, started),
+            240,
+            "JeevesReplyBudgetBurn to fire",
+        )
+    finally:
+        stop.set()
+        talker.join(10)
+    assert "pending" in seen
+    assert seen["pending"] < seen["firing"]
+    ratio = prom.value("jeeves:reply_errors:ratio_rate5m")
+    assert ratio is not None
+    assert ratio > 0.144
+    FIGURES["poster killed → reply SLO"] = seen
+    print(f"\nFIGURE poster SIGKILL → JeevesReplyBudgetBurn: {seen} s (5m error ratio {ratio:.2f})")
+
+
+def test_figures_rule_evaluation_and_scrape_cost(prom: PrometheusAPI) -> None:
+    rules = prom.query("prometheus_rule_group_last_duration_seconds")
+    assert len(rules) == 4
+    scrape = prom.query('avg_over_time(scrape_duration_seconds{job!="prometheus"}[2m])')
+    samples = prom.query('scrape_samples_scraped{job!="prometheus"}')
+    for row in rules:
+        group = row["metric"]["rule_group"].rsplit(";", 1)[-1]
+        print(f"FIGURE rule group {group}: {float(row['value'][1]) * 1000:.2f} ms per evaluation")
+        assert float(row["value"][1]) < 1.0
+    per_job = {s["metric"]["job"]: float(s["value"][1]) for s in samples}
+    for row in sorted(scrape, key=lambda r: r["metric"]["job"]):
+        job = row["metric"]["job"]
+        print(
+            f"FIGURE scrape {job}: {float(row['value'][1]) * 1000:.1f} ms, "
+            f"{per_job.get(job, 0):.0f} samples"
+        )
