@@ -9,8 +9,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from jeeves.monitoring import dashboards, slo
-from jeeves.monitoring.files import DASHBOARDS_DIR, RULES_DIR
+from jeeves.monitoring import dashboards, scrape, slo
+from jeeves.monitoring.files import DASHBOARDS_DIR, EXAMPLES_DIR, RULES_DIR
 
 
 def generated() -> dict[Path, Callable[[], str]]:
@@ -18,6 +18,8 @@ def generated() -> dict[Path, Callable[[], str]]:
     files: dict[Path, Callable[[], str]] = {RULES_DIR / "jeeves-slo.rules.yml": slo.render}
     for name in dashboards.DASHBOARDS:
         files[DASHBOARDS_DIR / name] = functools.partial(dashboards.render, name)
+    files[EXAMPLES_DIR / "prometheus-scrape-configs.yml"] = scrape.render_scrape_example
+    files[EXAMPLES_DIR / "alertmanager.yml"] = scrape.render_alertmanager_example
     return files
 
 

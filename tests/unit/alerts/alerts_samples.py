@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-RUNBOOK = "https://github.com/jeeves-bot/jeeves/blob/main/docs/runbook.md#jeevesservicedown"
+RUNBOOK = "https://github.com/jeeves-dev/jeeves/blob/main/docs/runbook.md#jeevesservicedown"
 ZERO_TIME = "0001-01-01T00:00:00Z"
 
 
