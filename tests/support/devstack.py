@@ -5,7 +5,7 @@
         os.kill(stack.pid_of("poster"), signal.SIGKILL)
 
 Real: `python -m jeeves.devstack` and everything it starts; stopped with SIGINT (Ctrl-C) and
-waited for. `children(pid)` and `alive(pid)` read /proc.
+waited for. `children(pid)` (the localstack's `child_pids`) and `alive(pid)` read /proc.
 """
 
 from __future__ import annotations
@@ -22,22 +22,9 @@ from pathlib import Path
 from types import TracebackType
 
 from jeeves.localstack.ports import wait_until
+from jeeves.localstack.processes import child_pids as children
 
 URL_ROW = re.compile(r"^\s{2}(\S+)\s+(http://127\.0\.0\.1:\d+)\s")
-
-
-def children(pid: int) -> set[int]:
-    """The direct children of `pid`."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.add(int(entry.name))
-    return found
 
 
 def alive(pid: int) -> bool:
@@ -66,7 +53,7 @@ class DevStack:
         self.proc: subprocess.Popen[str] | None = None
         self._reader: threading.Thread | None = None
 
-    def start(self, timeout: float = 240) -> DevStack:
+    def start(self, timeout: float = 600) -> DevStack:
         argv = [sys.executable, "-m", "jeeves.devstack", "--base-port", "0"]
         argv += ["--data-dir", str(self.data_dir), *self.args]
         self.proc = subprocess.Popen(

@@ -22,7 +22,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import asyncpg
 from prometheus_client import CollectorRegistry, Counter
 from quart import Blueprint, Response, jsonify, request
 from quart import current_app as app
@@ -201,19 +203,31 @@ async def acknowledge(incident_id: int, request: ActionRequest) -> Reply:
         incident = await store.lock_incident(conn, incident_id)
         _check_open(incident)
         assert incident is not None
-        await store.audit(
-            conn,
-            incident_id=incident_id,
-            action="acknowledge",
-            user_id=user,
-            team_id=request.user.team_id,
-            call_id=request.id,
-            detail={"incident_seq": incident.seq, "group_key": incident.group_key},
-        )
+        detail = {"incident_seq": incident.seq, "group_key": incident.group_key}
+        await _audit(conn, incident_id, "acknowledge", request, detail)
         await store.save(conn, acknowledged(incident, user))
     first = incident.acked_by in (None, user)
     log.info("alert_acknowledged", incident=incident_id, user=user)
     return Reply(ack_text(user, first, incident.acked_by))
+
+
+async def _audit(
+    conn: asyncpg.Connection,
+    incident_id: int,
+    action: str,
+    request: ActionRequest,
+    detail: dict[str, Any],
+) -> None:
+    """Who clicked what, once per click (the call id: a retried click records nothing)."""
+    await store.audit(
+        conn,
+        incident_id=incident_id,
+        action=action,
+        user_id=request.user.slack_id,
+        team_id=request.user.team_id,
+        call_id=request.id,
+        detail=detail,
+    )
 
 
 def _check_open(incident: Incident | None) -> None:
@@ -253,15 +267,7 @@ async def silence(incident_id: int, request: ActionRequest) -> Reply:
         current = await store.lock_incident(conn, incident_id)
         assert current is not None
         detail = {"silence_id": silence_id, "matchers": matchers, "until": until}
-        await store.audit(
-            conn,
-            incident_id=incident_id,
-            action="silence",
-            user_id=user,
-            team_id=request.user.team_id,
-            call_id=request.id,
-            detail=detail,
-        )
+        await _audit(conn, incident_id, "silence", request, detail)
         await store.save(conn, silenced(current, user, silence_id, until))
     log.info("alert_silenced", incident=incident_id, user=user, silence_id=silence_id)
     return Reply(silence_text(user, until, silence_id, matchers))

@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from jeeves.localstack.ports import free_port, wait_until
+from jeeves.localstack.processes import terminate
 
 PROMETHEUS = "prometheus"
 ALERTMANAGER = "prometheus-alertmanager"  # Debian's name for the alertmanager binary
@@ -89,13 +90,7 @@ class _Server:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def stop(self) -> None:
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
+        terminate(self._proc, timeout=15)
         self._proc = None
 
     def close(self) -> None:

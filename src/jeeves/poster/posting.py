@@ -40,7 +40,9 @@ import aiohttp
 import asyncpg
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web import SlackResponse
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from jeeves.kit.http import HttpClient
 from jeeves.kit.jobs import REPLY, ReplyJob
@@ -299,25 +301,30 @@ class Poster:
         )
 
     async def _post(self, reply: ReplyJob) -> SlackResult:
-        try:
-            response = await self._client().chat_postMessage(
+        return await self._call(
+            "chat.postMessage",
+            self._client().chat_postMessage(
                 channel=reply["channel"],
                 text=reply["text"],
                 blocks=reply.get("blocks") or None,
                 thread_ts=reply["thread_ts"] or None,
                 metadata=reply_metadata(reply["reply_key"]),
-            )
+            ),
+        )
+
+    async def _call(self, method: str, call: Awaitable[AsyncSlackResponse]) -> SlackResult:
+        """Slack's answer to one Web API call, classified; failures counted by method and a
+        bounded error label."""
+        response: AsyncSlackResponse | SlackResponse | None = None
+        try:
+            response = await call
         except SlackApiError as exc:
             response = exc.response
         except (aiohttp.ClientError, TimeoutError) as exc:
-            return self._failed("chat.postMessage", SlackResult(Kind.TRANSIENT, type(exc).__name__))
-        data = response.data if isinstance(response.data, dict) else None
-        return self._failed(
-            "chat.postMessage", classify(response.status_code, data, response.headers)
-        )
-
-    def _failed(self, method: str, result: SlackResult) -> SlackResult:
-        """Count a failed Slack call by method and bounded error label; `result` unchanged."""
+            result = SlackResult(Kind.TRANSIENT, type(exc).__name__)
+        if response is not None:
+            data = response.data if isinstance(response.data, dict) else None
+            result = classify(response.status_code, data, response.headers)
         if result.kind is not Kind.POSTED:
             self._metrics.slack_errors.labels(method, error_label(result.reason)).inc()
         return result
@@ -513,20 +520,16 @@ class Poster:
         raise RetryJob(f"slack failed the edit: {result.reason}")
 
     async def _update(self, target: editing.Target, reply: ReplyJob) -> SlackResult:
-        try:
-            response = await self._client().chat_update(
+        return await self._call(
+            "chat.update",
+            self._client().chat_update(
                 channel=target.channel,
                 ts=target.ts or "",
                 text=reply["text"],
                 blocks=reply.get("blocks") or None,
                 metadata=reply_metadata(reply["reply_key"]),
-            )
-        except SlackApiError as exc:
-            response = exc.response
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            return self._failed("chat.update", SlackResult(Kind.TRANSIENT, type(exc).__name__))
-        data = response.data if isinstance(response.data, dict) else None
-        return self._failed("chat.update", classify(response.status_code, data, response.headers))
+            ),
+        )
 
     async def _requeue(self, conn: asyncpg.Connection, reply: ReplyJob, delay_s: float) -> None:
         """Queue the same edit again later (in the caller's transaction); this job ends

@@ -39,6 +39,18 @@ async def applied(conn: asyncpg.Connection, key: str) -> int:
     return int(value or 0)
 
 
+async def jobs_of(conn: asyncpg.Connection, key: str, status: str | None = None) -> int:
+    """`reply` jobs of `key` still in the queue (with `status`: only those)."""
+    found = await conn.fetchval(
+        "SELECT count(*) FROM pgqueuer WHERE entrypoint = 'reply' "
+        "AND ($2::text IS NULL OR status::text = $2) "
+        "AND convert_from(payload, 'UTF8')::jsonb ->> 'reply_key' = $1",
+        key,
+        status,
+    )
+    return int(found)
+
+
 async def shows(conn: asyncpg.Connection, key: str, n: int, timeout: float = 15) -> None:
     async def done() -> bool:
         return await applied(conn, key) == n
@@ -75,12 +87,7 @@ async def test_older_and_repeated_versions_change_nothing(
         await enqueue(conn, REPLY, version(job, n, text))
 
     async def drained() -> bool:
-        left = await conn.fetchval(
-            "SELECT count(*) FROM pgqueuer WHERE entrypoint = 'reply' "
-            "AND convert_from(payload, 'UTF8')::jsonb ->> 'reply_key' = $1",
-            job["reply_key"],
-        )
-        return int(left) == 0
+        return await jobs_of(conn, job["reply_key"]) == 0
 
     await wait_for(drained, 15, "every late copy to be handled")
     assert [m["text"] for m in slack.messages(to)] == ["RESOLVED"]
@@ -127,12 +134,7 @@ async def test_an_edit_slack_refuses_is_a_dead_letter_with_the_reason(
     await enqueue(conn, REPLY, version(job, 2, "RESOLVED"))
 
     async def dead() -> bool:
-        found = await conn.fetchval(
-            "SELECT count(*) FROM pgqueuer WHERE entrypoint = 'reply' AND status = 'failed' "
-            "AND convert_from(payload, 'UTF8')::jsonb ->> 'reply_key' = $1",
-            job["reply_key"],
-        )
-        return int(found) == 1
+        return await jobs_of(conn, job["reply_key"], "failed") == 1
 
     await wait_for(dead, 15, "the refused edit to be a dead letter")
     assert await applied(conn, job["reply_key"]) == 1

@@ -145,32 +145,26 @@ def merge(latest: Incident | None, notification: Notification, channel: str) -> 
         if not any(a.status == "firing" for a in fresh):
             return Change(Effect.IGNORED, None)
         alerts = {a.key: AlertState.of(a) for a in fresh}
-        opened = Incident(
-            group_key=notification.group_key,
-            seq=latest.seq + 1 if latest is not None else 1,
-            channel=channel,
-            status=_status(alerts),
-            group_labels=dict(notification.group_labels),
-            common_labels=dict(notification.common_labels),
-            common_annotations=dict(notification.common_annotations),
-            alerts=alerts,
-            truncated=notification.truncated,
-        )
+        seq = latest.seq + 1 if latest is not None else 1
+        opened = Incident(notification.group_key, seq, channel, **_shown(notification, alerts))
         return Change(Effect.POSTED, opened)
     alerts = dict(latest.alerts)
     for alert in notification.alerts:
         if not _known_resolved(latest, alert):  # a resolved alert stays resolved
             alerts[alert.key] = AlertState.of(alert)
-    merged = replace(
-        latest,
-        status=_status(alerts),
-        group_labels=dict(notification.group_labels),
-        common_labels=dict(notification.common_labels),
-        common_annotations=dict(notification.common_annotations),
-        alerts=alerts,
-        truncated=notification.truncated,
-    )
-    return changed(latest, merged)
+    return changed(latest, replace(latest, **_shown(notification, alerts)))
+
+
+def _shown(notification: Notification, alerts: dict[str, AlertState]) -> dict[str, Any]:
+    """The incident fields a notification sets: its alerts, status, labels, annotations."""
+    return {
+        "status": _status(alerts),
+        "group_labels": dict(notification.group_labels),
+        "common_labels": dict(notification.common_labels),
+        "common_annotations": dict(notification.common_annotations),
+        "alerts": alerts,
+        "truncated": notification.truncated,
+    }
 
 
 def changed(before: Incident, after: Incident) -> Change:
