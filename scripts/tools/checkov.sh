@@ -16,13 +16,11 @@ if [[ ! -x "$VENV/bin/checkov" ]]; then
         flock 9
         if [[ ! -x "$VENV/bin/checkov" ]]; then
             printf '==> installing checkov %s into %s (once)\n' "$VERSION" "$VENV" >&2
-            rm -rf "$VENV.tmp"
-            python3 -m venv "$VENV.tmp"
-            "$VENV.tmp/bin/pip" install --quiet --disable-pip-version-check "checkov==$VERSION"
-            # A venv is not relocatable: build it in place under its final name.
-            rm -rf "$VENV.tmp"
+            rm -rf "$VENV"
             python3 -m venv "$VENV"
-            "$VENV/bin/pip" install --quiet --disable-pip-version-check "checkov==$VERSION"
+            # The machine's pip config names local wheel dirs that may not exist: drop that noise.
+            "$VENV/bin/pip" install --quiet --disable-pip-version-check "checkov==$VERSION" \
+                2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2)
         fi
     ) 9>"$LOCK"
 fi

@@ -10,20 +10,13 @@ are shortened (1 s heartbeats, fast backoff) so crash tests finish in seconds.
 
 from __future__ import annotations
 
-import atexit
-import base64
 import json
-import shutil
-import subprocess
-import tempfile
-import urllib.parse
-import urllib.request
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from support.services import ServiceProcess, entry_point, http_json, migrate
+from support.dealer import Dealer, start_dealer
+from support.services import ServiceProcess, http_json, migrate
 from support.slack import BOT_USER_ID, SlackEmulator, start_slack_emulator
 
 SECRET = "e2e-signing-secret"
@@ -36,61 +29,6 @@ FAST_QUEUE = {
     "JEEVES_QUEUE_MAX_ATTEMPTS": "4",
     "JEEVES_QUEUE_CONCURRENCY": "20",
 }
-
-
-@dataclass
-class Dealer:
-    """The token dealer of a test stack, with the dev clients `jeeves-tokens init-dev` makes."""
-
-    process: ServiceProcess
-    directory: Path
-
-    def env(self, client: str) -> dict[str, str]:
-        """Settings that turn authentication on for a service acting as `client` (a service
-        that calls nobody, like data, has no client secret)."""
-        secret = self.directory / "secrets" / client
-        env = {"JEEVES_TOKENS_URL": self.process.url}
-        if secret.exists():
-            env["JEEVES_AUTH_CLIENT_SECRET_FILE"] = str(secret)
-        return env
-
-    def token(self, client: str, audience: str) -> str:
-        """A fresh access token for `client` (client-credentials grant, Basic auth)."""
-        secret = (self.directory / "secrets" / client).read_text().strip()
-        user = f"{urllib.parse.quote_plus(client)}:{urllib.parse.quote_plus(secret)}"
-        form = {"grant_type": "client_credentials", "audience": audience}
-        request = urllib.request.Request(
-            self.process.url + "/oauth/token",
-            data=urllib.parse.urlencode(form).encode(),
-            headers={
-                "Authorization": "Basic " + base64.b64encode(user.encode()).decode(),
-                "Content-Type": "application/x-www-form-urlencoded",
-            },
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return str(json.loads(response.read())["access_token"])
-
-
-def start_dealer(started: list[ServiceProcess]) -> Dealer:
-    """`jeeves-tokens init-dev` into a temporary directory, then the dealer itself."""
-    directory = Path(tempfile.mkdtemp(prefix="jeeves-e2e-tokens-"))
-    atexit.register(shutil.rmtree, directory, True)
-    subprocess.run(
-        [*entry_point("jeeves-tokens"), "init-dev", "--dir", str(directory)],
-        capture_output=True,
-        check=True,
-        timeout=60,
-    )
-    process = ServiceProcess(
-        "jeeves-tokens",
-        {
-            "JEEVES_TOKENS_KEYS_DIR": str(directory / "keys"),
-            "JEEVES_TOKENS_CLIENTS_FILE": str(directory / "clients.json"),
-        },
-    )
-    started.append(process)
-    process.start()
-    return Dealer(process, directory)
 
 
 @dataclass

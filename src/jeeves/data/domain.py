@@ -72,6 +72,31 @@ class ActivityIn(Strict):
     outcome: Outcome
     latency_ms: int = Field(ge=0, le=3_600_000)
     event_id: str | None = Field(default=None, min_length=1, max_length=128)
+    channel: str | None = Field(default=None, pattern=SLACK_ID.pattern)
+
+
+AUDIT_KIND = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
+MAX_AUDIT_JSON = 16_384
+
+
+class AuditIn(Strict):
+    """Body of POST /v1/audit: one audited change. `kind` is dotted (`flag.update`,
+    `dead_letter.replay`, `action.run`, …); `before`/`after`/`detail` are any JSON (or null)."""
+
+    actor: str = Field(min_length=1, max_length=128)
+    kind: str = Field(pattern=AUDIT_KIND.pattern)
+    target: str = Field(min_length=1, max_length=256)
+    before: Any = None
+    after: Any = None
+    detail: Any = None
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    def check_size(self) -> None:
+        """422 when before/after/detail together are larger than MAX_AUDIT_JSON."""
+        size = len(json.dumps([self.before, self.after, self.detail], separators=(",", ":")))
+        if size > MAX_AUDIT_JSON:
+            raise validation_error("body", f"before/after/detail exceed {MAX_AUDIT_JSON} bytes")
 
 
 def validation_error(field: str, message: str) -> APIError:
@@ -247,6 +272,7 @@ def usage_report(
     per_action: list[dict[str, Any]],
     active_per_day: list[dict[str, Any]],
     active_total: int,
+    per_channel: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Shape the statistics answer from the rows of the two aggregate queries."""
     calls = sum(int(r["calls"]) for r in per_action)
@@ -274,5 +300,9 @@ def usage_report(
         ],
         "active_users_per_day": [
             {"day": r["day"].isoformat(), "users": int(r["users"])} for r in active_per_day
+        ],
+        "per_channel": [
+            {"channel": r["channel"], "calls": int(r["calls"]), "failed": int(r["failed"])}
+            for r in per_channel or []
         ],
     }

@@ -23,7 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 metadata = MetaData(
     naming_convention={
@@ -90,8 +90,26 @@ activity = Table(
     Column("outcome", String(16), nullable=False),
     Column("latency_ms", Integer, nullable=False),
     Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("channel", String(64), nullable=True),
     Index(None, "at", "action"),
     Index(None, "user_id"),
+)
+
+# Admin changes and other audited events: who (`actor`), what (`kind`, `target`), the value
+# before and after, optional `detail`, when. Not tied to a user row: it outlives deletions.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("actor", String(128), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("target", String(256), nullable=False),
+    Column("before", JSONB, nullable=True),
+    Column("after", JSONB, nullable=True),
+    Column("detail", JSONB, nullable=True),
+    Index(None, "kind", "id"),
+    Index(None, "actor", "id"),
 )
 
 # Every table holding rows that belong to a user (export and delete must cover them all).

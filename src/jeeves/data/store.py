@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import Label
 
 from jeeves.data.crypto import TokenCipher
-from jeeves.data.domain import ActivityIn, ConnectionIn, DayRange, Precondition
-from jeeves.data.schema import activity, connections, facts, users
+from jeeves.data.domain import ActivityIn, AuditIn, ConnectionIn, DayRange, Precondition
+from jeeves.data.schema import activity, audit_log, connections, facts, users
 from jeeves.kit.errors import APIError
 
 USER_COLUMNS = (
@@ -327,6 +327,7 @@ class Store:
                 "action": body.action,
                 "outcome": body.outcome,
                 "latency_ms": body.latency_ms,
+                "channel": body.channel,
             }
             if at is not None:
                 values["at"] = at
@@ -343,6 +344,36 @@ class Store:
             per_day = (await conn.execute(ACTIVE_PER_DAY_SQL, params)).mappings().all()
             total = await conn.scalar(ACTIVE_TOTAL_SQL, params)
         return list(per_action), list(per_day), int(total or 0)
+
+    async def usage_per_channel(self, days: DayRange) -> list[Any]:
+        start, end = days.bounds()
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(PER_CHANNEL_SQL, {"start": start, "end": end})
+            return list(rows.mappings().all())
+
+    async def append_audit(self, body: AuditIn) -> RowMapping:
+        """Store one audited change; returns the stored row (with its id and time)."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                audit_log.insert().values(**body.model_dump()).returning(*audit_log.c)
+            )
+            return result.mappings().one()
+
+    async def list_audit(
+        self, *, before_id: int, limit: int, kind: str | None, actor: str | None, target: str | None
+    ) -> list[RowMapping]:
+        """Newest first, below `before_id` (0: from the newest), filtered when asked."""
+        query = select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
+        if before_id:
+            query = query.where(audit_log.c.id < before_id)
+        if kind:
+            query = query.where(audit_log.c.kind == kind)
+        if actor:
+            query = query.where(audit_log.c.actor == actor)
+        if target:
+            query = query.where(audit_log.c.target == target)
+        async with self.engine.connect() as conn:
+            return list((await conn.execute(query)).mappings().all())
 
     async def schema_revision(self) -> str | None:
         async with self.engine.connect() as conn:
@@ -375,6 +406,14 @@ ACTIVE_PER_DAY_SQL = text(
     """
     SELECT (at AT TIME ZONE 'UTC')::date AS day, count(DISTINCT user_id) AS users
     FROM activity WHERE at >= :start AND at < :end GROUP BY 1 ORDER BY 1
+    """
+)
+PER_CHANNEL_SQL = text(
+    """
+    SELECT coalesce(channel, '') AS channel, count(*) AS calls,
+           count(*) FILTER (WHERE outcome IN ('error', 'timeout')) AS failed
+    FROM activity WHERE at >= :start AND at < :end
+    GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 50
     """
 )
 ACTIVE_TOTAL_SQL = text(

@@ -69,6 +69,10 @@ def print_table(
     chat = next((s.url for s in plan if s.name == "slack-emulator"), None)
     if chat:
         print(f"\n  Chat with Jeeves: open {chat}/ and type “@jeeves help”.")
+    dashboard = next((s for s in plan if s.name == "dashboard"), None)
+    if dashboard:
+        public = dashboard.env.get("JEEVES_PUBLIC_URL", dashboard.url)
+        print(f"  Dashboard: open {public}/ and sign in with Slack (U0ALICE: admin, U0BOB: user).")
     prometheus = next((url for name, url, _ in rows if name == "prometheus"), None)
     if prometheus:
         print(f"  Prometheus: {prometheus}/alerts (rules) · {prometheus}/targets (scrapes)")

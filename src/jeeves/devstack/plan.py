@@ -19,6 +19,8 @@ DEV_BOT_TOKEN = "xoxb-dev-bot-token"  # noqa: S105
 DEV_ALERTS_WEBHOOK_TOKEN = "dev-alertmanager-webhook-token"  # noqa: S105
 ALERTS_CHANNEL = "C0ALERTS"
 BOT_USER_ID = "U0JEEVES"
+DEV_OIDC_CLIENT_ID = "1000000001.2000000002"  # Sign in with Slack, between emulator and dashboard
+DEV_OIDC_CLIENT_SECRET = "dev-oidc-client-secret-not-for-production"  # noqa: S105
 ENV = "dev"
 
 
@@ -73,8 +75,10 @@ SERVICES: tuple[tuple[str, str, str], ...] = (
     ("alerts", "jeeves.alerts.main", "Alertmanager webhook → Slack (action: alerts)"),
     ("dispatcher", "jeeves.dispatcher.main", "routes messages to actions"),
     ("gateway", "jeeves.gateway.main", "Slack ingress"),
+    ("dashboard", "jeeves.dashboard.main", "dashboard: sign in as U0ALICE (admin) or U0BOB"),
 )
-MIGRATED = frozenset({"gateway", "dispatcher", "poster", "data", "alerts"})
+MIGRATED = frozenset({"gateway", "dispatcher", "poster", "data", "dashboard", "alerts"})
+DASHBOARD_ADMINS = "U0ALICE"  # the emulator's default person; U0BOB signs in as a user
 
 # Local action registrations (the operator writes these in a cluster).
 ACTIONS: Mapping[str, Mapping[str, object]] = {
@@ -146,6 +150,7 @@ def build_plan(
         "JEEVES_POSTER_URL": url("poster"),
         "JEEVES_TOKENS_URL": url("tokens"),
         "JEEVES_EMULATOR_GATEWAY_URL": url("gateway"),
+        "JEEVES_DASHBOARD_URL": url("dashboard").replace("127.0.0.1", "localhost"),
         "JEEVES_ACTIONS": json.dumps(action_registry(ports, lambda n: n in included)),
     }
     per_service: dict[str, dict[str, str]] = {
@@ -155,6 +160,20 @@ def build_plan(
         "data": {
             "JEEVES_DATABASE_URL": infra.database_url(DATA_DB),
             "JEEVES_DATA_ENCRYPTION_KEY": "ZGV2LWtleS1kZXYta2V5LWRldi1rZXktZGV2LWtleSE=",
+        },
+        "dashboard": {
+            "JEEVES_DATABASE_URL": infra.database_url(PIPELINE_DB),
+            # localhost, not 127.0.0.1: browsers keep Secure cookies on http://localhost only
+            "JEEVES_PUBLIC_URL": f"http://localhost:{ports.get('dashboard', 0)}",
+            "JEEVES_SLACK_CLIENT_ID": DEV_OIDC_CLIENT_ID,
+            "JEEVES_SLACK_CLIENT_SECRET": DEV_OIDC_CLIENT_SECRET,
+            "JEEVES_SLACK_OIDC_URL": url("slack-emulator") + "/openid/connect",
+            "JEEVES_DASHBOARD_ADMINS": DASHBOARD_ADMINS,
+            "JEEVES_DISPATCHER_URL": url("dispatcher"),
+        },
+        "slack-emulator": {
+            "JEEVES_EMULATOR_OIDC_CLIENT_ID": DEV_OIDC_CLIENT_ID,
+            "JEEVES_EMULATOR_OIDC_CLIENT_SECRET": DEV_OIDC_CLIENT_SECRET,
         },
         "tokens": {
             "JEEVES_TOKENS_KEYS_DIR": str(tokens_dir / "keys"),
@@ -179,7 +198,7 @@ def build_plan(
         if name not in included:
             continue
         env = {k: v for k, v in common.items() if v}
-        env.update(per_service.get(name, {}))
+        env.update({k: v for k, v in per_service.get(name, {}).items() if v})
         plan.append(
             ServiceSpec(
                 name=name,

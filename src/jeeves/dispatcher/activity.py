@@ -60,6 +60,7 @@ class ActivityClient(Protocol):
         outcome: str,
         latency_ms: float,
         event_id: str | None = None,
+        channel: str | None = None,
     ) -> bool: ...
 
 
@@ -151,6 +152,7 @@ class ActivityRecorder:
                 record.outcome,
                 record.latency_ms,
                 event_id=record.event_id,
+                channel=record.channel,
             )
         except DataUnavailable as exc:
             if not self._failing:

@@ -15,6 +15,7 @@ from jeeves.kit.app import create_app, kit
 from jeeves.kit.auth import admin_authorizer, install_auth
 from jeeves.kit.db import install_database, pool_of
 from jeeves.kit.dead_letters import static_admin_token
+from jeeves.kit.flags import install_flags
 from jeeves.kit.jobs import DISPATCH
 from jeeves.kit.logging import get_logger
 from jeeves.kit.queue import WorkerOptions, install_worker
@@ -43,6 +44,8 @@ def build_app(settings: DispatcherSettings) -> Quart:
         metrics=DispatchMetrics(kit(app).registry),
         activity=activity,
         max_attempts=options.max_attempts,
+        flags=install_flags(app, env=settings.env, etcd_endpoints=settings.etcd_endpoints),
+        dashboard_url=settings.dashboard_url,
     )
     install_worker(app, settings.database_url, {DISPATCH: dispatcher.handle}, options)
     serve_activity(app, activity, settings)  # after the worker: it stops after the worker

@@ -39,6 +39,7 @@ from jeeves.dispatcher.domain.protocol import (
     reply_key,
 )
 from jeeves.dispatcher.domain.replies import (
+    DASHBOARD_FLAG,
     GREETING,
     LOGIN_NOT_AVAILABLE,
     disabled_text,
@@ -50,6 +51,7 @@ from jeeves.dispatcher.domain.text import extract_text
 from jeeves.kit.actions import ActionRegistry, ActionSpec
 from jeeves.kit.auth import TokenUnavailable
 from jeeves.kit.context import current_request_id
+from jeeves.kit.flags import FeatureFlags
 from jeeves.kit.http import HttpClient
 from jeeves.kit.jobs import DispatchJob, ReplyJob
 from jeeves.kit.logging import get_logger
@@ -161,6 +163,8 @@ class Dispatcher:
         metrics: DispatchMetrics,
         activity: ActivitySink,
         max_attempts: int,
+        flags: FeatureFlags | None = None,
+        dashboard_url: str = "",
     ) -> None:
         self._registry = registry
         self._http = http
@@ -169,6 +173,8 @@ class Dispatcher:
         self._metrics = metrics
         self._activity = activity
         self._max_attempts = max_attempts  # the queue's: the last attempt's failure is final
+        self._flags = flags
+        self._dashboard_url = dashboard_url
 
     async def handle(self, job: QueueJob) -> None:
         try:
@@ -191,7 +197,10 @@ class Dispatcher:
                 args = {"keyword": keyword, "message": text}
                 return await self._call(job, payload, spec, rest, args)
             case Builtin(name="help", args=topic):
-                return Decision("help", Outcome.BUILTIN, Reply(help_text(actions, topic)))
+                dashboard = self._dashboard_link(payload["user_id"])
+                return Decision(
+                    "help", Outcome.BUILTIN, Reply(help_text(actions, topic, dashboard))
+                )
             case Builtin(name=name):
                 return Decision(name, Outcome.BUILTIN, Reply(LOGIN_NOT_AVAILABLE))
             case Disabled(spec=spec, keyword=keyword):
@@ -201,6 +210,12 @@ class Dispatcher:
             case Empty():
                 return Decision(NO_ACTION, Outcome.BUILTIN, Reply(GREETING))
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _dashboard_link(self, user_id: str) -> str | None:
+        """The dashboard URL for help when the flag is on for this user, else None."""
+        if self._flags is None or not self._flags.is_enabled(DASHBOARD_FLAG, user_id):
+            return None
+        return self._dashboard_url
 
     async def _interaction(
         self, job: QueueJob, payload: DispatchJob, actions: Mapping[str, ActionSpec]

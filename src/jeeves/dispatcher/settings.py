@@ -45,6 +45,8 @@ class DispatcherSettings(QueueWorkerSettings, AuthSettings):
     # Base URL of the data service: each action call is recorded there for usage statistics
     # (never message text). Empty: nothing is recorded (said once at start).
     data_url: str = ""
+    # The dashboard's URL, shown in help when the `help-dashboard-link` flag is on for a user.
+    dashboard_url: str = ""
     # Seconds one activity record may take to send (in the background: replies never wait).
     activity_timeout_s: float = Field(default=2.0, gt=0, le=30)
     # Activity records waiting to be sent; beyond it new ones are dropped (and counted).

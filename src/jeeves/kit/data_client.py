@@ -124,6 +124,7 @@ class DataClient:
         outcome: str,
         latency_ms: float,
         event_id: str | None = None,
+        channel: str | None = None,
     ) -> bool:
         """Append one finished action call to the activity log (never message text).
 
@@ -139,6 +140,8 @@ class DataClient:
         }
         if event_id is not None:
             body["event_id"] = event_id
+        if channel is not None:
+            body["channel"] = channel
         url = f"{self._base}/v1/activity"
         status, answer = await self._call("POST", url, body, idempotent=event_id is not None)
         if status not in (200, 201):

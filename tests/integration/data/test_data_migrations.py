@@ -19,7 +19,8 @@ from jeeves.localstack.postgres import PostgresServer
 from support.services import ServiceProcess, http_json
 
 pytestmark = pytest.mark.integration
-ALL_TABLES = {"users", "facts", "connections", "activity"}
+ALL_TABLES = {"users", "facts", "connections", "activity", "audit_log"}
+HEAD = "0003_audit_and_channel"
 
 
 async def _state(url: str) -> tuple[set[str], str | None]:
@@ -46,13 +47,15 @@ async def test_upgrade_from_empty_then_down_one_and_up_again(
     url = postgres_server.create_database("jeeves_data_migrations")
     assert await _state(url) == (set(), None)
     _run("migrate", url=url)
-    assert await _state(url) == (ALL_TABLES, "0002")
+    assert await _state(url) == (ALL_TABLES, HEAD)
     _run("downgrade", "-1", url=url)
-    assert await _state(url) == (ALL_TABLES - {"activity"}, "0001")
+    assert await _state(url) == (ALL_TABLES - {"audit_log"}, "0002")
+    _run("downgrade", "-1", url=url)
+    assert await _state(url) == (ALL_TABLES - {"activity", "audit_log"}, "0001")
     _run("migrate", url=url)
-    assert await _state(url) == (ALL_TABLES, "0002")
+    assert await _state(url) == (ALL_TABLES, HEAD)
     _run("migrate", url=url)  # idempotent at head
-    assert await _state(url) == (ALL_TABLES, "0002")
+    assert await _state(url) == (ALL_TABLES, HEAD)
     _run("downgrade", "base", url=url)
     assert (await _state(url))[0] == set()
 

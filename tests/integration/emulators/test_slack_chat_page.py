@@ -23,24 +23,14 @@ from typing import Any
 import aiohttp
 import pytest
 
+from support.browser import FLAGS as BROWSER_FLAGS
+from support.browser import chromium_path
 from support.services import ServiceProcess, http_json
 from support.slack import SlackEmulator, start_slack_emulator
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.integration
 TOKEN = "xoxb-page-token"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--window-size=1100,700",
-    "--remote-debugging-port=0",
-]
+FLAGS = [*BROWSER_FLAGS, "--window-size=1100,700", "--remote-debugging-port=0"]
 
 
 class Ack(BaseHTTPRequestHandler):
@@ -111,9 +101,8 @@ class Page:
 async def fixture_page(emulator: ServiceProcess) -> AsyncIterator[Page]:
     SlackEmulator(emulator.url).clear()
     profile = Path(tempfile.mkdtemp(prefix="jeeves-chromium-"))
-    assert CHROMIUM is not None, "Chromium is not installed: run `make setup` (it installs it)"
     browser = subprocess.Popen(
-        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", emulator.url + "/"],
+        [chromium_path(), *FLAGS, f"--user-data-dir={profile}", emulator.url + "/"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -71,7 +71,9 @@ def test_activity_outcome(
 
 def test_a_record_names_the_call_and_never_carries_the_text() -> None:
     record = activity_record(job(), "echo", Outcome.REPLIED, 200, 12.5, last_attempt=True)
-    assert record == ActivityRecord("T1", "U42", "echo", "ok", 12.5, "Ev1:echo")
+    assert record is not None
+    assert record == ActivityRecord("T1", "U42", "echo", "ok", 12.5, "Ev1:echo", record.channel)
+    assert record.channel is not None  # usage per channel
     assert "secret" not in repr(record)
     assert activity_record(job(), "help", Outcome.BUILTIN, None, 0, last_attempt=True) is None
 
@@ -100,6 +102,7 @@ class Client:
         outcome: str,
         latency_ms: float,
         event_id: str | None = None,
+        channel: str | None = None,
     ) -> bool:
         fresh = event_id not in self.seen
         self.seen.append(event_id)

@@ -29,4 +29,5 @@ async def usage() -> Response:
     today = datetime.now(UTC).date()
     days = parse_day_range(request.args.get("from"), request.args.get("to"), today)
     per_action, per_day, total = await store().usage(days)
-    return jsonify(usage_report(days, per_action, per_day, total))
+    per_channel = await store().usage_per_channel(days)
+    return jsonify(usage_report(days, per_action, per_day, total, per_channel))

@@ -45,6 +45,7 @@ class ActivityRecord:
     outcome: str  # ok, user_error, error, timeout
     latency_ms: float
     event_id: str
+    channel: str | None = None  # where it was asked (usage per channel)
 
 
 def activity_outcome(outcome: Outcome, status: int | None, *, last_attempt: bool) -> str | None:
@@ -88,4 +89,5 @@ def activity_record(
         outcome=recorded,
         latency_ms=latency_ms,
         event_id=activity_event_id(job["event_id"], action),
+        channel=job["channel"],
     )

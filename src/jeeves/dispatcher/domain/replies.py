@@ -47,8 +47,21 @@ def _find(actions: Mapping[str, ActionSpec], topic: str) -> ActionSpec | None:
     return None
 
 
-def help_text(actions: Mapping[str, ActionSpec], topic: str = "") -> str:
-    """Everything Jeeves can do; with a topic naming an action, just that action."""
+DASHBOARD_FLAG = "help-dashboard-link"  # feature flag: help points at the dashboard
+
+
+def dashboard_line(url: str) -> str:
+    where = f"<{url}|the Jeeves dashboard>" if url else "the Jeeves dashboard"
+    return f"• *dashboard* — see and change what I remember about you in {where}"
+
+
+def help_text(
+    actions: Mapping[str, ActionSpec], topic: str = "", dashboard: str | None = None
+) -> str:
+    """Everything Jeeves can do; with a topic naming an action, just that action.
+
+    `dashboard` (a URL, or '' for no link) adds a line pointing at the dashboard (when the
+    `help-dashboard-link` flag is on for the asking user)."""
     if topic:
         spec = _find(actions, topic)
         if spec is not None:
@@ -58,6 +71,8 @@ def help_text(actions: Mapping[str, ActionSpec], topic: str = "") -> str:
     lines += [_describe(spec) for spec in specs]
     lines.append("• *help* — this list (`help <keyword>` for one action)")
     lines.append("• *login* — connect your other accounts (not available yet)")
+    if dashboard is not None:
+        lines.append(dashboard_line(dashboard))
     return "\n".join(lines)
 
 

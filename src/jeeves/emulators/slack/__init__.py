@@ -40,5 +40,10 @@ Control API (JSON, what tests and the chat page use; `tests/support/slack.py` wr
   POST   /_emulator/reset                forget messages, calls, deliveries and faults
   POST   /_emulator/hooks/<id>           the response_url given with commands and clicks
 
+Sign in with Slack (OpenID Connect, Slack's wire format; see domain/oidc.py):
+  GET/POST /openid/connect/authorize    a page where you pick the emulated person
+  /api/openid.connect.token  /api/openid.connect.userInfo   (client JEEVES_EMULATOR_OIDC_CLIENT_*)
+  GET /openid/connect/keys  GET /.well-known/openid-configuration
+
 `GET /` is a small chat page for people: pick a channel, type `@jeeves help`, watch the replies.
 """

@@ -56,6 +56,13 @@ class SlackEmulatorSettings(ServiceSettings):
     emulator_default_user: str = "U0ALICE"
     # URL the gateway and actions can reach the emulator at (for response_url); empty: from bind.
     emulator_public_url: str = ""
+    # Sign in with Slack (OpenID Connect): the one app allowed to use it, its secret, the
+    # redirect URLs it may send people back to (comma-separated; empty: any http(s) URL), and
+    # the people offered on the sign-in page (user ids; any other id can be typed in).
+    emulator_oidc_client_id: str = "1000000001.2000000002"
+    emulator_oidc_client_secret: SecretStr = SecretStr("emulator-oidc-client-secret")
+    emulator_oidc_redirect_uris: str = ""
+    emulator_people: str = "U0ALICE,U0BOB"
     # How many messages, calls and deliveries are kept (the oldest are dropped).
     emulator_history_limit: int = Field(default=10_000, gt=0)
 

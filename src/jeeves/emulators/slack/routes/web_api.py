@@ -12,7 +12,9 @@ from typing import Any
 
 from quart import Blueprint, Response, request
 
+from jeeves.emulators.slack.domain.oidc import METHODS as OIDC_METHODS
 from jeeves.emulators.slack.emulator import emulator_of
+from jeeves.emulators.slack.routes.oidc import oidc_of
 
 blueprint = Blueprint("slack_web_api", __name__)
 
@@ -42,7 +44,11 @@ def _token(params: dict[str, Any]) -> str | None:
 async def call(method: str) -> Response:
     params = await _params()
     emulator = emulator_of()
-    answer = emulator.web_api.call(method, params, _token(params))
+    authorization = request.headers.get("Authorization")
+    if method in OIDC_METHODS:  # Sign in with Slack: client credentials or a user token
+        answer = oidc_of().call(method, params, _token(params), authorization)
+    else:
+        answer = emulator.web_api.call(method, params, _token(params))
     if emulator.metrics is not None:
         emulator.metrics.api_call(method, answer.status)
     if answer.delay_s:

@@ -1,0 +1,1 @@
+"""The dashboard's HTTP surface: sign-in (`/auth/`), the JSON API (`/api/`), the frontend."""
