@@ -23,6 +23,7 @@ from jeeves.alerts.settings import AlertsSettings
 from jeeves.kit.action_app import create_action_app
 from jeeves.kit.app import kit
 from jeeves.kit.auth import admin_authorizer
+from jeeves.kit.data_client import DataClient
 from jeeves.kit.db import install_database, pool_of
 from jeeves.kit.dead_letters import static_admin_token
 from jeeves.kit.logging import get_logger
@@ -48,6 +49,7 @@ def build_app(settings: AlertsSettings) -> Quart:
         silence=timedelta(seconds=settings.alerts_silence_s),
         alertmanager=alertmanager,
         metrics=AlertsMetrics(the_kit.registry),
+        data=DataClient(the_kit.http, settings.data_url) if settings.data_url else None,
     )
     app.register_blueprint(webhook_blueprint())
     admin = admin_authorizer(app, static_admin_token(settings.admin_token.get_secret_value()))

@@ -56,6 +56,7 @@ from jeeves.alerts.domain.render import title
 from jeeves.alerts.domain.routing import Route, channel_for
 from jeeves.kit.action_app import LATER, ActionError, ActionRequest, Later, Reply, escape_mrkdwn
 from jeeves.kit.app import kit
+from jeeves.kit.data_client import DataClient, DataRejected, DataUnavailable
 from jeeves.kit.db import pool_of
 from jeeves.kit.dead_letters import Authorize, parse_limit
 from jeeves.kit.errors import APIError
@@ -82,6 +83,12 @@ class AlertsMetrics:
             ["button", "result"],
             registry=registry,
         )
+        self.shared_audit = Counter(
+            "jeeves_alerts_shared_audit_total",
+            "Clicks copied to the data service's audit log, by result (recorded, failed)",
+            ["result"],
+            registry=registry,
+        )
         for effect in Effect:  # from 0, so the first notification is an increase
             self.notifications.labels(effect.value)
 
@@ -94,6 +101,7 @@ class Deps:
     silence: timedelta
     alertmanager: Alertmanager | None
     metrics: AlertsMetrics
+    data: DataClient | None = None
 
 
 def deps() -> Deps:
@@ -208,6 +216,7 @@ async def acknowledge(incident_id: int, request: ActionRequest) -> Reply:
         await store.save(conn, acknowledged(incident, user))
     first = incident.acked_by in (None, user)
     log.info("alert_acknowledged", incident=incident_id, user=user)
+    await _share("acknowledge", incident, request, detail)
     return Reply(ack_text(user, first, incident.acked_by))
 
 
@@ -228,6 +237,26 @@ async def _audit(
         call_id=request.id,
         detail=detail,
     )
+
+
+async def _share(
+    action: str, incident: Incident, request: ActionRequest, detail: dict[str, Any]
+) -> None:
+    """Copy a click into the data service's audit log (the dashboard shows it). Best effort:
+    `alert_audit` above is the durable record; a failure is logged and counted."""
+    d = deps()
+    if d.data is None:
+        return
+    record = {**detail, "title": title(incident), "channel": incident.channel}
+    try:
+        await d.data.record_audit(
+            request.user.slack_id, f"alert.{action}", f"alert:{incident.id}", record
+        )
+    except (DataUnavailable, DataRejected) as exc:
+        d.metrics.shared_audit.labels("failed").inc()
+        log.warning("alert_audit_not_shared", action=action, error=str(exc)[:200])
+        return
+    d.metrics.shared_audit.labels("recorded").inc()
 
 
 def _check_open(incident: Incident | None) -> None:
@@ -270,6 +299,7 @@ async def silence(incident_id: int, request: ActionRequest) -> Reply:
         await _audit(conn, incident_id, "silence", request, detail)
         await store.save(conn, silenced(current, user, silence_id, until))
     log.info("alert_silenced", incident=incident_id, user=user, silence_id=silence_id)
+    await _share("silence", current, request, detail)
     return Reply(silence_text(user, until, silence_id, matchers))
 
 

@@ -26,6 +26,9 @@ class AlertsSettings(AuthSettings):
     alertmanager_timeout_s: float = Field(default=5.0, gt=0, le=60)
     # Days the received notifications are kept (incidents and the audit stay).
     alerts_retention_days: int = Field(default=30, ge=1, le=3650)
+    # The data service: every Silence/Acknowledge is also written to its shared audit log
+    # (needs a client secret with scope admin there); empty: only the alerts' own audit.
+    data_url: str = Field(default="", pattern=r"^(https?://.+)?$")
     # Bearer token for the admin API (incidents, audit); empty leaves it open (loopback dev only).
     admin_token: SecretStr = SecretStr("")
     # Connections in the pool.

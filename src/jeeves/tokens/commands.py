@@ -33,6 +33,7 @@ DEV_CLIENTS: dict[str, tuple[list[str], list[str]]] = {
     "weather": (["data", "poster"], ["data", "post"]),
     "dashboard": (["*"], ["admin", "data"]),
     "cli": (["*"], ["admin"]),
+    "alerts": (["data"], ["admin"]),  # records Silence/Acknowledge in the shared audit log
 }
 
 

@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from jeeves.monitoring.dashboards import DASHBOARDS
+from support.dealer import client_token
 from support.devstack import DevStack
 from support.prometheus import PrometheusAPI, dashboard_problems
 from support.services import http_json
@@ -180,6 +181,14 @@ def test_real_traffic_and_clicks_through_the_pipeline(
     ]
     assert silence["createdBy"] == "slack:U0ALICE (via Jeeves)"
     assert len([m for m in slack.messages(ALERTS) if drill in m["text"]]) == 1
+    token = client_token(stack.urls["tokens"], stack.data_dir / "tokens", "cli", "data")
+    _, audit = http_json(
+        "GET",
+        stack.urls["data"] + "/v1/audit?limit=50",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    shared = {(a["kind"], a["actor"]) for a in audit["items"] if drill in json.dumps(a["detail"])}
+    assert shared == {("alert.silence", "U0ALICE"), ("alert.acknowledge", "U0BOB")}
 
     missing: list[str] = []
 
