@@ -19,7 +19,7 @@ test-rules: ## monitoring: promtool test rules (every alert firing and quiet)
 
 test-monitoring: ## monitoring: rules, dashboards, chart, jeeves-alerts with a real Alertmanager, poster edits, operator metrics (~4 min)
 	$(MONITORING_PYTEST) tests/monitoring --ignore=tests/monitoring/live tests/unit/alerts \
-	  tests/integration/alerts tests/unit/poster/test_poster_editing.py \
+	  tests/integration/alerts tests/unit/poster/test_poster_versions.py \
 	  tests/integration/poster/test_poster_editing.py tests/k8s/kmock/test_operator_monitoring.py
 
 test-monitoring-live: ## monitoring: make dev + Prometheus + Alertmanager, real traffic, every panel, faults → alerts (slow, ~10 min)

@@ -4,7 +4,7 @@ Real: Alertmanager 0.25 sending its own webhook payloads (firing, repeats every
 repeat_interval, resolved), PostgreSQL, `jeeves-alerts`, `jeeves-poster`, the Slack emulator
 (with its 5xx faults for an outage) — see conftest. The buttons are clicked the way the
 dispatcher forwards a click (`POST /v1/act` with `args.interaction`); the whole click path
-through gateway and dispatcher runs in tests/monitoring/test_live_stack.py.
+through gateway and dispatcher runs in tests/monitoring/live/test_live_stack.py.
 """
 
 from __future__ import annotations
