@@ -30,7 +30,7 @@ from support.prometheus import PrometheusAPI, dashboard_problems
 from support.services import http_json
 from support.slack import SlackEmulator
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1200)]  # make dev alone takes minutes here
 GENERAL, ALERTS = "C0GENERAL", "C0ALERTS"
 JOBS = {
     "prometheus",
