@@ -76,13 +76,19 @@ def fixture_slack(stack: DevStack) -> SlackEmulator:
 
 
 def test_prometheus_scrapes_every_service_with_the_rules_loaded(prom: PrometheusAPI) -> None:
+    bad: list[str] = []
+
     def all_up() -> bool:
         targets = prom.targets()
-        return {t["labels"]["job"] for t in targets} == JOBS and all(
-            t["health"] == "up" for t in targets
-        )
+        jobs = {t["labels"]["job"] for t in targets}
+        bad[:] = [f"{t['labels']['job']}: {t['lastError']}" for t in targets if t["health"] != "up"]
+        bad.extend(f"{job}: not a target" for job in JOBS - jobs)
+        return not bad and jobs == JOBS
 
-    prom.wait(all_up, 60, "every target scraped and up")
+    try:
+        prom.wait(all_up, 60, "every target scraped and up")
+    except AssertionError:
+        raise AssertionError(f"targets not up: {bad}") from None
     groups = {g["name"]: g for g in prom.rule_groups()}
     assert set(groups) == {
         "jeeves-slo-slack-ack",
