@@ -23,7 +23,9 @@ from typing import Any
 
 import pytest
 
+from jeeves.devstack.plan import SERVICES
 from jeeves.monitoring.dashboards import DASHBOARDS
+from jeeves.monitoring.scrape import job_name
 from support.dealer import client_token
 from support.devstack import DevStack
 from support.prometheus import PrometheusAPI, dashboard_problems
@@ -32,25 +34,7 @@ from support.slack import SlackEmulator
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1200)]  # make dev alone takes minutes here
 GENERAL, ALERTS = "C0GENERAL", "C0ALERTS"
-JOBS = {
-    "prometheus",
-    "slack-emulator",
-    "weather-emulator",
-    *(
-        f"jeeves-{n}"
-        for n in (
-            "tokens",
-            "data",
-            "poster",
-            "echo",
-            "memory",
-            "weather",
-            "alerts",
-            "dispatcher",
-            "gateway",
-        )
-    ),
-}
+JOBS = {"prometheus", *(job_name(name) for name, _, _ in SERVICES)}  # every process of make dev
 FIGURES: dict[str, Any] = {}
 RECORDED = (
     'jeeves:dispatch:rate5m{action="echo",outcome="replied"} > 0',
