@@ -12,7 +12,7 @@ lock on its key, so concurrent deliveries of one group — Alertmanager retries,
 take turns), decide with `merge`, store the incident, queue the poster's `reply` job for its
 message (`alert:<incident id>`, versioned) and store the notification. Everything commits
 together or not at all; the poster then posts or edits the one message, retrying through any
-Slack outage.
+Slack outage. Alert jobs carry a higher queue priority than replies (`ALERT_PRIORITY`).
 """
 
 from __future__ import annotations
@@ -39,6 +39,9 @@ from jeeves.kit.queue import enqueue
 
 SCHEMA_LOCK = 7_203_419  # advisory lock id serialising concurrent `migrate` runs
 GROUP_LOCK_SPACE = 7_203_420  # hashtextextended seed for per-group locks
+# Alert messages go ahead of queued replies (pgqueuer picks higher priorities first): after an
+# outage, the backlog of replies must not hold back the alerts about that outage.
+ALERT_PRIORITY = 10
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS alert_incidents (
@@ -184,7 +187,7 @@ async def save(conn: asyncpg.Connection, change: Change) -> Incident | None:
         incident = await _insert(conn, incident)
     else:
         await _update(conn, incident)
-    await enqueue(conn, REPLY, message_job(incident))
+    await enqueue(conn, REPLY, message_job(incident), priority=ALERT_PRIORITY)
     return incident
 
 
