@@ -8,8 +8,7 @@ then renders the chart with them through `scripts/helm template`. Prints one lin
 
     python terraform/scripts/chart_values_check.py [--charts DIR] [--helm PATH]
 
-A missing chart directory is reported and counted as a failure unless --allow-missing-charts is
-given (the charts are written in parallel; CI runs without that flag once they are in main).
+A missing chart directory is reported and counted as a failure.
 """
 
 from __future__ import annotations
@@ -100,7 +99,6 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--charts", type=Path, default=REPO / "charts")
     parser.add_argument("--helm", type=Path, default=REPO / "scripts/helm")
-    parser.add_argument("--allow-missing-charts", action="store_true")
     args = parser.parse_args()
 
     cache = Path(os.environ.get("JEEVES_CACHE", Path.home() / ".cache/jeeves")) / "terraform"
@@ -114,9 +112,8 @@ def main() -> int:
     for kind, chart_name in CHARTS.items():
         chart = args.charts / chart_name
         if not (chart / "values.schema.json").exists():
-            allowed = args.allow_missing_charts
-            print(f"  {chart}: missing, {'not checked (allowed)' if allowed else 'FAILED'}")
-            missing += 0 if allowed else 1
+            print(f"  {chart}: missing, FAILED")
+            missing += 1
             continue
         for name, values in sorted(found.items()):
             checks += 1

@@ -59,11 +59,8 @@ step "every validation rule of the provider-free modules has a test that fails w
 TF_DATA_DIR_ROOT="$CACHE/mutants" python3 scripts/validation_mutants.py "${pure[@]}"
 
 step "chart-values against the charts' values.schema.json and templates"
-# The charts are written in parallel with this module: until charts/jeeves is in the tree, say so
-# loudly instead of failing; once it is there, every mismatch fails.
-allow=()
-[ -e ../charts/jeeves/values.schema.json ] || allow=(--allow-missing-charts)
-../.venv/bin/python scripts/chart_values_check.py "${allow[@]}"
+# Every mismatch with the charts fails (a missing chart too).
+../.venv/bin/python scripts/chart_values_check.py
 
 step "checkov on terraform/ (framework terraform)"
 cd "$ROOT/.." && scripts/tools/checkov.sh -d terraform --framework terraform --compact --quiet --skip-download

@@ -41,9 +41,9 @@ from jeeves.dispatcher.domain.protocol import (
 from jeeves.dispatcher.domain.replies import (
     DASHBOARD_FLAG,
     GREETING,
-    LOGIN_NOT_AVAILABLE,
     disabled_text,
     help_text,
+    login_text,
     unknown_text,
 )
 from jeeves.dispatcher.domain.routing import Builtin, Disabled, Empty, Invoke, Unknown, route
@@ -107,7 +107,8 @@ REPLIES_VIA_RESPONSE_URL = frozenset({"command", "interaction"})
 
 
 def reply_job(job: DispatchJob, reply: Reply) -> ReplyJob:
-    """The poster's job for `reply` to `job`: in the same thread, keyed by the event.
+    """The poster's job for `reply` to `job`: in the same thread and workspace, keyed by the
+    event; to the asker alone when the reply is ephemeral.
 
     Commands and clicks carry Slack's `response_url`, which works even where the bot is not a
     channel member; the poster answers there first (chat.postMessage is its fallback)."""
@@ -119,7 +120,10 @@ def reply_job(job: DispatchJob, reply: Reply) -> ReplyJob:
         "blocks": reply.blocks,
         "event_id": job["event_id"],
         "sent_at": job["received_at"],
+        "team_id": job["team_id"],
     }
+    if reply.ephemeral:
+        out["ephemeral_to"] = job["user_id"]
     response_url = job.get("response_url")
     if job["kind"] in REPLIES_VIA_RESPONSE_URL and response_url:
         out["response_url"] = response_url
@@ -191,7 +195,8 @@ class Dispatcher:
         actions = self._registry.actions()
         if payload["kind"] == "interaction":
             return await self._interaction(job, payload, actions)
-        text = extract_text(payload["text"], payload.get("blocks"), self._bot)
+        bot = payload.get("bot_user_id") or self._bot  # the bot of the job's own workspace
+        text = extract_text(payload["text"], payload.get("blocks"), bot)
         match route(text, actions):
             case Invoke(spec=spec, keyword=keyword, args=rest):
                 args = {"keyword": keyword, "message": text}
@@ -201,8 +206,8 @@ class Dispatcher:
                 return Decision(
                     "help", Outcome.BUILTIN, Reply(help_text(actions, topic, dashboard))
                 )
-            case Builtin(name=name):
-                return Decision(name, Outcome.BUILTIN, Reply(LOGIN_NOT_AVAILABLE))
+            case Builtin(name=name, args=asked):
+                return Decision(name, Outcome.BUILTIN, Reply(login_text(actions, asked)))
             case Disabled(spec=spec, keyword=keyword):
                 return Decision(spec.name, Outcome.DISABLED, Reply(disabled_text(keyword)))
             case Unknown(word=word, suggestion=suggestion):

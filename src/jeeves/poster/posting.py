@@ -22,6 +22,15 @@ content known for its key; once its key is posted, a newer version edits the mes
 with chat.update (under the key's edit lock, paced by the same governor), an older or equal
 one does nothing.
 
+Each reply is posted with its workspace's bot token (`jeeves.poster.tokens`): the configured
+one, or for a distributed app the installation of the reply's `team_id` — fetched before the
+key is claimed, so a workspace without an installation dead-letters the reply without a call
+to Slack, and a token that cannot be had now sends the job back to the queue. Slack refusing
+a token (`invalid_auth`, `token_revoked`, `token_expired`, …) drops it from the cache; an
+expired one is retried (the next attempt refreshes it). A reply with `ephemeral_to` goes to
+that one person (chat.postEphemeral, or an ephemeral response_url answer); such a message
+cannot be read back, so a crash mid-post may show it twice (never lose it).
+
 Replies to slash commands and clicks carry the `response_url` Slack handed out with them; when
 its host is trusted (`jeeves.poster.domain.response_url`), step 3 POSTs there through the kit's
 HttpClient instead (it works in channels the bot is not a member of). Expired or used URLs fall
@@ -44,10 +53,12 @@ from slack_sdk.web import SlackResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from jeeves.kit.data_client import DataUnavailable
 from jeeves.kit.http import HttpClient
 from jeeves.kit.jobs import REPLY, ReplyJob
 from jeeves.kit.logging import get_logger
 from jeeves.kit.queue import PermanentJobError, QueueJob, RetryJob, enqueue
+from jeeves.kit.refreshing import CredentialUnavailable
 from jeeves.poster import editing, outbound
 from jeeves.poster.domain.governor import Governor
 from jeeves.poster.domain.read_back import (
@@ -69,7 +80,16 @@ from jeeves.poster.domain.response_url import (
     classify_response,
     response_body,
 )
-from jeeves.poster.domain.slack import Kind, SlackResult, classify, error_label, reply_metadata
+from jeeves.poster.domain.slack import (
+    TOKEN_ERRORS,
+    Kind,
+    SlackResult,
+    classify,
+    error_label,
+    reply_metadata,
+    token_refused,
+)
+from jeeves.poster.tokens import BotTokens, NotInstalled
 
 log = get_logger(__name__)
 MAX_RATE_LIMITED_ROUNDS = 5
@@ -157,16 +177,17 @@ def parse_reply_job(payload: Mapping[str, Any]) -> ReplyJob:
     blocks = payload.get("blocks")
     if blocks is not None and not isinstance(blocks, list):
         raise ValueError("'blocks' must be a list or null")
-    response_url = payload.get("response_url")
-    if response_url is not None and not isinstance(response_url, str):
-        raise ValueError("'response_url' must be a string or null")
+    for name in ("response_url", "team_id", "ephemeral_to"):
+        value = payload.get(name)
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"'{name}' must be a string or null")
     version = payload.get("version")
     if version is not None and (
         not isinstance(version, int) or isinstance(version, bool) or version < 1
     ):
         raise ValueError("'version' must be an integer from 1, or null")
-    if version is not None and response_url:
-        raise ValueError("'version' and 'response_url' exclude each other")
+    if version is not None and (payload.get("response_url") or payload.get("ephemeral_to")):
+        raise ValueError("'version' excludes 'response_url' and 'ephemeral_to'")
     job = dict(payload)
     job.setdefault("thread_ts", None)
     return cast(ReplyJob, job)
@@ -179,6 +200,7 @@ class Poster:
         self,
         *,
         client: Callable[[], AsyncWebClient],
+        tokens: BotTokens,
         pool: Callable[[], asyncpg.Pool],
         http: Callable[[], HttpClient],
         slack_api_url: str,
@@ -192,6 +214,7 @@ class Poster:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._client = client
+        self._tokens = tokens
         self._pool = pool
         self._http = http
         self._slack_api_url = slack_api_url
@@ -209,6 +232,7 @@ class Poster:
             reply = parse_reply_job(job.payload)
         except ValueError as exc:
             raise PermanentJobError(f"bad reply payload: {exc}") from None
+        token = await self._token(reply)
         if reply.get("version"):
             reply = editing.newest(reply, await editing.offer(self._pool(), reply))
         ready = self._governor.delay(reply["channel"], self._clock()) == 0
@@ -225,7 +249,7 @@ class Poster:
                 via=guess.value,
             )
         if claimed.claim is outbound.Claim.DONE and reply.get("version"):
-            await self._edit(reply)
+            await self._edit(reply, token)
             return
         if claimed.claim is outbound.Claim.DONE:
             self._metrics.posts.labels("duplicate").inc()
@@ -241,9 +265,20 @@ class Poster:
         if claimed.uncertain and after_doubt(claimed.via) is Doubt.RECORD_UNCONFIRMED:
             await self._unconfirmed(reply, "a crash during the response_url call")
             return
-        if claimed.uncertain and not await self._absent_after_read_back(reply, job, claimed):
+        if claimed.uncertain and not await self._absent_after_read_back(reply, job, claimed, token):
             return
-        await self._deliver(reply, job, marked=claimed.marked, route=route)
+        await self._deliver(reply, job, token, marked=claimed.marked, route=route)
+
+    async def _token(self, reply: ReplyJob) -> str:
+        """The bot token of the reply's workspace (before anything is claimed)."""
+        try:
+            return await self._tokens.token_for(reply.get("team_id"))
+        except NotInstalled as exc:
+            self._metrics.posts.labels("permanent").inc()
+            log.warning("reply_not_installed", reply_key=reply["reply_key"], reason=str(exc))
+            raise PermanentJobError(str(exc)) from None
+        except (CredentialUnavailable, DataUnavailable) as exc:
+            raise RetryJob(f"no bot token now: {exc}") from None
 
     def _route(self, reply: ReplyJob, stored: str | None) -> tuple[Route, str]:
         return choose_route(
@@ -251,7 +286,13 @@ class Poster:
         )
 
     async def _deliver(
-        self, reply: ReplyJob, job: QueueJob, *, marked: bool, route: Route = Route.CHAT
+        self,
+        reply: ReplyJob,
+        job: QueueJob,
+        token: str,
+        *,
+        marked: bool,
+        route: Route = Route.CHAT,
     ) -> None:
         channel = reply["channel"]
         note = ""
@@ -281,7 +322,7 @@ class Poster:
                     Kind(answer.kind.value), answer.reason, retry_after_s=answer.retry_after_s
                 )
             else:
-                result = await self._post(reply)
+                result = self._after_token_error(reply, await self._post(reply, token))
             if result.kind is Kind.RATE_LIMITED:
                 self._metrics.posts.labels("rate_limited").inc()
                 self._governor.block(channel, self._clock() + result.retry_after_s)
@@ -300,10 +341,32 @@ class Poster:
             "slack kept answering 429", self._governor.blocked_for(channel, self._clock())
         )
 
-    async def _post(self, reply: ReplyJob) -> SlackResult:
+    def _after_token_error(self, reply: ReplyJob, result: SlackResult) -> SlackResult:
+        """Slack refused the token: forget it; an expired one is retried (then refreshed)."""
+        if result.reason in TOKEN_ERRORS:
+            self._tokens.forget(reply.get("team_id"))
+            log.warning("slack_token_refused", reason=result.reason, team_id=reply.get("team_id"))
+            return token_refused(result, rotating=self._tokens.distributed)
+        return result
+
+    async def _post(self, reply: ReplyJob, token: str) -> SlackResult:
+        private_to = reply.get("ephemeral_to")
+        if private_to:
+            return await self._call(
+                "chat.postEphemeral",
+                self._client().chat_postEphemeral(
+                    token=token,
+                    channel=reply["channel"],
+                    user=private_to,
+                    text=reply["text"],
+                    blocks=reply.get("blocks") or None,
+                    thread_ts=reply["thread_ts"] or None,
+                ),
+            )
         return await self._call(
             "chat.postMessage",
             self._client().chat_postMessage(
+                token=token,
                 channel=reply["channel"],
                 text=reply["text"],
                 blocks=reply.get("blocks") or None,
@@ -369,7 +432,7 @@ class Poster:
         log.warning("reply_unconfirmed", reply_key=reply["reply_key"], reason=reason)
 
     async def _absent_after_read_back(
-        self, reply: ReplyJob, job: QueueJob, claimed: outbound.Claimed
+        self, reply: ReplyJob, job: QueueJob, claimed: outbound.Claimed, token: str
     ) -> bool:
         """True when the reply may be posted: provably absent, or unverifiable (counted).
 
@@ -381,7 +444,7 @@ class Poster:
             await self._defer(reply, delay)
             return False
         started = time.perf_counter()
-        step, pages = await self._read_back(reply, claimed.posting_at)
+        step, pages = await self._read_back(reply, claimed.posting_at, token)
         self._metrics.read_backs.labels(step.verdict.value).inc()
         elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
         fields = {"reply_key": key, "pages": pages, "elapsed_ms": elapsed_ms}
@@ -390,7 +453,7 @@ class Poster:
             self._metrics.posts.labels("duplicate").inc()
             log.info("reply_read_back_found", ts=step.ts, **fields)
             if reply.get("version"):  # the message found may hold older content
-                await self._edit(reply)
+                await self._edit(reply, token)
             return False
         if step.verdict is Verdict.RETRY and job.attempt < self._max_attempts:
             await outbound.release(self._pool(), key)
@@ -403,13 +466,16 @@ class Poster:
         log.warning("reply_read_back_failed", error=step.reason, **fields)
         return True
 
-    async def _read_back(self, reply: ReplyJob, posting_at: float | None) -> tuple[Step, int]:
+    async def _read_back(
+        self, reply: ReplyJob, posting_at: float | None, token: str
+    ) -> tuple[Step, int]:
         """Read the window page by page until a verdict (see domain.read_back)."""
         query: dict[str, Any] = {
             "channel": reply["channel"],
             "oldest": window_oldest(posting_at, time.time()),
             "limit": PAGE_LIMIT,
             "include_all_metadata": True,
+            "token": token,
         }
         pages = 0
         while True:
@@ -471,7 +537,7 @@ class Poster:
             raise PermanentJobError(f"slack refused the reply: {reason}")
         raise RetryJob(f"slack failed: {reason}")
 
-    async def _edit(self, reply: ReplyJob) -> None:
+    async def _edit(self, reply: ReplyJob, token: str) -> None:
         """The key is posted: bring its message to the newest content (chat.update) unless
         Slack already shows it. Runs under the key's edit lock (see `editing`)."""
         key = reply["reply_key"]
@@ -499,7 +565,9 @@ class Poster:
             self._metrics.wait.observe(wait)
             if wait > 0:
                 await self._sleep(wait)
-            result = await self._update(target, editing.newest(reply, content))
+            result = self._after_token_error(
+                reply, await self._update(target, editing.newest(reply, content), token)
+            )
             if result.kind is Kind.POSTED:
                 await editing.mark_applied(conn, key, content.version)
         self._after_edit(reply, target, result)
@@ -519,10 +587,11 @@ class Poster:
             raise PermanentJobError(f"slack refused the edit: {result.reason}")
         raise RetryJob(f"slack failed the edit: {result.reason}")
 
-    async def _update(self, target: editing.Target, reply: ReplyJob) -> SlackResult:
+    async def _update(self, target: editing.Target, reply: ReplyJob, token: str) -> SlackResult:
         return await self._call(
             "chat.update",
             self._client().chat_update(
+                token=token,
                 channel=target.channel,
                 ts=target.ts or "",
                 text=reply["text"],

@@ -96,3 +96,17 @@ def test_messages_and_missing_urls_carry_no_response_url() -> None:
     assert "response_url" not in reply_job(message, Reply("hi"))
     command = parse_dispatch_job(_dispatch("command", None))
     assert "response_url" not in reply_job(command, Reply("hi"))
+
+
+def test_a_reply_goes_to_the_jobs_workspace_and_privately_when_ephemeral() -> None:
+    job = parse_dispatch_job(payload(team_id="T0OTHER", user_id="U0ASKER"))
+    public = reply_job(job, Reply("hi"))
+    assert (public["team_id"], "ephemeral_to" in public) == ("T0OTHER", False)
+    private = reply_job(job, Reply("your link", ephemeral=True))
+    assert private["ephemeral_to"] == "U0ASKER"
+
+
+def test_the_bot_user_of_the_jobs_workspace_must_be_a_string() -> None:
+    assert parse_dispatch_job(payload(bot_user_id="UB0TWO"))["bot_user_id"] == "UB0TWO"
+    with pytest.raises(ValueError, match="'bot_user_id'"):
+        parse_dispatch_job(payload(bot_user_id=7))

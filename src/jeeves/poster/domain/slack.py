@@ -60,6 +60,12 @@ LABELLED_ERRORS = PERMANENT_ERRORS | {
 }
 
 
+# Slack refusing the token itself: the poster forgets it (a distributed app reads it again).
+TOKEN_ERRORS = frozenset(
+    {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
+)
+
+
 class Kind(StrEnum):
     POSTED = "posted"
     RATE_LIMITED = "rate_limited"
@@ -112,6 +118,14 @@ def error_label(reason: str) -> str:
     if len(status) == 3 and status.isdigit():
         return f"http_{status[0]}xx"
     return "other"
+
+
+def token_refused(result: SlackResult, *, rotating: bool) -> SlackResult:
+    """Slack refused the bot token: with rotating tokens an expired one is transient (the next
+    attempt refreshes it); everything else stays as classified."""
+    if rotating and result.reason == "token_expired":
+        return SlackResult(Kind.TRANSIENT, result.reason)
+    return result
 
 
 METADATA_EVENT = "jeeves_reply"
