@@ -3,16 +3,15 @@
 Checked: nothing renders by default; with every part on, each object is valid — built-in
 kinds with kubernetes-validate (strict, oldest and newest offline schemas), the Prometheus
 Operator's kinds against its CRD models (cloudcoil, prometheus-operator 0.80: unknown fields
-and wrong types both fail), the JeevesAction against our own CRD — and the monitors select the
-platform by the label contract (the operator's real action Pods included), the PrometheusRule
-is the rule files, the dashboards are the JSON files, the examples pass amtool.
+and wrong types both fail), the JeevesAction against our own CRD — the PrometheusRule is the
+rule files, the dashboards are the JSON files, the examples pass amtool. (The monitors live in
+the charts they scrape: tests/charts/test_charts_monitoring.py.)
 
 Real: Helm's engine, kubernetes-validate's schemas, amtool. Nothing faked.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import shutil
 import subprocess
@@ -24,19 +23,15 @@ import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
-from cloudcoil.models.prometheus_operator import v1, v1alpha1
 from rulebook import all_rules
 
 from jeeves.monitoring.files import CHART, DASHBOARDS_DIR, REPO, RUNBOOK_URL, rule_files
-from jeeves_operator.builders import build_deployment
-from jeeves_operator.models import ActionRef
-from jeeves_operator.settings import OperatorSettings
+from support.prometheus_crds import CRD_MODELS, crd_problems
 
 pytestmark = pytest.mark.unit
 NAMESPACE = "jeeves"
 TOKEN = "a-webhook-token-for-tests"
 EVERYTHING: dict[str, Any] = {
-    "monitoring": {"enabled": True, "labels": {"release": "kube-prometheus-stack"}},
     "rules": {"enabled": True, "runbookBaseUrl": "https://wiki.example.org/jeeves/runbook"},
     "dashboards": {"enabled": True, "annotations": {"grafana_folder": "Jeeves"}},
     "alerts": {
@@ -48,12 +43,6 @@ EVERYTHING: dict[str, Any] = {
     },
     "alertmanager": {"config": {"enabled": True}},
     "examples": {"enabled": True},
-}
-CRD_MODELS = {
-    "ServiceMonitor": v1.ServiceMonitor,
-    "PodMonitor": v1.PodMonitor,
-    "PrometheusRule": v1.PrometheusRule,
-    "AlertmanagerConfig": v1alpha1.AlertmanagerConfig,
 }
 
 
@@ -90,10 +79,7 @@ def test_nothing_is_rendered_by_default_and_lint_is_clean() -> None:
 
 def test_every_part_renders_what_it_promises(objects: list[dict[str, Any]]) -> None:
     names = {(o["kind"], o["metadata"]["name"]) for o in objects}
-    deployables = ["gateway", "dispatcher", "poster", "data", "tokens", "dashboard", "operator"]
-    assert {("ServiceMonitor", f"jeeves-{d}") for d in deployables} <= names
     assert {
-        ("PodMonitor", "jeeves-actions"),
         ("PrometheusRule", "jeeves"),
         ("JeevesAction", "alerts"),
         ("Job", "jeeves-alerts-migrate"),
@@ -112,45 +98,11 @@ def test_built_in_kinds_are_valid_kubernetes(objects: list[dict[str, Any]], vers
         kubernetes_validate.validate(obj, version, strict=True)
 
 
-def _lost(given: Any, again: Any, path: str = "") -> list[str]:
-    if isinstance(given, dict) and isinstance(again, dict):
-        return [
-            problem
-            for key, value in given.items()
-            for problem in (
-                [f"{path}/{key}"] if key not in again else _lost(value, again[key], f"{path}/{key}")
-            )
-        ]
-    if isinstance(given, list) and isinstance(again, list):
-        return [
-            p
-            for n, (a, b) in enumerate(zip(given, again, strict=True))
-            for p in _lost(a, b, f"{path}[{n}]")
-        ]
-    return []
-
-
-def crd_problems(obj: dict[str, Any]) -> list[str]:
-    """Unknown fields (lost when read by the Operator's own models) and type errors."""
-    model = CRD_MODELS[obj["kind"]].model_validate(obj)
-    again = model.model_dump(mode="json", by_alias=True, exclude_none=True)
-    return _lost(obj, again)
-
-
 def test_prometheus_operator_kinds_match_the_operators_crds(objects: list[dict[str, Any]]) -> None:
     checked = [o for o in objects if o["kind"] in CRD_MODELS]
-    assert {o["kind"] for o in checked} == set(CRD_MODELS)
+    assert {o["kind"] for o in checked} == {"PrometheusRule", "AlertmanagerConfig"}
     for obj in checked:
         assert crd_problems(obj) == [], obj["metadata"]["name"]
-
-
-def test_the_crd_check_catches_a_misspelt_field(objects: list[dict[str, Any]]) -> None:
-    monitor = copy.deepcopy(find(objects, "ServiceMonitor")[0])
-    monitor["spec"]["endpoints"][0]["intervall"] = "30s"
-    assert crd_problems(monitor) == ["/spec/endpoints[0]/intervall"]
-    monitor["spec"]["endpoints"][0]["interval"] = "half a minute"
-    with pytest.raises(ValueError, match="interval"):
-        crd_problems(monitor)
 
 
 def test_the_alerts_action_fits_the_jeevesaction_crd(objects: list[dict[str, Any]]) -> None:
@@ -165,39 +117,6 @@ def test_the_alerts_action_fits_the_jeevesaction_crd(objects: list[dict[str, Any
     }
     assert json.loads(env["JEEVES_ALERTS_ROUTES"]["value"]) == EVERYTHING["alerts"]["routes"]
     assert action["spec"]["image"] == "ghcr.io/jeeves-dev/jeeves-alerts:0.1.0"
-
-
-def test_service_monitors_follow_the_label_contract(objects: list[dict[str, Any]]) -> None:
-    for monitor in find(objects, "ServiceMonitor"):
-        component = monitor["metadata"]["name"].removeprefix("jeeves-")
-        spec = monitor["spec"]
-        assert spec["selector"]["matchLabels"] == {
-            "app.kubernetes.io/part-of": "jeeves",
-            "app.kubernetes.io/component": component,
-        }
-        assert spec["jobLabel"] == "app.kubernetes.io/name"  # job = jeeves-<component>
-        assert [e["port"] for e in spec["endpoints"]] == ["http"]
-        assert spec["namespaceSelector"] == {"matchNames": [NAMESPACE]}
-        assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
-
-
-def test_the_pod_monitor_selects_the_operators_action_pods(objects: list[dict[str, Any]]) -> None:
-    [monitor] = find(objects, "PodMonitor")
-    spec = monitor["spec"]
-    settings = OperatorSettings(etcd_endpoints=["etcd:2379"])
-    ref = ActionRef(name="echo", namespace=NAMESPACE, uid="u-1")
-    pod = build_deployment({"keywords": ["echo"], "image": "jeeves-echo:1"}, ref, settings)
-    template = pod["spec"]["template"]
-    labels = template["metadata"]["labels"]
-    assert spec["selector"]["matchLabels"].items() <= labels.items()
-    assert labels[spec["jobLabel"]] == "jeeves-echo"
-    ports = {p["name"] for c in template["spec"]["containers"] for p in c["ports"]}
-    assert spec["podMetricsEndpoints"][0]["port"] in ports
-    [track] = [
-        r for r in spec["podMetricsEndpoints"][0]["relabelings"] if r["targetLabel"] == "track"
-    ]
-    assert track["sourceLabels"] == ["__meta_kubernetes_pod_label_jeeves_dev_track"]
-    assert labels["jeeves.dev/track"] == "stable"
 
 
 def test_the_prometheus_rule_is_the_rule_files(objects: list[dict[str, Any]]) -> None:
@@ -255,8 +174,8 @@ def test_the_sample_route_and_examples_deliver_to_jeeves_alerts(
         ({"alerts": {"enabled": True, "webhookToken": {"value": TOKEN}}}, "alerts.defaultChannel"),
         ({"alerts": {"enabled": True, "defaultChannel": "C0A"}}, "alerts.webhookToken"),
         ({"alerts": {"webhookToken": {"value": "short"}}}, "webhookToken"),
-        ({"monitoring": {"interval": "thirty"}}, "interval"),
-        ({"monitoring": {"enabeld": True}}, "enabeld"),
+        ({"dashboards": {"enabeld": True}}, "enabeld"),
+        ({"monitoring": {"enabled": True}}, "monitoring"),  # moved to the jeeves charts
     ],
 )
 def test_bad_values_are_refused_by_name(values: dict[str, Any], message: str) -> None:

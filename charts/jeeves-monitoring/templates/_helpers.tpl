@@ -14,14 +14,6 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | 
 {{- end }}
 {{- end -}}
 
-{{/* The namespaces a monitor looks in: the given list, else the release's. Args: (list $ list). */}}
-{{- define "monitoring.namespaces" -}}
-{{- $ := first . -}}
-{{- $names := last . | default (list $.Release.Namespace) -}}
-namespaceSelector:
-  matchNames: {{ toJson $names }}
-{{- end -}}
-
 {{- define "monitoring.alertsImage" -}}
 {{- $image := .Values.alerts.image -}}
 {{- $tag := $image.tag | default .Chart.AppVersion -}}

@@ -24,9 +24,10 @@ def test_a_version_is_an_integer_from_one() -> None:
             parse_reply_job({**BASE, "version": bad})
 
 
-def test_a_versioned_reply_never_goes_through_a_response_url() -> None:
-    with pytest.raises(ValueError, match="exclude each other"):
-        parse_reply_job({**BASE, "version": 1, "response_url": "https://hooks.slack.com/x"})
+def test_a_versioned_reply_is_a_channel_message_edited_in_place() -> None:
+    for extra in ({"response_url": "https://hooks.slack.com/x"}, {"ephemeral_to": "U1"}):
+        with pytest.raises(ValueError, match="'version' excludes"):
+            parse_reply_job({**BASE, "version": 1, **extra})
 
 
 def test_the_newest_content_replaces_the_jobs_own() -> None:
