@@ -39,6 +39,7 @@ EVERYTHING: dict[str, Any] = {
         "defaultChannel": "C0ALERTS",
         "routes": [{"match": {"team": "payments"}, "channel": "C0PAY"}],
         "alertmanagerUrl": "http://alertmanager-operated.monitoring.svc:9093",
+        "teamId": "T0ACME",
         "webhookToken": {"value": TOKEN},
     },
     "alertmanager": {"config": {"enabled": True}},
@@ -116,6 +117,7 @@ def test_the_alerts_action_fits_the_jeevesaction_crd(objects: list[dict[str, Any
         "key": "token",
     }
     assert json.loads(env["JEEVES_ALERTS_ROUTES"]["value"]) == EVERYTHING["alerts"]["routes"]
+    assert env["JEEVES_ALERTS_TEAM_ID"]["value"] == "T0ACME"
     assert action["spec"]["image"] == "ghcr.io/jeeves-dev/jeeves-alerts:0.1.0"
 
 
@@ -175,6 +177,7 @@ def test_the_sample_route_and_examples_deliver_to_jeeves_alerts(
         ({"alerts": {"enabled": True, "defaultChannel": "C0A"}}, "alerts.webhookToken"),
         ({"alerts": {"webhookToken": {"value": "short"}}}, "webhookToken"),
         ({"dashboards": {"enabeld": True}}, "enabeld"),
+        ({"alerts": {"teamId": "acme"}}, "teamId"),
         ({"monitoring": {"enabled": True}}, "monitoring"),  # moved to the jeeves charts
     ],
 )

@@ -50,6 +50,7 @@ def build_app(settings: AlertsSettings) -> Quart:
         alertmanager=alertmanager,
         metrics=AlertsMetrics(the_kit.registry),
         data=DataClient(the_kit.http, settings.data_url) if settings.data_url else None,
+        team_id=settings.alerts_team_id or None,
     )
     app.register_blueprint(webhook_blueprint())
     admin = admin_authorizer(app, static_admin_token(settings.admin_token.get_secret_value()))

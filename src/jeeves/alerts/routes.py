@@ -102,6 +102,7 @@ class Deps:
     alertmanager: Alertmanager | None
     metrics: AlertsMetrics
     data: DataClient | None = None
+    team_id: str | None = None  # the alert channels' workspace (distributed app)
 
 
 def deps() -> Deps:
@@ -160,6 +161,7 @@ def webhook_blueprint() -> Blueprint:
                 body=raw.decode(),
                 digest=hashlib.sha256(raw).hexdigest(),
                 channel_for=_channel,
+                team_id=deps().team_id,
             )
         metrics.notifications.labels(recorded.effect.value).inc()
         incident = recorded.incident.id if recorded.incident is not None else None
@@ -213,7 +215,7 @@ async def acknowledge(incident_id: int, request: ActionRequest) -> Reply:
         assert incident is not None
         detail = {"incident_seq": incident.seq, "group_key": incident.group_key}
         await _audit(conn, incident_id, "acknowledge", request, detail)
-        await store.save(conn, acknowledged(incident, user))
+        await store.save(conn, acknowledged(incident, user), team_id=deps().team_id)
     first = incident.acked_by in (None, user)
     log.info("alert_acknowledged", incident=incident_id, user=user)
     await _share("acknowledge", incident, request, detail)
@@ -297,7 +299,7 @@ async def silence(incident_id: int, request: ActionRequest) -> Reply:
         assert current is not None
         detail = {"silence_id": silence_id, "matchers": matchers, "until": until}
         await _audit(conn, incident_id, "silence", request, detail)
-        await store.save(conn, silenced(current, user, silence_id, until))
+        await store.save(conn, silenced(current, user, silence_id, until), team_id=deps().team_id)
     log.info("alert_silenced", incident=incident_id, user=user, silence_id=silence_id)
     await _share("silence", current, request, detail)
     return Reply(silence_text(user, until, silence_id, matchers))

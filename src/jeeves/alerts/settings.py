@@ -31,6 +31,10 @@ class AlertsSettings(AuthSettings):
     data_url: str = Field(default="", pattern=r"^(https?://.+)?$")
     # Bearer token for the admin API (incidents, audit); empty leaves it open (loopback dev only).
     admin_token: SecretStr = SecretStr("")
+    # The workspace (T…) of the alert channels when the poster serves a distributed app
+    # (JEEVES_SLACK_DISTRIBUTED: it posts with that workspace's installation, and a reply
+    # naming no workspace is a dead letter); empty: one workspace, the poster's own token.
+    alerts_team_id: str = Field(default="", pattern=r"^(T[A-Z0-9]{2,})?$")
     # Connections in the pool.
     db_pool_size: int = Field(default=5, ge=1, le=100)
 

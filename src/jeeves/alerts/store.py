@@ -178,8 +178,11 @@ async def _update(conn: asyncpg.Connection, incident: Incident) -> None:
     )
 
 
-async def save(conn: asyncpg.Connection, change: Change) -> Incident | None:
-    """Store a change and queue its message (inside the caller's transaction)."""
+async def save(
+    conn: asyncpg.Connection, change: Change, *, team_id: str | None = None
+) -> Incident | None:
+    """Store a change and queue its message (inside the caller's transaction), in workspace
+    `team_id` when given."""
     incident = change.incident
     if incident is None or change.effect in (Effect.UNCHANGED, Effect.IGNORED):
         return incident
@@ -187,7 +190,7 @@ async def save(conn: asyncpg.Connection, change: Change) -> Incident | None:
         incident = await _insert(conn, incident)
     else:
         await _update(conn, incident)
-    await enqueue(conn, REPLY, message_job(incident), priority=ALERT_PRIORITY)
+    await enqueue(conn, REPLY, message_job(incident, team_id), priority=ALERT_PRIORITY)
     return incident
 
 
@@ -204,6 +207,7 @@ async def record(
     body: str,
     digest: str,
     channel_for: Callable[[Notification], str],
+    team_id: str | None = None,
 ) -> Recorded:
     """The webhook's transaction (see the module docstring)."""
     async with conn.transaction():
@@ -218,7 +222,7 @@ async def record(
             notification.group_key,
         )
         change = merge(incident_of(row), notification, channel_for(notification))
-        incident = await save(conn, change)
+        incident = await save(conn, change, team_id=team_id)
         await conn.execute(
             "INSERT INTO alert_notifications (group_key, status, receiver, digest, effect, "
             "incident_id, body) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)",

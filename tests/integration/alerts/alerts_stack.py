@@ -76,6 +76,8 @@ def running_delivery(database_url: str) -> Iterator[Delivery]:
                 "JEEVES_ALERTS_ROUTES": ROUTES,
                 "JEEVES_ALERTMANAGER_URL": alertmanager.url,
                 "JEEVES_ADMIN_TOKEN": ADMIN,
+                # The emulator's workspace: a one-workspace poster posts it with its own token.
+                "JEEVES_ALERTS_TEAM_ID": "T0TEAM",
             },
         )
         started.append(alerts.start())

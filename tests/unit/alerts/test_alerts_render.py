@@ -80,3 +80,5 @@ def test_the_message_job_is_versioned_and_keyed_by_the_incident() -> None:
     assert (job["reply_key"], job["version"], job["channel"]) == ("alert:42", 3, "C0ALERTS")
     assert job["thread_ts"] is None
     assert job["sent_at"] is None  # alert messages stay out of the reply SLO
+    assert job["team_id"] is None  # one workspace: the poster's configured token
+    assert message_job(incident(alert("a:1")), "T0ACME")["team_id"] == "T0ACME"

@@ -182,8 +182,9 @@ def reply_key(incident: Incident) -> str:
     return f"alert:{incident.id}"
 
 
-def message_job(incident: Incident) -> ReplyJob:
-    """The poster's job posting (version 1) or editing (later versions) the message."""
+def message_job(incident: Incident, team_id: str | None = None) -> ReplyJob:
+    """The poster's job posting (version 1) or editing (later versions) the message; with
+    `team_id`, in that workspace (a distributed app posts with its installation's token)."""
     return {
         "reply_key": reply_key(incident),
         "channel": incident.channel,
@@ -193,4 +194,5 @@ def message_job(incident: Incident) -> ReplyJob:
         "event_id": None,
         "sent_at": None,
         "version": incident.version,
+        "team_id": team_id or None,
     }
