@@ -69,7 +69,7 @@ def test_the_pod_monitor_selects_the_action_pods_the_operator_builds(rendered: R
     assert crd_problems(monitor) == []
     spec = monitor["spec"]
     ref = ActionRef(name="echo", namespace="jeeves", uid="u-1")
-    settings = OperatorSettings(etcd_endpoints=["etcd:2379"])
+    settings = OperatorSettings(etcd_endpoints=("etcd:2379",))
     pod = build_deployment({"keywords": ["echo"], "image": "jeeves-echo:1"}, ref, settings)
     template = pod["spec"]["template"]
     labels = template["metadata"]["labels"]
