@@ -125,8 +125,10 @@ TEST_CLUSTER: Values = {
 
 EMULATORS_ON: Values = TEST_CLUSTER
 
-SLACK_APP = {"clientId": "1234567890.1234567890", "clientSecret": "0a1b2c3d4e5f60718293a4b5c6d7e8f9"}
-DASHBOARD_URL = "https://jeeves-admin.example.com"
+SLACK_APP = {
+    "clientId": "1234567890.1234567890",
+    "clientSecret": "0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+}
 
 # The dashboard on its own host, admins listed, an external database of its own.
 DASHBOARD_ON: Values = merge(
@@ -137,7 +139,11 @@ DASHBOARD_ON: Values = merge(
         "jeeves-dashboard": {
             "enabled": True,
             "admins": ["U0ADMIN01", "U0ADMIN02"],
-            "ingress": {"enabled": True, "host": "jeeves-admin.example.com", "tlsSecretName": "tls"},
+            "ingress": {
+                "enabled": True,
+                "host": "jeeves-admin.example.com",
+                "tlsSecretName": "tls",
+            },
             "autoscaling": {"enabled": True},
         },
     },

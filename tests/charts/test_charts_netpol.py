@@ -87,8 +87,17 @@ EXPECTED_EVERYTHING_ON = EXPECTED | {
     # The dashboard asks data, dispatcher, poster, Slack (Sign in) and the Kubernetes API.
     *(
         ("dashboard", b)
-        for b in ("data", "dispatcher", "poster", "outside", "slack-emulator")
-        + ("tokens", "etcd", "postgres", "dns")
+        for b in (
+            "data",
+            "dispatcher",
+            "poster",
+            "outside",
+            "slack-emulator",
+            "tokens",
+            "etcd",
+            "postgres",
+            "dns",
+        )
     ),
     # The Strava action is an action, and also talks to the Strava stand-in.
     ("dispatcher", "strava"),

@@ -120,7 +120,8 @@ def resolved_env(container: dict[str, Any], secrets: dict[str, dict[str, str]]) 
 def secrets_of(rendering: Rendering) -> dict[str, dict[str, str]]:
     return {
         secret["metadata"]["name"]: {
-            key: base64.b64decode(value).decode() for key, value in (secret.get("data") or {}).items()
+            key: base64.b64decode(value).decode()
+            for key, value in (secret.get("data") or {}).items()
         }
         for secret in rendering.of_kind("Secret")
     }
@@ -129,10 +130,11 @@ def secrets_of(rendering: Rendering) -> dict[str, dict[str, str]]:
 # Where each deployable's environment is checked: the test cluster's values (what `make
 # test-cluster` installs) and everything on (a distributed app over Socket Mode, the dashboard,
 # Strava, every emulator), where every setting must be either rendered or in NOT_EXPOSED.
-CASES = [("test-cluster", name) for name in sorted(CLASSES) if name in (*WITH_AUTH, "gateway",
-         "tokens", "slack-emulator", "weather-emulator")] + [
-    ("everything-on", name) for name in sorted(CLASSES)
-]
+CASES = [
+    ("test-cluster", name)
+    for name in sorted(CLASSES)
+    if name in (*WITH_AUTH, "gateway", "tokens", "slack-emulator", "weather-emulator")
+] + [("everything-on", name) for name in sorted(CLASSES)]
 
 
 @pytest.mark.parametrize(("scenario", "name"), CASES)
@@ -161,7 +163,9 @@ def test_rendered_environment_is_what_the_service_accepts(
     if scenario == "everything-on":
         covered = {field_of(cls, v) for v in jeeves_vars} | set(NOT_EXPOSED)
         missing = set(cls.model_fields) - covered - {"emulator_bot_user_id"}
-        assert missing == set(), f"{name}: settings neither set by the chart nor in values: {missing}"
+        assert missing == set(), (
+            f"{name}: settings neither set by the chart nor in values: {missing}"
+        )
 
 
 def test_operator_environment_is_what_the_operator_accepts(rendered: Render) -> None:
