@@ -253,3 +253,23 @@ def test_missing_surface_values_stop_the_render_with_what_to_set(
 ) -> None:
     with pytest.raises(HelmFailure, match=message):
         render("jeeves", values)
+
+
+def test_notes_name_the_urls_to_register_and_print_no_secret(rendered: Render) -> None:
+    values = merge(
+        merge(SOCKET_DISTRIBUTED, STRAVA_ON),
+        {"jeeves-dashboard": DASHBOARD_ON["jeeves-dashboard"]},
+    )
+    rendering = rendered("jeeves", values)
+    notes = rendering.notes
+    assert "Redirect URLs         https://jeeves.example.com/slack/oauth_redirect" in notes
+    assert "https://jeeves.example.com/slack/install" in notes
+    assert "Socket Mode (jeeves-socket)" in notes
+    assert "https://jeeves-admin.example.com/auth/callback" in notes
+    assert "Authorization Callback Domain to jeeves.example.com." in notes
+    secrets = [
+        base64.b64decode(v).decode()
+        for s in rendering.of_kind("Secret")
+        for v in (s.get("data") or {}).values()
+    ]
+    assert [value for value in secrets if value in notes] == []
