@@ -38,6 +38,12 @@ def chart_clients() -> dict[str, Any]:
     return clients
 
 
+def values_of(rendering: Rendering, deployment: str) -> dict[str, Any]:
+    """name -> value (None for a secretKeyRef) of a Deployment's first container."""
+    env = pod_spec(rendering.find("Deployment", deployment))["containers"][0]["env"]
+    return {e["name"]: e.get("value") for e in env}
+
+
 def registered(rendering: Rendering) -> dict[str, Any]:
     spec = rendering.find("ConfigMap", "jeeves-tokens-clients")["data"]["spec.json"]
     clients: dict[str, Any] = json.loads(spec)["clients"]
@@ -115,10 +121,7 @@ def test_the_dashboard_may_only_read_jeevesactions(rendered: Render) -> None:
         name = deployment["metadata"]["name"]
         mounts = pod_spec(deployment)["automountServiceAccountToken"]
         assert mounts is (name == "jeeves-dashboard"), name
-    env = {
-        e["name"]: e.get("value")
-        for e in pod_spec(rendering.find("Deployment", "jeeves-dashboard"))["containers"][0]["env"]
-    }
+    env = values_of(rendering, "jeeves-dashboard")
     assert env["JEEVES_KUBE_NAMESPACE"] == "jeeves"
     assert env["JEEVES_PUBLIC_URL"] == "https://jeeves-admin.example.com"
     assert env["JEEVES_DASHBOARD_ADMINS"] == "U0ADMIN01,U0ADMIN02"
@@ -168,19 +171,11 @@ def test_a_distributed_app_needs_no_bot_token(rendered: Render) -> None:
     assert "bot-token" not in slack
     assert base64.b64decode(slack["app-token"]).decode().startswith("xapp-1-A0JEEVES")
     for name in ("gateway", "poster", "socket"):
-        env = {
-            e["name"]: e.get("value")
-            for e in pod_spec(rendering.find("Deployment", f"jeeves-{name}"))["containers"][0][
-                "env"
-            ]
-        }
+        env = values_of(rendering, f"jeeves-{name}")
         assert env["JEEVES_SLACK_DISTRIBUTED"] == "true", name
         assert env["JEEVES_DATA_URL"] == "http://jeeves-data.jeeves.svc:8080", name
         assert "JEEVES_SLACK_BOT_TOKEN" not in env, name
-    gateway = {
-        e["name"]: e.get("value")
-        for e in pod_spec(rendering.find("Deployment", "jeeves-gateway"))["containers"][0]["env"]
-    }
+    gateway = values_of(rendering, "jeeves-gateway")
     assert gateway["JEEVES_SLACK_REDIRECT_URI"] == "https://jeeves.example.com/slack/oauth_redirect"
 
 
