@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import (
+    Annotated,
     Any,
     Literal,
     NotRequired,  # pydantic needs these on Python 3.11
 )
 
-from pydantic import TypeAdapter
+from pydantic import Field, TypeAdapter
 from typing_extensions import TypedDict
 
-from jeeves.kit.validation import EpochSeconds, NonBlank, check
+from jeeves.kit.validation import EpochSeconds, Invalid, NonBlank, check
 
 DISPATCH = "dispatch"
 REPLY = "reply"
@@ -59,6 +60,11 @@ class ReplyJob(TypedDict):
     # Slack's response_url of the command or click this answers (valid 30 min, 5 uses): the
     # poster answers there first, so a channel the bot is not in still gets the reply.
     response_url: NotRequired[str | None]
+    # A message that changes over time (an alert group): the content's version, from 1. Jobs
+    # of one reply_key with a higher version replace the message in place (chat.update); the
+    # newest version known is what gets posted or shown, never an older one. Never with a
+    # response_url.
+    version: NotRequired[Annotated[int, Field(strict=True, ge=1)] | None]
     # The workspace to post in: its installation's bot token is used (distributed apps).
     team_id: NotRequired[str | None]
     # Post privately to this user ("only visible to you"): chat.postEphemeral, or an ephemeral
@@ -78,5 +84,9 @@ def parse_dispatch_job(payload: Mapping[str, Any]) -> DispatchJob:
 
 def parse_reply_job(payload: Mapping[str, Any]) -> ReplyJob:
     """`payload` as a ReplyJob (absent thread_ts defaults to None); Invalid naming the first
-    bad field."""
-    return check(REPLY_JOB, {"thread_ts": None, **payload})
+    bad field. A versioned reply is edited in place, so it has no response_url nor a private
+    recipient."""
+    job = check(REPLY_JOB, {"thread_ts": None, **payload})
+    if job.get("version") is not None and (job.get("response_url") or job.get("ephemeral_to")):
+        raise Invalid("version", "excludes 'response_url' and 'ephemeral_to'")
+    return job
