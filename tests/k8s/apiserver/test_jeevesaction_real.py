@@ -29,13 +29,14 @@ pytestmark = pytest.mark.k8s
 
 REPO = Path(__file__).resolve().parents[3]
 MANIFESTS = REPO / "manifests"
-SAMPLES = ("weather", "memory", "echo", "dice")
+SAMPLES = ("weather", "memory", "echo", "dice", "strava")
 WORKLOADS = (
     "jeeves-weather",
     "jeeves-memory",
     "jeeves-memory-canary",
     "jeeves-echo",
     "jeeves-dice",
+    "jeeves-strava",
 )
 
 
