@@ -197,6 +197,7 @@ EVERYTHING_ON: Values = merge(
         "jeeves-slack-emulator": {"settings": {"emulatorDelivery": "socket"}},
         "jeeves-strava-emulator": {"enabled": True},
         "actions": {"strava": {"install": True}},
+        "monitoring": {"alertsClient": True},
     },
 )
 
