@@ -243,12 +243,6 @@ def parse_format(
         if "{" not in word and "}" not in word:
             if not _LITERAL.match(word):
                 raise SpecError(path, f"`{word}` cannot be a literal word")
-            if optional_seen:
-                raise SpecError(
-                    path,
-                    f"`{word}` follows an optional parameter: only optional "
-                    "parameters (with their words) may come after one",
-                )
             words.append(word.lower())
             continue
         param = _placeholder(word, declared, path)

@@ -29,8 +29,14 @@ pytestmark = pytest.mark.k8s
 
 REPO = Path(__file__).resolve().parents[3]
 MANIFESTS = REPO / "manifests"
-SAMPLES = ("weather", "memory", "echo")
-WORKLOADS = ("jeeves-weather", "jeeves-memory", "jeeves-memory-canary", "jeeves-echo")
+SAMPLES = ("weather", "memory", "echo", "deploy")
+WORKLOADS = (
+    "jeeves-weather",
+    "jeeves-memory",
+    "jeeves-memory-canary",
+    "jeeves-echo",
+    "jeeves-deploy",
+)
 
 
 def wait_until(check: Callable[[], Any], *, timeout: float = 60, what: str) -> Any:
@@ -226,6 +232,57 @@ async def test_applied_samples_run_and_register(
         "url": "http://jeeves-memory-canary.default.svc:8080",
         "percent": 10,
     }
+    # Commands, policy and schedule travel to the dispatcher through the registry entry.
+    deploy = await registration(registry, env_name, "deploy")
+    assert deploy is not None
+    assert [c["name"] for c in deploy["commands"]] == ["deploy", "rollback", "freeze"]
+    assert deploy["policy"]["approvers"] == {"userGroups": ["S0LEADS"]}
+    weather = await registration(registry, env_name, "weather")
+    assert weather is not None
+    assert weather["schedule"] == {
+        "cron": "0 8 * * 1-5",
+        "timezone": "Europe/Lisbon",
+        "channel": "C0TEAMROOM",
+        "text": "weather in Lisbon",
+    }
+
+
+async def test_a_declaration_the_dispatcher_could_not_use_is_refused(
+    operator: OperatorProcess,
+    installed: KubeAPIServer,
+    kube_namespace: str,
+    registry: Any,
+    env_name: str,
+) -> None:
+    """Past the schema, the operator's semantic check: a clear condition, nothing applied."""
+    manifest = {
+        "apiVersion": "jeeves.dev/v1alpha1",
+        "kind": "JeevesAction",
+        "metadata": {"name": "nightly", "namespace": kube_namespace},
+        "spec": {
+            "keywords": ["nightly"],
+            "image": "jeeves-echo:1",
+            "schedule": "0 3 * * *",
+            "scheduleTimezone": "Europe/Lisboa",
+            "scheduleChannel": "C0NIGHT",
+        },
+    }
+    installed.kubectl("apply", "-f", "-", input=json.dumps(manifest))
+
+    def refused() -> dict[str, Any]:
+        action = get_json(installed, "ja", "nightly", "-n", kube_namespace)
+        ready = condition(action, "Ready")
+        return ready if ready.get("reason") == "InvalidSchedule" else {}
+
+    ready = wait_until(refused, what="Ready=False/InvalidSchedule")
+    assert ready["status"] == "False"
+    assert ready["message"] == (
+        "spec.scheduleTimezone: `Europe/Lisboa` is not a time zone: use an IANA name like "
+        "Europe/Lisbon"
+    )
+    deployments = get_json(installed, "deployments", "-n", kube_namespace)["items"]
+    assert [d["metadata"]["name"] for d in deployments] == []
+    assert await registration(registry, env_name, "nightly") is None
 
 
 def test_kubectl_get_ja_shows_printer_columns(
@@ -258,6 +315,22 @@ def test_kubectl_get_ja_shows_printer_columns(
                 "canary": {"image": "jeeves-x:2", "percent": 150},
             },
             "spec.canary.percent in body should be less than or equal to 100",
+        ),
+        (
+            {
+                "keywords": ["x"],
+                "image": "jeeves-x:1",
+                "commands": [{"format": "x {a}", "params": [{"name": "a", "type": "float"}]}],
+            },
+            'Unsupported value: "float"',
+        ),
+        (
+            {"keywords": ["x"], "image": "jeeves-x:1", "policy": {"allow": {"users": ["bob"]}}},
+            "spec.policy.allow.users",
+        ),
+        (
+            {"keywords": ["x"], "image": "jeeves-x:1", "schedule": "every day"},
+            "spec.schedule in body should match",
         ),
     ],
 )

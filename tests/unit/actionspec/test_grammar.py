@@ -325,8 +325,7 @@ def test_phrases_are_what_routes_to_the_action() -> None:
         (
             {"format": "deploy {a?} now"},
             "commands[0].format",
-            "`now` follows an optional parameter: only optional parameters (with their words) "
-            "may come after one",
+            "no words may end a format after an optional parameter",
         ),
         (
             {"format": "deploy {x}", "params": [{"name": "y"}]},
@@ -383,3 +382,30 @@ def test_bad_declarations_are_named(raw: dict[str, Any], path: str, message: str
 def test_command_names_are_unique() -> None:
     with pytest.raises(SpecError, match="two commands are named `deploy`"):
         parse_commands([DEPLOY, {"format": "deploy {service} now"}])
+
+
+def test_each_optional_part_may_be_left_out_on_its_own() -> None:
+    freeze = [
+        command(
+            {
+                "format": "deploy freeze {env} for {wait=1h} by {who?}",
+                "params": [
+                    {"name": "env", "type": "enum", "choices": ["staging", "prod"]},
+                    {"name": "wait", "type": "duration"},
+                    {"name": "who", "type": "user"},
+                ],
+            }
+        )
+    ]
+    assert matched(freeze, "deploy freeze prod") == {"env": "prod", "wait": 3600}
+    assert matched(freeze, "deploy freeze prod by <@U0ANN>") == {
+        "env": "prod",
+        "wait": 3600,
+        "who": "U0ANN",
+    }
+    assert matched(freeze, "deploy freeze prod for 2h by U0ANN") == {
+        "env": "prod",
+        "wait": 7200,
+        "who": "U0ANN",
+    }
+    assert complaint(freeze, "deploy freeze prod by") == "`who` is missing"
