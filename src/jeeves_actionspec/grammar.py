@@ -329,3 +329,11 @@ def masked(command: Command, params: Mapping[str, Any]) -> dict[str, Any]:
     """`params` fit for the audit log: every secret value replaced by a mask."""
     secret = {p.name for p in command.params if is_secret(p)}
     return {name: MASK if name in secret else value for name, value in params.items()}
+
+
+def mask_secret_names(params: Mapping[str, Any]) -> dict[str, Any]:
+    """`params` with every value whose name looks secret masked (for writers that cannot know
+    the declaration, e.g. the audit log's own guard)."""
+    return {
+        name: MASK if _SECRET_NAME.search(str(name)) else value for name, value in params.items()
+    }

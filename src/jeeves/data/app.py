@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from jeeves.data.crypto import TokenCipher
 from jeeves.data.migrating import head_revision, sqlalchemy_url
+from jeeves.data.retention import install_retention
 from jeeves.data.routes import blueprints
 from jeeves.data.routes.common import STORE_KEY
 from jeeves.data.settings import DataSettings
@@ -33,6 +34,7 @@ def build_app(settings: DataSettings) -> Quart:
         app.register_blueprint(blueprint)
     install_database(app, settings.database_url, max_size=settings.database_pool_size)
     _install_store(app, settings, cipher)
+    install_retention(app, settings)  # after the store: it purges through it
     return app
 
 

@@ -1,7 +1,9 @@
 """The action registry contract: what an action is, and the interface routing reads from.
 
 `ActionSpec` mirrors the JSON stored at `/jeeves/<env>/actions/<name>` in etcd (DESIGN.md
-"etcd layout"). `ActionRegistry` is what the dispatcher routes with; `StaticRegistry` serves a
+"etcd layout"), including what the JeevesAction declares beyond routing — `commands`, `policy`,
+`schedule` — parsed by `jeeves_actionspec` into `declaration` (and kept as written in
+`declared`, so the entry round-trips). `ActionRegistry` is what the dispatcher routes with; `StaticRegistry` serves a
 fixed list (settings or tests), and the etcd-backed registry keeps the same interface live.
 """
 
@@ -11,6 +13,11 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from jeeves_actionspec import SpecError
+from jeeves_actionspec.declaration import NOTHING, Declaration, from_registry
+
+DECLARED = ("commands", "policy", "schedule")
 
 
 @dataclass(frozen=True)
@@ -32,6 +39,13 @@ class ActionSpec:
     enabled: bool = True
     canary: Canary | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    declaration: Declaration = NOTHING  # typed commands, policy, schedule
+    declared: Mapping[str, Any] = field(default_factory=dict)  # the same, as written
+
+    @property
+    def label(self) -> str:
+        """How users name it: its first keyword."""
+        return self.keywords[0] if self.keywords else self.name
 
     @classmethod
     def from_json(cls, name: str, raw: str | bytes | Mapping[str, Any]) -> ActionSpec:
@@ -60,16 +74,24 @@ class ActionSpec:
         if not 0 < timeout <= 300:
             raise ValueError(f"action {name}: 'timeout_s' must be in (0, 300]")
         known = {"keywords", "url", "description", "usage", "timeout_s", "enabled", "canary"}
+        declared = {k: data[k] for k in DECLARED if data.get(k) is not None}
+        words = tuple(k.strip().lower() for k in keywords)
+        try:
+            declaration = from_registry(declared, words)
+        except SpecError as exc:
+            raise ValueError(f"action {name}: {exc}") from None
         return cls(
             name=name,
-            keywords=tuple(k.strip().lower() for k in keywords),
+            keywords=words,
             url=url.rstrip("/"),
             description=str(data.get("description", "")),
             usage=str(data.get("usage", "")),
             timeout_s=timeout,
             enabled=bool(data.get("enabled", True)),
             canary=canary,
-            extra={k: v for k, v in data.items() if k not in known},
+            extra={k: v for k, v in data.items() if k not in known and k not in DECLARED},
+            declaration=declaration,
+            declared=declared,
         )
 
     def to_json(self) -> str:
@@ -83,6 +105,7 @@ class ActionSpec:
         }
         if self.canary is not None:
             data["canary"] = {"url": self.canary.url, "percent": self.canary.percent}
+        data.update(self.declared)
         return json.dumps(data, sort_keys=True)
 
 

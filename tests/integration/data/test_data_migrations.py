@@ -19,8 +19,8 @@ from jeeves.localstack.postgres import PostgresServer
 from support.services import ServiceProcess, http_json
 
 pytestmark = pytest.mark.integration
-ALL_TABLES = {"users", "facts", "connections", "activity", "audit_log"}
-HEAD = "0003_audit_and_channel"
+ALL_TABLES = {"users", "facts", "connections", "activity", "audit_log", "subscriptions"}
+HEAD = "0004_audit_runs_subscriptions"
 
 
 async def _state(url: str) -> tuple[set[str], str | None]:
@@ -49,9 +49,11 @@ async def test_upgrade_from_empty_then_down_one_and_up_again(
     _run("migrate", url=url)
     assert await _state(url) == (ALL_TABLES, HEAD)
     _run("downgrade", "-1", url=url)
-    assert await _state(url) == (ALL_TABLES - {"audit_log"}, "0002")
+    assert await _state(url) == (ALL_TABLES - {"subscriptions"}, "0003_audit_and_channel")
     _run("downgrade", "-1", url=url)
-    assert await _state(url) == (ALL_TABLES - {"activity", "audit_log"}, "0001")
+    assert await _state(url) == (ALL_TABLES - {"audit_log", "subscriptions"}, "0002")
+    _run("downgrade", "-1", url=url)
+    assert await _state(url) == (ALL_TABLES - {"activity", "audit_log", "subscriptions"}, "0001")
     _run("migrate", url=url)
     assert await _state(url) == (ALL_TABLES, HEAD)
     _run("migrate", url=url)  # idempotent at head
