@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from jeeves_actionspec.declaration import registry_fields
-
 from jeeves_operator.models import (
     API_VERSION,
     KIND,

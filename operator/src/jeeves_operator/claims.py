@@ -18,7 +18,6 @@ from typing import NamedTuple
 from jeeves_actionspec import SpecError
 from jeeves_actionspec.declaration import from_resource
 from jeeves_actionspec.grammar import parse_commands, phrases
-
 from jeeves_operator.models import ActionRef, ActionSpec, Problem
 
 # Deployments and Services are named jeeves-<name>[-canary]: a DNS-1035 label of ≤ 63 chars.

@@ -1,10 +1,11 @@
 """The action registry contract: what an action is, and the interface routing reads from.
 
 `ActionSpec` mirrors the JSON stored at `/jeeves/<env>/actions/<name>` in etcd (DESIGN.md
-"etcd layout"), including what the JeevesAction declares beyond routing — `commands`, `policy`,
-`schedule` — parsed by `jeeves_actionspec` into `declaration` (and kept as written in
-`declared`, so the entry round-trips). `ActionRegistry` is what the dispatcher routes with; `StaticRegistry` serves a
-fixed list (settings or tests), and the etcd-backed registry keeps the same interface live.
+"etcd layout"), including what the JeevesAction declares beyond routing — `commands`,
+`policy`, `schedule` — parsed by `jeeves_actionspec` into `declaration` (and kept as written
+in `declared`, so the entry round-trips). `ActionRegistry` is what the dispatcher routes with;
+`StaticRegistry` serves a fixed list (settings or tests), and the etcd-backed registry keeps
+the same interface live.
 """
 
 from __future__ import annotations

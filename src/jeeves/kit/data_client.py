@@ -1,4 +1,4 @@
-"""A typed client for the data service's facts and users API, for actions and other services.
+"""A typed client for the data service (users, facts, activity, audit, subscriptions).
 
 Only the data service touches user tables; everyone else asks it over HTTP through this client
 (`JEEVES_DATA_URL`). Requests go through the kit's shared `HttpClient` with audience `data`, so
@@ -147,3 +147,52 @@ class DataClient:
         if status not in (200, 201):
             raise self._rejected(status, answer)
         return status == 201
+
+    async def append_audit(self, record: dict[str, Any]) -> bool:
+        """Append one audit record (`{"key"?, "actor", "kind", "target", "detail"?, …}`); with
+        a `key` it is stored once however often it is sent. True when this call stored it."""
+        url = f"{self._base}/v1/audit"
+        status, answer = await self._call("POST", url, record, idempotent="key" in record)
+        if status not in (200, 201):
+            raise self._rejected(status, answer)
+        return status == 201
+
+    async def subscribe(
+        self, team_id: str, slack_id: str, action: str, time: str, channel: str | None = None
+    ) -> bool:
+        """Subscribe the user to `action`'s daily alert at `time` (HH:MM, their time zone);
+        True when new, False when an existing one was moved."""
+        url = f"{self._user(team_id, slack_id)}/subscriptions/{quote(action, safe='')}"
+        body: dict[str, Any] = {"time": time}
+        if channel is not None:
+            body["channel"] = channel
+        status, answer = await self._call("PUT", url, body, idempotent=True)
+        if status not in (200, 201):
+            raise self._rejected(status, answer)
+        return status == 201
+
+    async def unsubscribe(self, team_id: str, slack_id: str, action: str) -> bool:
+        """Remove the user's `action` alert; False when there was none."""
+        url = f"{self._user(team_id, slack_id)}/subscriptions/{quote(action, safe='')}"
+        status, answer = await self._call("DELETE", url)
+        if status == 404:
+            return False
+        if status != 204:
+            raise self._rejected(status, answer)
+        return True
+
+    async def subscriptions(self, action: str | None = None) -> list[dict[str, Any]]:
+        """Every subscription (of `action`) with the user's ids and time zone, all pages."""
+        found: list[dict[str, Any]] = []
+        cursor = ""
+        action_query = f"action={quote(action, safe='')}&" if action else ""
+        for _ in range(500):  # 100 000 subscriptions at 200 a page
+            url = f"{self._base}/v1/subscriptions?{action_query}limit=200&cursor={quote(cursor)}"
+            status, body = await self._call("GET", url)
+            if status != 200 or not isinstance(body, dict):
+                raise self._rejected(status, body)
+            found.extend(item for item in body.get("items", []) if isinstance(item, dict))
+            cursor = body.get("next_cursor") or ""
+            if not cursor:
+                break
+        return found

@@ -1,7 +1,9 @@
 """The payloads that travel on the durable queue between gateway, dispatcher and poster.
 
 These are the contract between the three pipeline services; each side validates what it reads.
-Queue entrypoints: `dispatch` (gateway → dispatcher) and `reply` (dispatcher/poster API → poster).
+Queue entrypoints: `dispatch` (gateway → dispatcher; the dispatcher's scheduler queues its
+scheduled runs there too), `reply` (dispatcher/poster API → poster) and `audit` (dispatcher →
+its own worker → the data service's audit log).
 """
 
 from __future__ import annotations
@@ -10,13 +12,24 @@ from typing import Any, Literal, NotRequired, TypedDict
 
 DISPATCH = "dispatch"
 REPLY = "reply"
+AUDIT = "audit"
+
+
+class ScheduledRun(TypedDict):
+    """What a scheduled run carries (kind `schedule`): which schedule, which tick."""
+
+    key: str  # `action:<name>` or `alert:<action>:<team>:<user>`
+    action: str
+    tick: str  # ISO time of the tick
+    missed: int  # ticks it stands for beyond its own (0: on time; >0: a catch-up)
+    trigger: Literal["schedule", "alert"]
 
 
 class DispatchJob(TypedDict):
     """One inbound user interaction, normalised by the gateway."""
 
     event_id: str  # Slack event_id, or a derived unique id for commands/interactions
-    kind: Literal["message", "command", "interaction"]
+    kind: Literal["message", "command", "interaction", "schedule"]
     team_id: str
     user_id: str
     channel: str
@@ -27,6 +40,7 @@ class DispatchJob(TypedDict):
     response_url: NotRequired[str | None]  # slash commands and interactions
     interaction: NotRequired[dict[str, Any] | None]  # {"action_id", "value", "block_id"} for clicks
     received_at: float  # epoch seconds when the gateway accepted it
+    schedule: NotRequired[ScheduledRun | None]  # kind `schedule` only
 
 
 class ReplyJob(TypedDict):
@@ -42,3 +56,6 @@ class ReplyJob(TypedDict):
     # Slack's response_url of the command or click this answers (valid 30 min, 5 uses): the
     # poster answers there first, so a channel the bot is not in still gets the reply.
     response_url: NotRequired[str | None]
+    # Only this user sees the reply (chat.postEphemeral, or an ephemeral response_url answer):
+    # policy denials and confirmation prompts.
+    ephemeral_user: NotRequired[str | None]

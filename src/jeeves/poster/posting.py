@@ -6,7 +6,9 @@ Per job:
 2. ask the governor for a slot in the channel: a short wait happens in-process, a long one
    sends the job back to the queue with that delay (so it neither blocks a worker slot nor
    burns an attempt);
-3. post with `AsyncWebClient.chat_postMessage` (in the thread when the reply has thread_ts);
+3. post with `AsyncWebClient.chat_postMessage` (in the thread when the reply has thread_ts;
+   `chat_postEphemeral` when only `ephemeral_user` may see it — such a reply cannot be read
+   back, so one left unconfirmed by a crash is recorded, never sent twice);
 4. Slack's answer: ok → `posted`; 429 → block that channel for `Retry-After` and try again
    (other channels keep flowing); permanent errors → dead letter with Slack's reason;
    5xx/timeouts/connection errors → retried by the queue with backoff.
@@ -131,9 +133,10 @@ def parse_reply_job(payload: Mapping[str, Any]) -> ReplyJob:
     blocks = payload.get("blocks")
     if blocks is not None and not isinstance(blocks, list):
         raise ValueError("'blocks' must be a list or null")
-    response_url = payload.get("response_url")
-    if response_url is not None and not isinstance(response_url, str):
-        raise ValueError("'response_url' must be a string or null")
+    for name in ("response_url", "ephemeral_user"):
+        value = payload.get(name)
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"'{name}' must be a string or null")
     job = dict(payload)
     job.setdefault("thread_ts", None)
     return cast(ReplyJob, job)
@@ -200,7 +203,8 @@ class Poster:
         if why in ("refused_host", "expired_by_age"):
             self._metrics.response_urls.labels(why).inc()
             log.warning("reply_response_url_skipped", reply_key=reply["reply_key"], reason=why)
-        if claimed.uncertain and after_doubt(claimed.via) is Doubt.RECORD_UNCONFIRMED:
+        private = bool(reply.get("ephemeral_user"))  # ephemeral: nothing to read back
+        if claimed.uncertain and (private or after_doubt(claimed.via) is Doubt.RECORD_UNCONFIRMED):
             await self._unconfirmed(reply, "a crash during the response_url call")
             return
         if claimed.uncertain and not await self._absent_after_read_back(reply, job, claimed):
@@ -264,13 +268,23 @@ class Poster:
 
     async def _post(self, reply: ReplyJob) -> SlackResult:
         try:
-            response = await self._client().chat_postMessage(
-                channel=reply["channel"],
-                text=reply["text"],
-                blocks=reply.get("blocks") or None,
-                thread_ts=reply["thread_ts"] or None,
-                metadata=reply_metadata(reply["reply_key"]),
-            )
+            user = reply.get("ephemeral_user")
+            if user:  # only `user` sees it (policy denials, confirmation prompts)
+                response = await self._client().chat_postEphemeral(
+                    channel=reply["channel"],
+                    user=user,
+                    text=reply["text"],
+                    blocks=reply.get("blocks") or None,
+                    thread_ts=reply["thread_ts"] or None,
+                )
+            else:
+                response = await self._client().chat_postMessage(
+                    channel=reply["channel"],
+                    text=reply["text"],
+                    blocks=reply.get("blocks") or None,
+                    thread_ts=reply["thread_ts"] or None,
+                    metadata=reply_metadata(reply["reply_key"]),
+                )
         except SlackApiError as exc:
             answer = exc.response
             data = answer.data if isinstance(answer.data, dict) else None

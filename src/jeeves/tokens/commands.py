@@ -25,7 +25,7 @@ from jeeves.tokens.keystore import load_keys, write_key
 DEFAULT_LEAD_S = 300.0
 # Clients `init-dev` registers: id -> (audience patterns, scopes). See docs/security.md.
 DEV_CLIENTS: dict[str, tuple[list[str], list[str]]] = {
-    "dispatcher": (["*"], ["act", "data"]),
+    "dispatcher": (["*"], ["act", "data", "audit"]),
     "gateway": (["data"], ["data"]),
     "poster": (["data"], ["data"]),
     "echo": (["data", "poster"], ["data", "post"]),

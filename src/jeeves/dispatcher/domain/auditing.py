@@ -2,10 +2,11 @@
 ended, how long it took.
 
 Every run the dispatcher settles — called, denied, cancelled, rejected, expired, skipped — becomes
-ONE record for the data service's audit log (`POST /v1/audit`, kind `action.run`), sent through
-the durable queue (`audit` jobs, see `jeeves.dispatcher.auditor`). Its `key` (`run:<event>:<outcome>`)
-makes a record sent twice stored once, while a dead letter replayed later to success still
-adds its own `ok` record. Never message text: typed params only, secrets masked.
+ONE record for the data service's audit log (`POST /v1/audit`, kind `action.run`), sent
+through the durable queue (`audit` jobs, see `jeeves.dispatcher.auditor`). Its `key`
+(`run:<event>:<outcome>`) makes a record sent twice stored once, while a dead letter replayed
+later to success still adds its own `ok` record. Never message text: typed params only,
+secrets masked.
 
 | detail field | what |
 |---|---|
@@ -14,7 +15,7 @@ adds its own `ok` record. Never message text: typed params only, secrets masked.
 | `trigger` | `message`, `command` (slash), `interaction`, `schedule`, `alert` |
 | `decision` | `allowed`, or `denied:<why>` (side_effects, user, channel, groups_unavailable) |
 | `confirmed_by`, `approved_by`, `rejected_by` | who clicked, when the policy asked |
-| `outcome` | `ok`, `user_error`, `error`, `timeout`, `denied`, `cancelled`, `rejected`, `expired`, `skipped` |
+| `outcome` | `ok`, `user_error`, `error`, `timeout`; `denied`, `cancelled`, `rejected`, `expired` |
 | `status`, `duration_ms` | the action's HTTP status and how long the call took |
 | `tick`, `missed` | scheduled runs: the tick (ISO time) and how many ticks it stands for |
 """

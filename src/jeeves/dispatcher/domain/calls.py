@@ -11,7 +11,7 @@ is passed on as free text, as before. Pure functions.
 | key | when | what |
 |---|---|---|
 | `keyword` | always | the keyword or phrase the message was routed by |
-| `message` | always for messages, never for scheduled runs of typed commands | the whole cleaned message |
+| `message` | always | the whole cleaned message (a schedule's: its `scheduleText`) |
 | `command` | typed | the command's name (`deploy`) |
 | `params` | typed | `{"service": "api", "env": "prod"}`: typed values, defaults filled in |
 | `schedule` | scheduled runs | `{"tick", "missed", "catch_up"}` |
@@ -24,10 +24,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from jeeves.kit.actions import ActionSpec
 from jeeves_actionspec.grammar import Command, masked
 from jeeves_actionspec.matching import Matched, Mismatch, match
-
-from jeeves.kit.actions import ActionSpec
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,7 @@ def click_of(job: DispatchJob) -> Click | None:
     button = action_id.removeprefix(PREFIX)
     if button not in BUTTONS or not isinstance(value, str) or not value:
         return None
-    return Click(button, value)  # type: ignore[arg-type]
+    return Click(button, value)
 
 
 def is_own(job: DispatchJob) -> bool:

@@ -11,7 +11,7 @@ from typing import Any, cast
 
 from jeeves.kit.jobs import DispatchJob
 
-KINDS = ("message", "command", "interaction")
+KINDS = ("message", "command", "interaction", "schedule")
 _REQUIRED_TEXT = ("event_id", "team_id", "user_id", "channel")
 
 
@@ -42,11 +42,30 @@ def parse_dispatch_job(payload: Mapping[str, Any]) -> DispatchJob:
     interaction = payload.get("interaction")
     if interaction is not None and not isinstance(interaction, dict):
         raise ValueError("'interaction' must be an object or null")
+    _check_schedule(payload)
     job = dict(payload)
     job.setdefault("text", "")
     job.setdefault("ts", None)
     job.setdefault("thread_ts", None)
     return cast(DispatchJob, job)
+
+
+def _check_schedule(payload: Mapping[str, Any]) -> None:
+    schedule = payload.get("schedule")
+    if payload.get("kind") != "schedule":
+        if schedule is not None:
+            raise ValueError("'schedule' belongs to kind 'schedule' only")
+        return
+    if not isinstance(schedule, dict):
+        raise ValueError("a 'schedule' job needs its 'schedule' object")
+    for name in ("key", "action", "tick"):
+        if not isinstance(schedule.get(name), str) or not schedule[name]:
+            raise ValueError(f"'schedule.{name}' must be a non-empty string")
+    missed = schedule.get("missed")
+    if not isinstance(missed, int) or isinstance(missed, bool) or missed < 0:
+        raise ValueError("'schedule.missed' must be a whole number >= 0")
+    if schedule.get("trigger") not in ("schedule", "alert"):
+        raise ValueError("'schedule.trigger' must be schedule or alert")
 
 
 def interaction_target(job: DispatchJob) -> tuple[str, str] | None:

@@ -2,20 +2,20 @@
 
 Help is generated from the registry snapshot (keyword, description, usage; sorted), so a new
 action appears in it the moment it is registered; `help <keyword>` shows an action's commands
-with their parameters, who may run it and when it runs by itself, all from its declaration. Pure functions returning Slack mrkdwn text;
-every word from a user or a registration is escaped (the kit's `escape_mrkdwn`), so a user's
-`<!channel>` cannot ping anyone and a usage like `echo <text>` is not read as a link.
+with their parameters, who may run it and when it runs by itself, all from its declaration. Pure
+functions returning Slack mrkdwn text; every word from a user or a registration is escaped (the
+kit's `escape_mrkdwn`), so a user's `<!channel>` cannot ping anyone and a usage like `echo
+<text>` is not read as a link.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from jeeves_actionspec.grammar import Command, describe_param
-from jeeves_actionspec.policy import describe as describe_policy
-
 from jeeves.kit.action_app import escape_mrkdwn as escape
 from jeeves.kit.actions import ActionSpec
+from jeeves_actionspec.grammar import Command, describe_param
+from jeeves_actionspec.policy import describe as describe_policy
 
 GREETING = "Hi! Say `help` to see what I can do."
 LOGIN_NOT_AVAILABLE = (
@@ -36,7 +36,9 @@ def _describe(spec: ActionSpec) -> str:
         line += " (also: " + ", ".join(others) + ")"
     if spec.description:
         line += f" — {escape(spec.description)}"
-    usage = spec.usage or (spec.declaration.commands[0].usage() if spec.declaration.commands else "")
+    usage = spec.usage or (
+        spec.declaration.commands[0].usage() if spec.declaration.commands else ""
+    )
     if usage:
         line += f" · usage: `{escape(usage)}`"
     if not spec.declaration.policy.open_to_all:
@@ -82,7 +84,7 @@ def _details(spec: ActionSpec) -> str:
 
 def bad_call_text(spec: ActionSpec, command: Command, problem: str) -> str:
     """A message that starts a command but breaks it: the problem, then how to type it."""
-    lines = [f"Sorry, {escape(problem)}. Usage:"] + command_help(command)
+    lines = [f"Sorry, {escape(problem)}. Usage:", *command_help(command)]
     others = [c for c in spec.declaration.commands if c.phrase == command.phrase and c != command]
     for other in others:
         lines += command_help(other)
