@@ -32,7 +32,7 @@ CREATE TABLE IF NOT EXISTS pending_runs (
     id             text PRIMARY KEY,
     event_id       text NOT NULL UNIQUE,
     action         text NOT NULL,
-    call           jsonb,
+    call           json,  -- json, not jsonb: params keep their order
     requester      text NOT NULL,
     team_id        text NOT NULL,
     channel        text NOT NULL,
@@ -94,7 +94,7 @@ async def create(conn: asyncpg.Connection | asyncpg.Pool, run: PendingRun) -> Pe
         WITH made AS (
             INSERT INTO pending_runs (id, event_id, action, call, requester, team_id, channel,
                 thread_ts, trigger, state, needs_approval, confirm_by, approve_by, approval_s)
-            VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+            VALUES ($1, $2, $3, $4::json, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
             ON CONFLICT (event_id) DO NOTHING
             RETURNING {_COLUMNS}
         )
