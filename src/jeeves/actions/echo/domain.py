@@ -29,9 +29,11 @@ def echo(request: ActionRequest) -> Reply:
         text = f"{command} {shown}".strip()
     else:
         text = request.text.strip()
+    schedule = request.args.get("schedule")
+    if not text and isinstance(schedule, Mapping):
+        text = str(request.args.get("keyword") or request.action)  # a bare scheduled run
     if not text:
         raise ActionError(400, "Nothing to echo: try `echo hello`.")
-    schedule = request.args.get("schedule")
     if isinstance(schedule, Mapping):
         late = f", catch-up for {schedule.get('missed')} missed" if schedule.get("missed") else ""
         text += f" [tick {schedule.get('tick')}{late}]"
