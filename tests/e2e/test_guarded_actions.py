@@ -287,3 +287,18 @@ def test_help_shows_how_to_call_each_command(stack: GuardedStack) -> None:
     lines = answer["text"].splitlines()
     assert lines[1] == "• `deploy &lt;service&gt; [to &lt;env&gt;]`"
     assert lines[-1] == f"Who may run it: for <@{ALICE}>, <!subteam^{OPS}>; asks you to confirm"
+
+
+def test_each_command_exports_its_json_schema(stack: GuardedStack) -> None:
+    token = stack.dealer.token("cli", "dispatcher")
+    status, body = http_json(
+        "GET",
+        stack.dispatchers[0].url + "/v1/actions/deploy/schema",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert status == 200, body
+    [schema] = body["commands"]
+    assert schema["title"] == "deploy.deploy"
+    assert schema["required"] == ["service"]
+    assert schema["properties"]["env"]["enum"] == ["staging", "prod"]
+    assert http_json("GET", stack.dispatchers[0].url + "/v1/actions/deploy/schema")[0] == 401

@@ -64,7 +64,8 @@ def build_app(settings: DispatcherSettings) -> Quart:
     serve_activity(app, activity, settings)  # after the worker: it stops after the worker
     install_scheduler(app, settings, registry, data, dispatcher)
     admin_token = settings.admin_token.get_secret_value()
-    for blueprint in admin_blueprints(admin_authorizer(app, static_admin_token(admin_token))):
+    authorize = admin_authorizer(app, static_admin_token(admin_token))
+    for blueprint in admin_blueprints(authorize, registry):
         app.register_blueprint(blueprint)
 
     @app.before_serving
