@@ -5,6 +5,10 @@ jeeves-tokens genkey --dir D       new signing key (publish now, sign after --ac
 jeeves-tokens keys --dir D         each key's state: upcoming, signing, retiring, expired
 jeeves-tokens hash-secret          read a secret on stdin, print its stored hash
 jeeves-tokens init-dev --dir D     keys + clients.json + secrets.json for `make dev`
+jeeves-tokens import-key --pem P --dir D
+                                   an existing RSA key (e.g. made by Helm) as <kid>.pem + .json
+jeeves-tokens build-registry --spec S --secrets-dir D --out F
+                                   clients.json from audiences/scopes + one plain secret per file
 """
 
 from __future__ import annotations
@@ -17,8 +21,11 @@ import sys
 import time
 from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
 from jeeves.tokens.domain.clients import parse_clients
-from jeeves.tokens.domain.keys import generate_key, plan_keys
+from jeeves.tokens.domain.keys import KEY_BITS, SigningKey, generate_key, plan_keys, thumbprint
 from jeeves.tokens.domain.secrets import MIN_SECRET_CHARS, hash_secret, new_secret
 from jeeves.tokens.keystore import load_keys, write_key
 
@@ -57,6 +64,18 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("hash-secret", help="read a client secret on stdin and print its hash")
     dev = sub.add_parser("init-dev", help="keys, clients.json and secrets.json for local runs")
     dev.add_argument("--dir", type=Path, required=True)
+    imp = sub.add_parser("import-key", help="write an RSA private key (PEM) as <kid>.pem + .json")
+    imp.add_argument("--pem", type=Path, required=True, help="PKCS#1 or PKCS#8 PEM, unencrypted")
+    imp.add_argument("--dir", type=Path, required=True)
+    imp.add_argument(
+        "--sign-from", type=float, default=0.0, help="epoch seconds it signs from (default 0)"
+    )
+    reg = sub.add_parser("build-registry", help="clients.json from a spec and plain secrets")
+    reg.add_argument(
+        "--spec", type=Path, required=True, help='{"clients": {id: {audiences, scopes}}}'
+    )
+    reg.add_argument("--secrets-dir", type=Path, required=True, help="one file per client id")
+    reg.add_argument("--out", type=Path, required=True)
     return root
 
 
@@ -137,6 +156,73 @@ def init_dev(directory: Path) -> int:
     return 0
 
 
+class CommandError(Exception):
+    """Bad input to a tool command: one line for stderr, exit status 2."""
+
+
+def import_key(pem_path: Path, directory: Path, sign_from: float) -> int:
+    """Idempotent: the same PEM always yields the same kid and the same two files.
+
+    Lets a deployment keep its signing key in a Secret as a plain PEM (Helm's `genPrivateKey`
+    makes one) while the dealer reads the `<kid>.pem` + `<kid>.json` layout of `genkey`.
+    """
+    try:
+        key = serialization.load_pem_private_key(pem_path.read_bytes(), password=None)
+    except (OSError, ValueError, TypeError) as exc:
+        raise CommandError(
+            f"{pem_path}: not a readable unencrypted PEM private key ({exc})"
+        ) from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise CommandError(f"{pem_path}: not an RSA private key (the dealer signs with RS256)")
+    if key.key_size < KEY_BITS:
+        raise CommandError(f"{pem_path}: {key.key_size}-bit key, at least {KEY_BITS} needed")
+    signing = SigningKey(
+        kid=thumbprint(key.public_key()), private_key=key, sign_from=sign_from, created_at=sign_from
+    )
+    write_key(directory, signing)
+    print(json.dumps({"kid": signing.kid, "sign_from": sign_from, "dir": str(directory)}))
+    return 0
+
+
+def build_registry(spec_path: Path, secrets_dir: Path, out: Path) -> int:
+    """Hash each client's plain secret (file `<secrets_dir>/<id>`) into a checked registry."""
+    try:
+        spec = json.loads(spec_path.read_text())
+    except (OSError, ValueError) as exc:
+        raise CommandError(f"{spec_path}: not a readable JSON document ({exc})") from None
+    entries = spec.get("clients") if isinstance(spec, dict) else None
+    if not isinstance(entries, dict):
+        raise CommandError(f'{spec_path}: expected {{"clients": {{"<id>": {{...}}}}}}')
+    clients = {}
+    for cid, entry in sorted(entries.items()):
+        if not isinstance(entry, dict):
+            raise CommandError(f"{spec_path}: client {cid!r} must be an object")
+        secret = _client_secret(secrets_dir, cid)
+        clients[cid] = {**entry, "secret_hash": hash_secret(secret)}
+    document = {"clients": clients}
+    try:
+        parse_clients(document)
+    except ValueError as exc:
+        raise CommandError(f"{spec_path}: {exc}") from None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _write_private(out, json.dumps(document, indent=2))
+    print(json.dumps({"clients": sorted(clients), "out": str(out)}))
+    return 0
+
+
+def _client_secret(secrets_dir: Path, client_id: str) -> str:
+    path = secrets_dir / client_id
+    try:
+        secret = path.read_text().strip()
+    except (OSError, UnicodeDecodeError):
+        raise CommandError(f"client {client_id!r}: no readable secret file {path}") from None
+    if len(secret) < MIN_SECRET_CHARS:
+        raise CommandError(
+            f"client {client_id!r}: its secret needs at least {MIN_SECRET_CHARS} characters"
+        )
+    return secret
+
+
 def _write_private(path: Path, text: str) -> None:
     path.touch(mode=0o600, exist_ok=True)
     path.chmod(0o600)
@@ -154,4 +240,12 @@ def run_command(argv: list[str]) -> int | None:
         return hash_from_stdin()
     if args.command == "init-dev":
         return init_dev(args.dir)
+    try:
+        if args.command == "import-key":
+            return import_key(args.pem, args.dir, args.sign_from)
+        if args.command == "build-registry":
+            return build_registry(args.spec, args.secrets_dir, args.out)
+    except CommandError as exc:
+        print(f"jeeves-tokens: {exc}", file=sys.stderr)
+        return 2
     return None

@@ -29,12 +29,13 @@ pytestmark = pytest.mark.k8s
 
 REPO = Path(__file__).resolve().parents[3]
 MANIFESTS = REPO / "manifests"
-SAMPLES = ("weather", "memory", "echo", "deploy")
+SAMPLES = ("weather", "memory", "echo", "dice", "deploy")
 WORKLOADS = (
     "jeeves-weather",
     "jeeves-memory",
     "jeeves-memory-canary",
     "jeeves-echo",
+    "jeeves-dice",
     "jeeves-deploy",
 )
 
