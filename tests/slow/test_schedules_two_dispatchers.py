@@ -18,12 +18,13 @@ import re
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from jeeves.localstack.ports import wait_until
 from jeeves.localstack.postgres import PostgresServer
 from support.guarded import GuardedStack, start_guarded
 from support.services import ServiceProcess, http_json
@@ -79,14 +80,10 @@ def posted_ticks(stack: GuardedStack) -> list[tuple[datetime, int]]:
     return found
 
 
-def wait_for(check: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+def wait_for(check: Callable[[], list[Any]], timeout: float, what: str) -> list[Any]:
+    """Poll `check` until it finds something; what it found."""
+    wait_until(lambda: bool(check()), timeout=timeout, what=what)
+    return check()
 
 
 def subscribe_for_the_coming_minute(stack: GuardedStack) -> datetime:
@@ -109,7 +106,11 @@ def test_each_tick_runs_once_with_two_dispatchers_and_an_outage_gives_one_catch_
     # one minute of ticks, both dispatchers racing for each
     first = wait_for(lambda: posted_ticks(stack), 30, "the first scheduled post")[0][0]
     window_end = first + timedelta(seconds=60)
-    wait_for(lambda: any(t >= window_end for t, _ in posted_ticks(stack)), 90, "a minute of ticks")
+    wait_until(
+        lambda: any(t >= window_end for t, _ in posted_ticks(stack)),
+        timeout=90,
+        what="a minute of ticks",
+    )
     time.sleep(2)  # a duplicate would be posted within the poll interval; give it the chance
     in_window = [t for t, _ in posted_ticks(stack) if first <= t <= window_end]
     expected = [first + timedelta(seconds=10 * n) for n in range(7)]
@@ -141,10 +142,10 @@ def test_each_tick_runs_once_with_two_dispatchers_and_an_outage_gives_one_catch_
     assert others == []
     assert missed >= 2  # 30 s of a 10 s schedule: at least 3 ticks, run as one
     assert stopped_at < catch_up_tick < restarted_at
-    wait_for(
+    wait_until(
         lambda: any(t > restarted_at for t, _ in posted_ticks(stack)[before:]),
-        30,
-        "the schedule going on",
+        timeout=30,
+        what="the schedule going on",
     )
     time.sleep(2)
     after = posted_ticks(stack)[before:]

@@ -73,21 +73,26 @@ class DataClient:
         field = error.get("field")
         return DataRejected(status, message, field if isinstance(field, str) else None)
 
-    async def facts(self, team_id: str, slack_id: str) -> dict[str, str]:
-        """Every fact of the user as {key: value} (an unknown user has none)."""
-        facts: dict[str, str] = {}
+    async def _items(self, url: str, max_pages: int) -> list[dict[str, Any]]:
+        """Every item of a paged list (`?limit=200&cursor=` is added), at most `max_pages`."""
+        found: list[dict[str, Any]] = []
         cursor = ""
-        for _ in range(20):  # at most 20 pages of 200: far beyond any real user
-            url = f"{self._user(team_id, slack_id)}/facts?limit=200&cursor={quote(cursor)}"
-            status, body = await self._call("GET", url)
+        joiner = "&" if "?" in url else "?"
+        for _ in range(max_pages):
+            status, body = await self._call("GET", f"{url}{joiner}limit=200&cursor={quote(cursor)}")
             if status != 200 or not isinstance(body, dict):
                 raise self._rejected(status, body)
-            for item in body.get("items", []):
-                facts[str(item["key"])] = str(item["value"])
+            found.extend(item for item in body.get("items", []) if isinstance(item, dict))
             cursor = body.get("next_cursor") or ""
             if not cursor:
                 break
-        return facts
+        return found
+
+    async def facts(self, team_id: str, slack_id: str) -> dict[str, str]:
+        """Every fact of the user as {key: value} (an unknown user has none)."""
+        # at most 20 pages of 200: far beyond any real user
+        items = await self._items(f"{self._user(team_id, slack_id)}/facts", max_pages=20)
+        return {str(item["key"]): str(item["value"]) for item in items}
 
     async def set_fact(self, team_id: str, slack_id: str, key: str, value: str) -> str:
         """Create or replace a fact; returns the value as stored (normalised by the service)."""
@@ -183,16 +188,5 @@ class DataClient:
 
     async def subscriptions(self, action: str | None = None) -> list[dict[str, Any]]:
         """Every subscription (of `action`) with the user's ids and time zone, all pages."""
-        found: list[dict[str, Any]] = []
-        cursor = ""
-        action_query = f"action={quote(action, safe='')}&" if action else ""
-        for _ in range(500):  # 100 000 subscriptions at 200 a page
-            url = f"{self._base}/v1/subscriptions?{action_query}limit=200&cursor={quote(cursor)}"
-            status, body = await self._call("GET", url)
-            if status != 200 or not isinstance(body, dict):
-                raise self._rejected(status, body)
-            found.extend(item for item in body.get("items", []) if isinstance(item, dict))
-            cursor = body.get("next_cursor") or ""
-            if not cursor:
-                break
-        return found
+        query = f"?action={quote(action, safe='')}" if action else ""
+        return await self._items(f"{self._base}/v1/subscriptions{query}", max_pages=500)
