@@ -3,6 +3,8 @@ audit jobs), policy guard, scheduler, activity recording, admin API."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from quart import Quart
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -25,10 +27,11 @@ from jeeves.kit.dead_letters import static_admin_token
 from jeeves.kit.flags import install_flags
 from jeeves.kit.jobs import AUDIT, DISPATCH
 from jeeves.kit.logging import get_logger
-from jeeves.kit.queue import JobHandler, WorkerOptions, install_worker
+from jeeves.kit.queue import WorkerOptions, install_worker
 from jeeves.kit.registry import install_registry
 
 log = get_logger(__name__)
+AUDIT_CONCURRENCY = 2  # audit records in flight per dispatcher (in their own worker)
 
 
 def build_app(settings: DispatcherSettings) -> Quart:
@@ -57,10 +60,15 @@ def build_app(settings: DispatcherSettings) -> Quart:
         flags=install_flags(app, env=settings.env, etcd_endpoints=settings.etcd_endpoints),
         dashboard_url=settings.dashboard_url,
     )
-    handlers: dict[str, JobHandler] = {DISPATCH: dispatcher.handle}
-    if data is not None:
-        handlers[AUDIT] = Auditor(data, kit(app).registry).handle
-    install_worker(app, settings.database_url, handlers, options)
+    install_worker(app, settings.database_url, {DISPATCH: dispatcher.handle}, options)
+    if data is not None:  # its own worker: a slow data service never takes a dispatch's slot
+        audit_options = replace(
+            options, concurrency=AUDIT_CONCURRENCY, max_attempts=max(options.max_attempts, 10)
+        )
+        auditor = Auditor(data, kit(app).registry)
+        install_worker(
+            app, settings.database_url, {AUDIT: auditor.handle}, audit_options, check=None
+        )
     serve_activity(app, activity, settings)  # after the worker: it stops after the worker
     install_scheduler(app, settings, registry, data, dispatcher)
     admin_token = settings.admin_token.get_secret_value()

@@ -3,8 +3,10 @@
 Unlike usage statistics (best effort, see `activity.py`), the audit log must not lose a run: each
 record is a durable queue job, queued in the same statement as the run's final outcome
 (`store.finish`), and sent with `DataClient.append_audit` under its `key`, so a retry stores it
-once. The data service down → the job is retried with backoff and, after the last attempt,
-kept as a dead letter an admin can replay; a record it refuses (4xx) is dead-lettered at once.
+once. The data service down → the job is retried with backoff (at least 10 attempts, ~25 min
+at the default backoff) and, after the last attempt, kept as a dead letter an admin can replay;
+a record it refuses (4xx) is dead-lettered at once. Audit jobs have their own queue worker (two
+at a time), so a slow or stalled data service never takes a slot a message needs.
 
 Without `JEEVES_DATA_URL` there is no audit log: the dispatcher then queues no audit jobs and
 says so once at start.

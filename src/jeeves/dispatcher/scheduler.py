@@ -224,12 +224,11 @@ class Scheduler:
         started = time.monotonic()
         if started - self._subscriptions_at < self._alerts_refresh_s:
             return
+        self._subscriptions_at = started  # a failure waits for the next refresh too
         try:
             self._subscriptions = await self._data.subscriptions()
         except (DataUnavailable, DataRejected) as exc:  # keep the last known ones
             log.warning("alerts_refresh_failed", error=str(exc)[:200])
-            return
-        self._subscriptions_at = started
 
     def plans(self) -> list[Plan]:
         actions = dict(self._registry.actions())

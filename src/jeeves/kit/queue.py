@@ -637,8 +637,11 @@ def install_worker(
     database_url: str,
     handlers: Mapping[str, JobHandler],
     options: WorkerOptions,
+    *,
+    check: str | None = "queue",
 ) -> QueueWorker:
-    """Run a QueueWorker while `app` serves, with a `queue` readiness check and kit metrics."""
+    """Run a QueueWorker while `app` serves, with kit metrics and a readiness check named
+    `check` (None: none — for a second, auxiliary worker of the same process)."""
     worker = QueueWorker(database_url, handlers, options, kit(app).registry)
 
     @app.before_serving
@@ -649,5 +652,6 @@ def install_worker(
     async def _stop_worker() -> None:
         await worker.stop()
 
-    kit(app).readiness.add("queue", worker.check)
+    if check is not None:
+        kit(app).readiness.add(check, worker.check)
     return worker
