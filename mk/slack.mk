@@ -19,3 +19,17 @@ test-slack: ## unit + integration tests of the Slack emulator (incl. headless Ch
 bench-slack: ## Slack emulator calls/s and events/s, echo /v1/act: server CPU per request vs /healthz
 	.venv/bin/python bench/slack_emulator/run.py
 	.venv/bin/python bench/echo/run.py
+
+.PHONY: test-socket test-strava strava-emulator
+
+test-socket: ## Socket Mode and distributed-app tests: jeeves-socket, the emulator's Socket Mode and OAuth, installations (incl. e2e)
+	.venv/bin/pytest tests/unit/socket_mode tests/unit/kit/test_slack_*.py tests/unit/kit/test_refreshing.py \
+	  tests/unit/emulators/test_slack_workspaces.py tests/integration/socket_mode \
+	  tests/integration/emulators/test_slack_socket_mode.py tests/integration/emulators/test_slack_oauth.py \
+	  tests/integration/data/test_data_credentials.py tests/e2e/test_connections.py
+
+test-strava: ## the Strava action and its emulator (unit + integration)
+	.venv/bin/pytest tests/unit/actions/strava tests/integration/actions/strava
+
+strava-emulator: ## run the Strava emulator alone on 127.0.0.1:8091
+	JEEVES_BIND=127.0.0.1:8091 .venv/bin/jeeves-strava-emulator

@@ -56,6 +56,27 @@ NOT_EXPOSED = {
     "data_url": "wired by the chart where the service calls data",
     "tokens_url": "wired by the chart where the service receives or sends JWTs",
     "etcd_endpoints": "wired by the chart where the service reads etcd",
+    # Issue 16 (docs/slack-app.md): a distributed app (OAuth installs, per-workspace tokens,
+    # rotation) and the emulator's Socket Mode and workspaces are not in the chart yet; the
+    # services' defaults are the one-workspace Events API app the chart deploys.
+    "slack_distributed": "one workspace by default; the distributed app is not charted yet",
+    "slack_client_id": "OAuth of a distributed app (not charted yet)",
+    "slack_client_secret": "OAuth of a distributed app (not charted yet)",
+    "slack_redirect_uri": "OAuth of a distributed app (not charted yet)",
+    "slack_scopes": "OAuth of a distributed app (not charted yet)",
+    "slack_authorize_url": "OAuth of a distributed app (not charted yet)",
+    "slack_api_url": "the gateway calls Slack only as a distributed app (not charted yet)",
+    "installed_teams_ttl_s": "the workspace gate of a distributed app (not charted yet)",
+    "slack_token_refresh_margin_s": "token rotation of a distributed app (not charted yet)",
+    "auth_issuer": "the gateway calls data only as a distributed app (not charted yet)",
+    "auth_leeway_s": "the gateway calls data only as a distributed app (not charted yet)",
+    "auth_jwks_ttl_s": "the gateway calls data only as a distributed app (not charted yet)",
+    "auth_jwks_min_refetch_s": "the gateway calls data only as a distributed app",
+    "slack_app_token": "the emulator's Socket Mode (not charted yet)",
+    "emulator_delivery": "the emulator's Socket Mode (not charted yet)",
+    "emulator_teams": "the emulator's extra workspaces (not charted yet)",
+    "emulator_token_rotation": "the emulator's token rotation (not charted yet)",
+    "emulator_token_ttl_s": "the emulator's token rotation (not charted yet)",
 }
 
 

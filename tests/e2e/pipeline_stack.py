@@ -1,20 +1,23 @@
 """Starting the whole conversation pipeline as real processes (for tests/e2e and the bench).
 
-Real: PostgreSQL (one database shared by gateway, dispatcher and poster, migrated by their own
-`migrate` commands), the Slack emulator (signs and sends events, records chat.postMessage),
-`jeeves-gateway`, `jeeves-dispatcher`, `jeeves-poster` and the `jeeves-echo` action with its
-test-only fault controls, all authenticating through a real `jeeves-tokens` (every call between
-services carries its JWT; the admin APIs need scope `admin`). Nothing is faked; queue timings
-are shortened (1 s heartbeats, fast backoff) so crash tests finish in seconds.
+Real: PostgreSQL (one database shared by the ingress, dispatcher and poster, migrated by their
+own `migrate` commands), the Slack emulator (signs and sends events, records chat.postMessage),
+the ingress — `jeeves-gateway` (Events API over HTTP) or two `jeeves-socket` replicas (Socket
+Mode) —, `jeeves-dispatcher`, `jeeves-poster` and the `jeeves-echo` action with its test-only
+fault controls, all authenticating through a real `jeeves-tokens` (every call between services
+carries its JWT; the admin APIs need scope `admin`). Nothing is faked; queue timings are
+shortened (1 s heartbeats, fast backoff) so crash tests finish in seconds.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from jeeves.localstack.ports import wait_until
 from support.dealer import Dealer, start_dealer
 from support.services import ServiceProcess, http_json, migrate
 from support.slack import BOT_USER_ID, SlackEmulator, start_slack_emulator
@@ -22,6 +25,10 @@ from support.slack import BOT_USER_ID, SlackEmulator, start_slack_emulator
 SECRET = "e2e-signing-secret"
 TOKEN = "xoxb-e2e-bot-token"
 ADMIN = "e2e-admin-token"
+APP_TOKEN = "xapp-1-e2e-app-token"
+# The two ways Slack reaches Jeeves: each e2e conversation test runs over both.
+INGRESSES = ("events_api", "socket_mode")
+SOCKET_REPLICAS = 2
 FAST_QUEUE = {
     "JEEVES_QUEUE_HEARTBEAT_TIMEOUT_S": "1",
     "JEEVES_QUEUE_RETRY_BASE_S": "0.2",
@@ -41,12 +48,13 @@ class Pipeline:
     echo: ServiceProcess
     poster: ServiceProcess
     dispatcher: ServiceProcess
-    gateway: ServiceProcess
+    ingress: str  # events_api or socket_mode
+    ingresses: list[ServiceProcess]  # the gateway, or the jeeves-socket replicas
     dealer: Dealer
 
     def processes(self) -> list[ServiceProcess]:
         return [
-            self.gateway,
+            *self.ingresses,
             self.dispatcher,
             self.poster,
             self.echo,
@@ -85,15 +93,49 @@ POSTER_TIMING = {
 }
 
 
+def start_ingress(
+    ingress: str,
+    slack: SlackEmulator,
+    launch: Callable[[ServiceProcess], ServiceProcess],
+    env: dict[str, str],
+) -> list[ServiceProcess]:
+    """The gateway (Events API) or the Socket Mode replicas, with the emulator delivering to
+    them; `env` holds the database and the rest they share."""
+    if ingress == "events_api":
+        gateway = launch(
+            ServiceProcess("jeeves-gateway", {**env, "JEEVES_SLACK_SIGNING_SECRET": SECRET})
+        )
+        slack.configure(gateway_url=gateway.url, delivery="http")
+        return [gateway]
+    assert ingress == "socket_mode", ingress
+    slack.configure(delivery="socket")
+    socket_env = {
+        **env,
+        "JEEVES_SLACK_APP_TOKEN": APP_TOKEN,
+        "JEEVES_SLACK_API_URL": slack.api_url,
+        "JEEVES_SOCKET_BACKOFF_BASE_S": "0.1",
+        "JEEVES_SOCKET_BACKOFF_MAX_S": "1",
+    }
+    replicas = [launch(ServiceProcess("jeeves-socket", socket_env)) for _ in range(SOCKET_REPLICAS)]
+    wait_until(
+        lambda: len(slack.socket_connections()) == SOCKET_REPLICAS,
+        timeout=30,
+        what="every Socket Mode replica linked",
+    )
+    return replicas
+
+
 def start_pipeline(
     database_url: str,
     started: list[ServiceProcess],
     *,
+    ingress: str = "events_api",
     poster_env: dict[str, str] | None = None,
     dispatcher_env: dict[str, str] | None = None,
 ) -> Pipeline:
     """Start every process (each appended to `started` at once, so cleanup never misses one).
 
+    `ingress` is `events_api` (the gateway) or `socket_mode` (two jeeves-socket replicas);
     `poster_env` and `dispatcher_env` override settings (the benchmark uses production timings).
     """
     for command in ("jeeves-gateway", "jeeves-dispatcher", "jeeves-poster"):
@@ -105,7 +147,9 @@ def start_pipeline(
 
     dealer = start_dealer(started)
     quiet = {"JEEVES_LOG_LEVEL": "info"}
-    emulator = start_slack_emulator(signing_secret=SECRET, token=TOKEN, extra_env=quiet)
+    emulator = start_slack_emulator(
+        signing_secret=SECRET, token=TOKEN, app_token=APP_TOKEN, extra_env=quiet
+    )
     started.append(emulator)
     slack = SlackEmulator(emulator.url)
     echo = launch(
@@ -151,16 +195,16 @@ def start_pipeline(
             },
         )
     )
-    gateway = launch(
-        ServiceProcess(
-            "jeeves-gateway",
-            {
-                "JEEVES_DATABASE_URL": database_url,
-                "JEEVES_SLACK_SIGNING_SECRET": SECRET,
-                "JEEVES_SLACK_BOT_USER_ID": BOT_USER_ID,
-                "JEEVES_LOG_LEVEL": "info",
-            },
-        )
+    ingresses = start_ingress(
+        ingress,
+        slack,
+        launch,
+        {
+            "JEEVES_DATABASE_URL": database_url,
+            "JEEVES_SLACK_BOT_USER_ID": BOT_USER_ID,
+            "JEEVES_LOG_LEVEL": "info",
+        },
     )
-    slack.configure(gateway_url=gateway.url)
-    return Pipeline(database_url, emulator, slack, echo, poster, dispatcher, gateway, dealer)
+    return Pipeline(
+        database_url, emulator, slack, echo, poster, dispatcher, ingress, ingresses, dealer
+    )

@@ -1,12 +1,13 @@
-"""Memory and weather through the whole pipeline: Slack emulator → gateway → dispatcher →
-memory/weather actions (→ data service, → weather emulator) → poster → Slack emulator.
+"""Memory and weather through the whole pipeline: Slack emulator → ingress → dispatcher →
+memory/weather actions (→ data service, → weather emulator) → poster → Slack emulator, over the
+Events API and over Socket Mode (the stack is started once per ingress).
 
 Real: PostgreSQL (one database for the pipeline, one for the data service), the Slack emulator,
-`jeeves-gateway`, `jeeves-dispatcher`, `jeeves-poster`, `jeeves-data`, `jeeves-memory`,
-`jeeves-weather`, `jeeves-echo`, `jeeves-weather-emulator` as Open-Meteo and `jeeves-tokens`
-(every call between services carries the dealer's JWT). Faked: nothing;
-the upstream outage comes from the weather emulator's fault controls. This module starts its
-own pipeline (the shared `pipeline` fixture registers only echo).
+`jeeves-gateway` or two `jeeves-socket` replicas, `jeeves-dispatcher`, `jeeves-poster`,
+`jeeves-data`, `jeeves-memory`, `jeeves-weather`, `jeeves-echo`, `jeeves-weather-emulator` as
+Open-Meteo and `jeeves-tokens` (every call between services carries the dealer's JWT). Faked:
+nothing; the upstream outage comes from the weather emulator's fault controls. This module
+starts its own pipeline (the shared `pipeline` fixture registers only echo).
 """
 
 from __future__ import annotations
@@ -21,13 +22,16 @@ from typing import Any
 import pytest
 from pipeline_stack import (
     ADMIN,
+    APP_TOKEN,
     FAST_QUEUE,
+    INGRESSES,
     SECRET,
     TOKEN,
     Dealer,
     fresh_channel,
     migrate,
     start_dealer,
+    start_ingress,
 )
 
 from integration.data.data_service_support import start_data_service
@@ -67,15 +71,19 @@ def _actions(echo: str, memory: str, weather: str) -> dict[str, dict[str, Any]]:
     }
 
 
-@pytest.fixture(name="stack", scope="module")
-def fixture_stack(postgres_server: PostgresServer) -> Iterator[Stack]:
+@pytest.fixture(name="stack", scope="module", params=INGRESSES)
+def fixture_stack(
+    postgres_server: PostgresServer, request: pytest.FixtureRequest
+) -> Iterator[Stack]:
     suffix = uuid.uuid4().hex[:8]
     pipeline_db = postgres_server.create_database(f"jeeves_e2e_mw_{suffix}")
     data_db = postgres_server.create_database(f"jeeves_e2e_mw_data_{suffix}")
     started: list[ServiceProcess] = []
 
     def launch(command: str, env: dict[str, str] | None = None) -> ServiceProcess:
-        service = ServiceProcess(command, env)
+        return launch_process(ServiceProcess(command, env))
+
+    def launch_process(service: ServiceProcess) -> ServiceProcess:
         started.append(service)
         return service.start()
 
@@ -83,7 +91,7 @@ def fixture_stack(postgres_server: PostgresServer) -> Iterator[Stack]:
         for command in ("jeeves-gateway", "jeeves-dispatcher", "jeeves-poster"):
             migrate(command, pipeline_db)
         dealer = start_dealer(started)
-        emulator = start_slack_emulator(signing_secret=SECRET, token=TOKEN)
+        emulator = start_slack_emulator(signing_secret=SECRET, token=TOKEN, app_token=APP_TOKEN)
         started.append(emulator)
         slack = SlackEmulator(emulator.url)
         weather_emulator = launch("jeeves-weather-emulator")
@@ -121,15 +129,12 @@ def fixture_stack(postgres_server: PostgresServer) -> Iterator[Stack]:
                 **dealer.env("dispatcher"),
             },
         )
-        gateway = launch(
-            "jeeves-gateway",
-            {
-                **common,
-                "JEEVES_SLACK_SIGNING_SECRET": SECRET,
-                "JEEVES_SLACK_BOT_USER_ID": BOT_USER_ID,
-            },
+        start_ingress(
+            str(request.param),
+            slack,
+            launch_process,
+            {**common, "JEEVES_SLACK_BOT_USER_ID": BOT_USER_ID},
         )
-        slack.configure(gateway_url=gateway.url)
         yield Stack(slack, data, weather_emulator, dealer)
     finally:
         for service in reversed(started):

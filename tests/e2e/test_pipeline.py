@@ -1,9 +1,11 @@
-"""Issue 3's acceptance list, end to end: Slack emulator → gateway → dispatcher → echo → poster.
+"""Issue 3's acceptance list, end to end: Slack emulator → ingress → dispatcher → echo → poster,
+over the Events API and over Socket Mode (the `pipeline` fixture runs each test over both).
 
 Real: every process of the pipeline (see conftest.py), PostgreSQL, SIGKILL for crashes, the
-emulator's own Slack retries, 429s and recordings. Faked: nothing — failures come from the echo
-action's test-only fault plan and the emulator's fault API. Replies are counted by their text,
-which the echo action makes unique per event.
+emulator's own Slack retries and redeliveries, 429s and recordings. Faked: nothing — failures
+come from the echo action's test-only fault plan, the emulator's fault API and, for the Socket
+Mode replica crash, a real lock on the inbound table that holds envelopes mid-way. Replies are
+counted by their text, which the echo action makes unique per event.
 """
 
 from __future__ import annotations
@@ -227,3 +229,96 @@ def test_429_holds_one_channel_while_others_flow(pipeline: Pipeline) -> None:
     assert held["posted_at"] - calls[0]["at"] >= 2.0
     assert flowing["posted_at"] < held["posted_at"]
     assert texts_in(pipeline, {limited, free}, since) == Counter({"patience": 1, "no waiting": 1})
+
+
+@pytest.mark.parametrize("pipeline", ["socket_mode"], indirect=True)
+def test_killing_a_socket_mode_replica_mid_envelope_redelivers_and_answers_once(
+    pipeline: Pipeline,
+) -> None:
+    """Envelopes are held mid-way (received, not yet stored, so not acked) by a lock on the
+    inbound table; one replica is SIGKILLed; its envelopes come again to the other; each
+    message is answered once."""
+    channels = [fresh_channel() for _ in range(10)]
+    tag, since = uuid.uuid4().hex[:6], time.time()
+    victim = pipeline.ingresses[0]
+    blocker = InboundLock(pipeline.database_url)
+    try:
+        event_ids = [
+            pipeline.slack.send_mention(f"echo {tag}-{n}", channel=channels[n % 10])
+            for n in range(30)
+        ]
+        wait_until(
+            lambda: all(_attempts(pipeline, e) for e in event_ids),
+            timeout=20,
+            what="every envelope out on a link",
+        )
+        linked = {c["id"] for c in pipeline.slack.socket_connections()}
+        victim.kill()
+        wait_until(
+            lambda: len(pipeline.slack.socket_connections()) == 1,
+            timeout=20,
+            what="the killed replica's link to close",
+        )
+    finally:
+        blocker.release()
+    gone = linked - {c["id"] for c in pipeline.slack.socket_connections()}
+    wait_until(
+        lambda: len(bot_messages(pipeline, set(channels), since)) >= 30,
+        timeout=60,
+        what="30 replies",
+    )
+    settle(pipeline)
+    counts = texts_in(pipeline, set(channels), since)
+    assert set(counts) == {f"{tag}-{n}" for n in range(30)}, "every message is answered"
+    assert [text for text, n in counts.items() if n != 1] == [], "none twice"
+    moved = [e for e in event_ids if _redelivered_from(pipeline, e, gone)]
+    assert moved, "an envelope the killed replica held came again to the other one"
+    victim.start()
+    wait_until(
+        lambda: len(pipeline.slack.socket_connections()) == 2,
+        timeout=30,
+        what="the restarted replica's link",
+    )
+
+
+class InboundLock:
+    """Holds an exclusive lock on the inbound table (in a thread with its own event loop) until
+    released: events can be received but not stored, so their envelopes stay unacked."""
+
+    def __init__(self, database_url: str) -> None:
+        self._url = database_url
+        self._held = threading.Event()
+        self._release = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._hold()), daemon=True)
+        self._thread.start()
+        assert self._held.wait(30), "the inbound table could not be locked"
+
+    async def _hold(self) -> None:
+        conn = await asyncpg.connect(self._url)
+        try:
+            await conn.execute("BEGIN")
+            await conn.execute("LOCK TABLE gateway_inbound_events IN ACCESS EXCLUSIVE MODE")
+            self._held.set()
+            while not self._release.is_set():
+                await asyncio.sleep(0.05)
+            await conn.execute("ROLLBACK")
+        finally:
+            await conn.close()
+
+    def release(self) -> None:
+        self._release.set()
+        self._thread.join(30)
+
+
+def _attempts(pipeline: Pipeline, event_id: str) -> int:
+    found = pipeline.slack.deliveries(event_id)
+    return len(found[0]["attempts"]) if found else 0
+
+
+def _redelivered_from(pipeline: Pipeline, event_id: str, gone: set[str]) -> bool:
+    """True when the event went out on a link of the killed replica, unacked, and was then
+    acknowledged on another link."""
+    [delivery] = pipeline.slack.deliveries(event_id)
+    attempts = delivery["attempts"]
+    lost = any(a["connection"] in gone and a["timed_out"] for a in attempts)
+    return lost and delivery["acked"] and attempts[-1]["connection"] not in gone

@@ -31,6 +31,8 @@ def start_slack_emulator(
     gateway_url: str = "",
     signing_secret: str = "test-signing-secret",  # noqa: S107
     token: str = "xoxb-test-token",  # noqa: S107
+    app_token: str = "",
+    delivery: str = "http",
     ack_timeout_s: float = 3.0,
     retry_delays_s: str = "0,0.2,0.5",
     channels: str = "",
@@ -40,6 +42,8 @@ def start_slack_emulator(
     env = {
         "JEEVES_SLACK_SIGNING_SECRET": signing_secret,
         "JEEVES_SLACK_BOT_TOKEN": token,
+        "JEEVES_SLACK_APP_TOKEN": app_token,
+        "JEEVES_EMULATOR_DELIVERY": delivery,
         "JEEVES_EMULATOR_GATEWAY_URL": gateway_url,
         "JEEVES_EMULATOR_ACK_TIMEOUT_S": str(ack_timeout_s),
         "JEEVES_EMULATOR_RETRY_DELAYS_S": retry_delays_s,
@@ -96,13 +100,13 @@ class SlackEmulator:
         as_retry: int = 0,
         force_retries: int = 0,
         wait: bool = False,
+        team: str | None = None,
     ) -> str:
-        """A person posts `@jeeves <text>`; returns the event_id."""
-        return str(
-            self.send("mention", text, channel, user, thread_ts, as_retry, force_retries, wait)[
-                "event_id"
-            ]
+        """A person (of workspace `team`) posts `@jeeves <text>`; returns the event_id."""
+        sent = self.send(
+            "mention", text, channel, user, thread_ts, as_retry, force_retries, wait, team
         )
+        return str(sent["event_id"])
 
     def send(
         self,
@@ -114,9 +118,11 @@ class SlackEmulator:
         as_retry: int = 0,
         force_retries: int = 0,
         wait: bool = False,
+        team: str | None = None,
     ) -> dict[str, Any]:
         """The full answer of /send/<kind> for "message" or "mention": event_id, ts (the
-        message's own, to thread under it), channel, delivery_id, and delivery when `wait`."""
+        message's own, to thread under it), channel, delivery_id, and delivery when `wait`.
+        `team`: the person's workspace (default: the emulator's own)."""
         body: dict[str, Any] = {
             "text": text,
             "channel": channel,
@@ -127,6 +133,8 @@ class SlackEmulator:
         }
         if user is not None:
             body["user"] = user
+        if team is not None:
+            body["team"] = team
         result: dict[str, Any] = self._call("POST", f"/send/{kind}", body)
         return result
 
@@ -138,11 +146,14 @@ class SlackEmulator:
         channel: str = DEFAULT_CHANNEL,
         user: str | None = None,
         wait: bool = True,
+        team: str | None = None,
     ) -> dict[str, Any]:
         """A person runs `/jeeves <text>`; returns trigger_id, delivery (with the app's answer)."""
         body: dict[str, Any] = {"text": text, "command": command, "channel": channel, "wait": wait}
         if user is not None:
             body["user"] = user
+        if team is not None:
+            body["team"] = team
         result: dict[str, Any] = self._call("POST", "/send/command", body)
         return result
 
@@ -215,6 +226,15 @@ class SlackEmulator:
             time.sleep(0.05)
             found = self.messages(channel, since=since, source=source)
         return found
+
+    def teams(self) -> list[dict[str, Any]]:
+        """Every workspace: team_id, bot_user_id, installed, installs, refreshes, live tokens."""
+        found: list[dict[str, Any]] = self._call("GET", "/teams")["teams"]
+        return found
+
+    def uninstall(self, team: str) -> list[str]:
+        """The app is removed from `team`; the event ids of tokens_revoked and app_uninstalled."""
+        return list(self._call("POST", f"/teams/{team}/uninstall")["event_ids"])
 
     def calls(self, method: str | None = None, channel: str | None = None) -> list[dict[str, Any]]:
         """Every Web API call received (method, channel, status, ok, error, at)."""
@@ -308,3 +328,25 @@ class SlackEmulator:
     def clear(self) -> None:
         """Forget messages, calls, deliveries and faults."""
         self._call("POST", "/reset")
+
+    # Socket Mode ----------------------------------------------------------------------------
+
+    def socket_connections(self) -> list[dict[str, Any]]:
+        """The app's open Socket Mode connections (id, opened_at, sent, acked)."""
+        found: list[dict[str, Any]] = self._call("GET", "/socket")["connections"]
+        return found
+
+    def socket_disconnect(
+        self,
+        reason: str | None = "refresh_requested",
+        *,
+        connection: str | None = None,
+        close_after_s: float = 0.2,
+    ) -> list[str]:
+        """Slack's `disconnect` (None: the link just drops) to one or every connection."""
+        body = {"reason": reason, "connection": connection, "close_after_s": close_after_s}
+        return list(self._call("POST", "/socket/disconnect", body)["connections"])
+
+    def socket_refuse_upgrades(self, count: int) -> None:
+        """The next `count` WebSocket upgrades fail (503) after spending their ticket."""
+        self._call("POST", "/socket/refuse", {"count": count})

@@ -7,7 +7,9 @@ surfaces as `RegistryUnavailable` so the reconciler can report it and retry.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
+from collections.abc import Sequence
 from typing import Any, cast
 
 import etcd3aio
@@ -17,6 +19,28 @@ from jeeves_operator.models import Registration
 
 class RegistryUnavailable(Exception):
     """etcd could not be reached (or answered with an error) within the deadline."""
+
+
+def channel_target(endpoints: Sequence[str]) -> str:
+    """The gRPC target for `host:port` endpoints (the operator's twin of jeeves.kit.etcd's).
+
+    etcd3aio always builds `ipv4:…`, which gRPC refuses for a host name; one name (the etcd
+    Service) becomes `dns:///name:port`. Several endpoints must be IPv4 addresses.
+    """
+    hosts = [endpoint.rpartition(":")[0] for endpoint in endpoints]
+
+    def is_address(host: str) -> bool:
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            return host == "localhost"
+        return True
+
+    if all(is_address(host) for host in hosts):
+        return "ipv4:" + ",".join(e.replace("localhost", "127.0.0.1") for e in endpoints)
+    if len(endpoints) == 1:
+        return f"dns:///{endpoints[0]}"
+    raise ValueError("several etcd endpoints must be IPv4 addresses (gRPC resolves one name)")
 
 
 class Registry:
@@ -36,6 +60,7 @@ class Registry:
         async with self._connecting:
             if self._client is None:
                 client = etcd3aio.Etcd3Client(self._endpoints, rpc_max_attempts=1)
+                client._manager.target = channel_target(self._endpoints)  # connect() reads it
                 await client.connect()
                 self._client = client
         return self._client.kv

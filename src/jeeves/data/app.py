@@ -5,11 +5,12 @@ from __future__ import annotations
 from quart import Quart, request
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from jeeves.data.credentials import Credentials
 from jeeves.data.crypto import TokenCipher
 from jeeves.data.migrating import head_revision, sqlalchemy_url
 from jeeves.data.retention import install_retention
 from jeeves.data.routes import blueprints
-from jeeves.data.routes.common import STORE_KEY
+from jeeves.data.routes.common import CREDENTIALS_KEY, STORE_KEY
 from jeeves.data.settings import DataSettings
 from jeeves.data.store import Store
 from jeeves.kit.app import create_app, kit
@@ -52,9 +53,11 @@ def _install_store(app: Quart, settings: DataSettings, cipher: TokenCipher) -> N
             connect_args={"command_timeout": 10},
         )
         kit(app).extras[STORE_KEY] = Store(engine, lambda: pool_of(app), cipher)
+        kit(app).extras[CREDENTIALS_KEY] = Credentials(engine, cipher)
 
     @app.after_serving
     async def _close() -> None:
+        kit(app).extras.pop(CREDENTIALS_KEY, None)
         store = kit(app).extras.pop(STORE_KEY, None)
         if isinstance(store, Store):
             await store.engine.dispose()

@@ -60,8 +60,85 @@ class ConnectionIn(Strict):
     token: str = Field(min_length=1, max_length=8192)
     scopes: list[str] = Field(default_factory=list, max_length=64)
     expires_at: datetime | None = None
+    # With one, the token can be refreshed (under a lease, see TokenIn) and revoked later.
+    refresh_token: str | None = Field(default=None, min_length=1, max_length=8192)
+    # The user's account id at the provider (a Strava athlete id), shown, never a secret.
+    account: str | None = Field(default=None, min_length=1, max_length=255)
 
     model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
+
+
+class InstallationIn(Strict):
+    """Body of PUT /v1/installations/<team>: what Slack's oauth.v2.access answered."""
+
+    team_name: str = Field(default="", max_length=255)
+    enterprise_id: str | None = Field(default=None, pattern=SLACK_ID.pattern)
+    enterprise_name: str | None = Field(default=None, max_length=255)
+    is_enterprise_install: bool = False
+    app_id: str = Field(default="", max_length=64)
+    bot_user_id: str = Field(pattern=SLACK_ID.pattern)
+    bot_id: str = Field(default="", max_length=64)
+    scopes: list[str] = Field(default_factory=list, max_length=128)
+    installer_user_id: str | None = Field(default=None, pattern=SLACK_ID.pattern)
+    bot_token: str = Field(min_length=1, max_length=8192)
+    bot_refresh_token: str | None = Field(default=None, min_length=1, max_length=8192)
+    bot_token_expires_at: datetime | None = None
+
+    model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
+
+
+class LeaseIn(Strict):
+    """Body of POST …/token/lease: how long the caller needs to refresh the token."""
+
+    lease_s: float = Field(default=30.0, gt=0, le=300)
+
+    model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
+
+
+class TokenIn(Strict):
+    """Body of PUT …/token: a refreshed token, stored only under the lease it was got with."""
+
+    lease_id: str = Field(min_length=1, max_length=64)
+    token: str = Field(min_length=1, max_length=8192)
+    refresh_token: str | None = Field(default=None, min_length=1, max_length=8192)
+    expires_at: datetime | None = None
+
+    model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
+
+
+class StateIn(Strict):
+    """Body of POST /v1/oauth-states: a one-time state, bound to a Slack user when given."""
+
+    provider: str = Field(pattern=PROVIDER.pattern)
+    team_id: str | None = Field(default=None, pattern=SLACK_ID.pattern)
+    slack_id: str | None = Field(default=None, pattern=SLACK_ID.pattern)
+    ttl_s: int = Field(default=600, ge=10, le=3600)
+
+
+class StateConsume(Strict):
+    """Body of POST /v1/oauth-states/consume."""
+
+    provider: str = Field(pattern=PROVIDER.pattern)
+    state: str = Field(min_length=1, max_length=200)
+
+
+class ClaimIn(Strict):
+    """Body of POST /v1/revocations/<provider>/claim."""
+
+    limit: int = Field(default=10, ge=1, le=100)
+    lease_s: float = Field(default=60.0, gt=0, le=3600)
+
+    model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
+
+
+def state_hash(state: str) -> str:
+    """What is stored of an OAuth state: its SHA-256, so a database reader cannot use one."""
+    return hashlib.sha256(state.encode()).hexdigest()
+
+
+def check_team_id(team_id: str) -> None:
+    if not SLACK_ID.match(team_id):
+        raise validation_error("team_id", "must be 1-64 letters, digits, '_', '.' or '-'")
 
 
 class ActivityIn(Strict):

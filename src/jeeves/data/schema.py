@@ -66,6 +66,15 @@ facts = Table(
     UniqueConstraint("user_id", "key"),
 )
 
+
+def _lease() -> list[Column[object]]:
+    """A refresh lease: who may refresh the row's token now, and until when."""
+    return [
+        Column("refresh_lease_id", String(64), nullable=True),
+        Column("refresh_lease_until", DateTime(timezone=True), nullable=True),
+    ]
+
+
 connections = Table(
     "connections",
     metadata,
@@ -77,7 +86,62 @@ connections = Table(
     Column("expires_at", DateTime(timezone=True), nullable=True),
     Column("version", Integer, nullable=False, server_default="1"),
     *_timestamps(),
+    Column("refresh_token_ciphertext", LargeBinary, nullable=True),
+    Column("account", String(255), nullable=True),
+    *_lease(),
     UniqueConstraint("user_id", "provider"),
+)
+
+# Tokens of deleted connections, kept (encrypted, tied to no user) until the provider's service
+# has revoked them; claimed with a lease so one worker at a time tries each.
+connection_revocations = Table(
+    "connection_revocations",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("provider", String(40), nullable=False),
+    Column("token_ciphertext", LargeBinary, nullable=False),
+    Column("refresh_token_ciphertext", LargeBinary, nullable=True),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("lease_until", DateTime(timezone=True), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index(None, "provider", "id"),
+)
+
+# One row per Slack workspace the app is installed in (a distributed app). The bot token (and,
+# with token rotation, the refresh token) are encrypted like connection tokens.
+installations = Table(
+    "installations",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("team_id", String(64), nullable=False, unique=True),
+    Column("team_name", String(255), nullable=False, server_default=""),
+    Column("enterprise_id", String(64), nullable=True),
+    Column("enterprise_name", String(255), nullable=True),
+    Column("is_enterprise_install", Boolean, nullable=False, server_default="false"),
+    Column("app_id", String(64), nullable=False, server_default=""),
+    Column("bot_user_id", String(64), nullable=False),
+    Column("bot_id", String(64), nullable=False, server_default=""),
+    Column("bot_scopes", ARRAY(Text), nullable=False, server_default="{}"),
+    Column("installer_user_id", String(64), nullable=True),
+    Column("bot_token_ciphertext", LargeBinary, nullable=False),
+    Column("bot_refresh_token_ciphertext", LargeBinary, nullable=True),
+    Column("bot_token_expires_at", DateTime(timezone=True), nullable=True),
+    *_lease(),
+    Column("version", Integer, nullable=False, server_default="1"),
+    *_timestamps(),
+)
+
+# One-time OAuth `state` values (hashed), optionally bound to the Slack user who asked.
+oauth_states = Table(
+    "oauth_states",
+    metadata,
+    Column("state_hash", String(64), primary_key=True),
+    Column("provider", String(40), nullable=False),
+    Column("team_id", String(64), nullable=True),
+    Column("slack_id", String(64), nullable=True),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index(None, "expires_at"),
 )
 
 activity = Table(

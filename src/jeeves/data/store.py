@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import Label
 
+from jeeves.data.credentials import queue_revocations
 from jeeves.data.crypto import TokenCipher
 from jeeves.data.domain import (
     ActivityIn,
@@ -53,6 +54,8 @@ CONNECTION_COLUMNS = (
     connections.c.provider,
     connections.c.scopes,
     connections.c.expires_at,
+    connections.c.account,
+    connections.c.refresh_token_ciphertext.is_not(None).label("refreshable"),
     connections.c.version,
     connections.c.created_at,
     connections.c.updated_at,
@@ -165,13 +168,16 @@ class Store:
             raise stale()
 
     async def delete_user(self, team_id: str, slack_id: str, pre: Precondition | None) -> None:
-        """Delete the user and, by cascade, every fact, connection and activity row of theirs."""
+        """Delete the user and, by cascade, every fact, connection and activity row of theirs;
+        their connections' tokens wait in the revocation queue until revoked."""
         statement = (
             delete(users)
             .where(_user_is(team_id, slack_id), _version_matches(users, pre))
             .returning(users.c.id)
         )
+        owned = select(users.c.id).where(_user_is(team_id, slack_id), _version_matches(users, pre))
         async with self.engine.begin() as conn:
+            await queue_revocations(conn, connections.c.user_id.in_(owned))
             if await conn.scalar(statement) is not None:
                 return
             if await self._user_id(conn, team_id, slack_id) is None and pre is None:
@@ -289,10 +295,15 @@ class Store:
         self, team_id: str, slack_id: str, provider: str, body: ConnectionIn
     ) -> tuple[RowMapping, bool]:
         ciphertext = self.cipher.encrypt(body.token)
+        refresh = self.cipher.encrypt(body.refresh_token) if body.refresh_token else None
         values = {
             "token_ciphertext": ciphertext,
             "scopes": list(body.scopes),
             "expires_at": body.expires_at,
+            "refresh_token_ciphertext": refresh,
+            "account": body.account,
+            "refresh_lease_id": None,
+            "refresh_lease_until": None,
         }
         async with self.engine.begin() as conn:
             uid = await self._ensure_user_id(conn, team_id, slack_id)
@@ -319,13 +330,12 @@ class Store:
             return (await conn.execute(statement)).mappings().all()
 
     async def delete_connection(self, team_id: str, slack_id: str, provider: str) -> None:
+        """Delete one connection; its tokens wait in the revocation queue until revoked."""
         uid_query = select(users.c.id).where(_user_is(team_id, slack_id)).scalar_subquery()
-        statement = (
-            delete(connections)
-            .where(connections.c.user_id == uid_query, connections.c.provider == provider)
-            .returning(connections.c.id)
-        )
+        mine = and_(connections.c.user_id == uid_query, connections.c.provider == provider)
+        statement = delete(connections).where(mine).returning(connections.c.id)
         async with self.engine.begin() as conn:
+            await queue_revocations(conn, mine)
             if await conn.scalar(statement) is None:
                 raise not_found("connection")
 

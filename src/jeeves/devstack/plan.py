@@ -64,17 +64,23 @@ DATABASES = (PIPELINE_DB, DATA_DB)
 SERVICES: tuple[tuple[str, str, str], ...] = (
     ("slack-emulator", "jeeves.emulators.slack.main", "Slack stand-in: open it to chat"),
     ("weather-emulator", "jeeves.emulators.weather.main", "Open-Meteo stand-in"),
+    ("strava-emulator", "jeeves.emulators.strava.main", "Strava stand-in (athletes 1001, 1002)"),
     ("tokens", "jeeves.tokens.main", "token dealer (JWKS)"),
     ("data", "jeeves.data.main", "data service"),
     ("poster", "jeeves.poster.main", "posts replies to Slack"),
     ("echo", "jeeves.actions.echo.main", "action: echo"),
     ("memory", "jeeves.actions.memory.main", "action: memory"),
     ("weather", "jeeves.actions.weather.main", "action: weather"),
+    ("strava", "jeeves.actions.strava.main", "action: strava (`login strava`, `runs`)"),
     ("dispatcher", "jeeves.dispatcher.main", "routes messages to actions"),
     ("gateway", "jeeves.gateway.main", "Slack ingress"),
+    ("socket", "jeeves.socket.main", "Slack ingress over Socket Mode (emulator delivery: socket)"),
     ("dashboard", "jeeves.dashboard.main", "dashboard: sign in as U0ALICE (admin) or U0BOB"),
 )
-MIGRATED = frozenset({"gateway", "dispatcher", "poster", "data", "dashboard"})
+MIGRATED = frozenset({"gateway", "dispatcher", "poster", "data", "dashboard", "socket"})
+DEV_APP_TOKEN = "xapp-1-dev-app-token"  # noqa: S105 (Socket Mode's app-level token, dev only)
+DEV_STRAVA_CLIENT_ID = "12345"
+DEV_STRAVA_CLIENT_SECRET = "strava-dev-client-secret"  # noqa: S105
 DASHBOARD_ADMINS = "U0ALICE"  # the emulator's default person; U0BOB signs in as a user
 
 # Local action registrations (the operator writes these in a cluster).
@@ -101,6 +107,11 @@ ACTIONS: Mapping[str, Mapping[str, object]] = {
             },
             {"name": "unsubscribe", "format": "stop weather alerts"},
         ],
+    },
+    "strava": {
+        "keywords": ["strava", "runs", "login strava"],
+        "description": "Your recent Strava activities (connect with `login strava`)",
+        "usage": "login strava · strava · runs 30 days",
     },
 }
 
@@ -151,10 +162,16 @@ def build_plan(
         "JEEVES_TOKENS_URL": url("tokens"),
         "JEEVES_EMULATOR_GATEWAY_URL": url("gateway"),
         "JEEVES_DASHBOARD_URL": url("dashboard").replace("127.0.0.1", "localhost"),
+        "JEEVES_SLACK_APP_TOKEN": DEV_APP_TOKEN,
+        "JEEVES_STRAVA_URL": url("strava-emulator"),
+        "JEEVES_STRAVA_CLIENT_ID": DEV_STRAVA_CLIENT_ID,
+        "JEEVES_STRAVA_CLIENT_SECRET": DEV_STRAVA_CLIENT_SECRET,
         "JEEVES_ACTIONS": json.dumps(action_registry(ports, lambda n: n in included)),
     }
     per_service: dict[str, dict[str, str]] = {
         "gateway": {"JEEVES_DATABASE_URL": infra.database_url(PIPELINE_DB)},
+        "socket": {"JEEVES_DATABASE_URL": infra.database_url(PIPELINE_DB)},
+        "strava": {"JEEVES_STRAVA_PUBLIC_URL": url("strava")},
         "dispatcher": {"JEEVES_DATABASE_URL": infra.database_url(PIPELINE_DB)},
         "poster": {"JEEVES_DATABASE_URL": infra.database_url(PIPELINE_DB)},
         "data": {
@@ -174,6 +191,9 @@ def build_plan(
         "slack-emulator": {
             "JEEVES_EMULATOR_OIDC_CLIENT_ID": DEV_OIDC_CLIENT_ID,
             "JEEVES_EMULATOR_OIDC_CLIENT_SECRET": DEV_OIDC_CLIENT_SECRET,
+            # the same Slack app installs itself with OAuth (a distributed app, when asked)
+            "JEEVES_SLACK_CLIENT_ID": DEV_OIDC_CLIENT_ID,
+            "JEEVES_SLACK_CLIENT_SECRET": DEV_OIDC_CLIENT_SECRET,
         },
         "tokens": {
             "JEEVES_TOKENS_KEYS_DIR": str(tokens_dir / "keys"),

@@ -59,10 +59,10 @@ from jeeves.dispatcher.domain.protocol import (
 from jeeves.dispatcher.domain.replies import (
     DASHBOARD_FLAG,
     GREETING,
-    LOGIN_NOT_AVAILABLE,
     bad_call_text,
     disabled_text,
     help_text,
+    login_text,
     unknown_text,
 )
 from jeeves.dispatcher.domain.routing import Builtin, Disabled, Empty, Invoke, Unknown, route
@@ -114,7 +114,7 @@ class Target:
     channel: str
     thread_ts: str | None
     response_url: str | None = None
-    ephemeral_user: str | None = None
+    ephemeral_to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -151,12 +151,15 @@ class Run:
 REPLIES_VIA_RESPONSE_URL = frozenset({"command", "interaction"})
 
 
-def reply_job(job: DispatchJob, reply: Reply, target: Target | None = None) -> ReplyJob:
-    """The poster's job for `reply` to `job`: in the same thread, keyed by the event.
+def reply_job(
+    job: DispatchJob, reply: Reply, target: Target | None = None, asker: str | None = None
+) -> ReplyJob:
+    """The poster's job for `reply` to `job`: in the same thread and workspace, keyed by the
+    event; to the asker alone (`asker`, else the job's user) when the reply is ephemeral.
 
     Commands and clicks carry Slack's `response_url`, which works even where the bot is not a
     channel member; the poster answers there first (chat.postMessage is its fallback).
-    `target` sends it elsewhere (a held run's thread) or privately (`ephemeral_user`)."""
+    `target` sends it elsewhere (a held run's thread) or privately (`ephemeral_to`)."""
     out: ReplyJob = {
         "reply_key": reply_key(job["event_id"]),
         "channel": target.channel if target else job["channel"],
@@ -165,12 +168,14 @@ def reply_job(job: DispatchJob, reply: Reply, target: Target | None = None) -> R
         "blocks": reply.blocks,
         "event_id": job["event_id"],
         "sent_at": job["received_at"],
+        "team_id": job["team_id"],
     }
-    response_url = job.get("response_url")
-    if target is not None:
-        response_url = target.response_url
-        if target.ephemeral_user:
-            out["ephemeral_user"] = target.ephemeral_user
+    private_to = target.ephemeral_to if target else None
+    if reply.ephemeral and not private_to:
+        private_to = asker or job["user_id"]
+    if private_to:
+        out["ephemeral_to"] = private_to
+    response_url = target.response_url if target else job.get("response_url")
     if job["kind"] in REPLIES_VIA_RESPONSE_URL and response_url:
         out["response_url"] = response_url
     return out
@@ -269,10 +274,11 @@ class Dispatcher:
             return await self._interaction(job, payload, actions)
         if payload["kind"] == "schedule":
             return await self._scheduled(job, payload, actions)
-        text = extract_text(payload["text"], payload.get("blocks"), self._bot)
+        bot = payload.get("bot_user_id") or self._bot  # the bot of the job's own workspace
+        text = extract_text(payload["text"], payload.get("blocks"), bot)
         match route(text, actions):
             case Invoke(spec=spec, keyword=keyword, args=rest):
-                typed = extract_text(payload["text"], payload.get("blocks"), self._bot, ids=True)
+                typed = extract_text(payload["text"], payload.get("blocks"), bot, ids=True)
                 return await self._invoke(
                     job, payload, spec, plan_call(spec, keyword, rest, text, typed)
                 )
@@ -281,8 +287,8 @@ class Dispatcher:
                 return Decision(
                     "help", Outcome.BUILTIN, Reply(help_text(actions, topic, dashboard))
                 )
-            case Builtin(name=name):
-                return Decision(name, Outcome.BUILTIN, Reply(LOGIN_NOT_AVAILABLE))
+            case Builtin(name=name, args=asked):
+                return Decision(name, Outcome.BUILTIN, Reply(login_text(actions, asked)))
             case Disabled(spec=spec, keyword=keyword):
                 return Decision(spec.name, Outcome.DISABLED, Reply(disabled_text(keyword)))
             case Unknown(word=word, suggestion=suggestion):
@@ -416,7 +422,7 @@ class Dispatcher:
         where = (
             Target(held.channel, held.thread_ts, payload.get("response_url"))
             if answer.to_thread
-            else replace(privately, ephemeral_user=payload["user_id"])
+            else replace(privately, ephemeral_to=payload["user_id"])
         )
         return Decision(
             action,
@@ -552,8 +558,9 @@ class Dispatcher:
     async def _finish(self, job: QueueJob, payload: DispatchJob, decision: Decision) -> None:
         """The final outcome and the jobs that follow, atomically (see the module docstring)."""
         attempt = attempt_row(job, payload, decision, final=True)
+        asker = (decision.origin or payload)["user_id"]  # a held run's requester, not the clicker
         reply = (
-            reply_job(payload, decision.reply, decision.target)
+            reply_job(payload, decision.reply, decision.target, asker)
             if decision.reply is not None
             else None
         )
@@ -599,5 +606,5 @@ def _prompt_target(prompt: Prompt, payload: DispatchJob) -> Target:
         prompt.channel,
         prompt.thread_ts,
         payload.get("response_url"),
-        prompt.ephemeral_user,
+        prompt.ephemeral_to,
     )

@@ -32,13 +32,13 @@ log = get_logger(__name__)
 
 @dataclass(frozen=True)
 class Prompt:
-    """A question posted for a held run: privately to `ephemeral_user`, or in the thread."""
+    """A question posted for a held run: privately to `ephemeral_to`, or in the thread."""
 
     text: str
     blocks: list[dict[str, object]]
     channel: str
     thread_ts: str | None
-    ephemeral_user: str | None
+    ephemeral_to: str | None
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,9 @@ class DispatcherSettings(QueueWorkerSettings, AuthSettings):
     # PostgreSQL holding the queue and the dispatch_attempts table.
     database_url: str
     # Slack user id of the bot (as for the gateway); its leading mention is removed before
-    # routing.
-    slack_bot_user_id: str = Field(pattern=r"^[UWB][A-Z0-9]{2,30}$")
+    # routing. Jobs from the ingress carry the bot user of their own workspace (a distributed
+    # app has one per workspace); this one is used for jobs without it.
+    slack_bot_user_id: str = Field(default="", pattern=r"^([UWB][A-Z0-9]{2,30})?$")
     # Comma-separated etcd endpoints (host:port); empty: route with JEEVES_ACTIONS instead.
     etcd_endpoints: str = ""
     # Static action registry used when etcd is not: JSON {"name": {"keywords", "url", ...}}.

@@ -1,4 +1,5 @@
-"""Assembles the gateway app: kit, database pool, group-commit writer, Slack routes."""
+"""Assembles the gateway app: kit, database pool, group-commit writer, Slack routes, and — for a
+distributed app — the workspace gate and the OAuth install routes."""
 
 from __future__ import annotations
 
@@ -6,17 +7,22 @@ from datetime import timedelta
 
 from quart import Quart
 
+from jeeves.gateway.install import InstallConfig, install_blueprint
 from jeeves.gateway.routes import EventMetrics, GatewayState, SlackRoutes
 from jeeves.gateway.settings import GatewaySettings
-from jeeves.gateway.store import EventPruner, EventWriter
 from jeeves.kit.app import create_app, kit
+from jeeves.kit.auth import install_auth
+from jeeves.kit.data_client import DataClient
 from jeeves.kit.db import install_database, pool_of
 from jeeves.kit.etcd import install_etcd_check
+from jeeves.kit.slack.inbound import EventPruner, EventWriter
+from jeeves.kit.slack.teams import InstalledTeams
 
 
 def build_app(settings: GatewaySettings) -> Quart:
     app = create_app("gateway", settings)
     tools = kit(app)
+    teams = _distributed(app, settings) if settings.slack_distributed else None
     writer = EventWriter(
         lambda: pool_of(app),
         tools.registry,
@@ -32,6 +38,7 @@ def build_app(settings: GatewaySettings) -> Quart:
         http_metrics=tools.http_metrics,
         timeout_s=settings.ingest_timeout_s,
         max_body_bytes=settings.max_body_bytes,
+        teams=teams,
     )
     # Quart's middleware hook: the Slack routes are served in front of Quart (see routes.py).
     app.asgi_app = SlackRoutes(app.asgi_app, state)  # type: ignore[method-assign,assignment]
@@ -57,3 +64,21 @@ def build_app(settings: GatewaySettings) -> Quart:
     if settings.etcd_endpoints:
         install_etcd_check(app, settings.etcd_endpoints)
     return app
+
+
+def _distributed(app: Quart, settings: GatewaySettings) -> InstalledTeams:
+    """The workspace gate and the install routes of a distributed app."""
+    tools = kit(app)
+    install_auth(app, settings)  # its calls to the data service carry tokens
+    data = DataClient(tools.http, settings.data_url)
+    teams = InstalledTeams(data, positive_ttl_s=settings.installed_teams_ttl_s)
+    config = InstallConfig(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret.get_secret_value(),
+        redirect_uri=settings.slack_redirect_uri,
+        scopes=settings.slack_scopes,
+        authorize_url=settings.slack_authorize_url,
+        api_url=settings.slack_api_url,
+    )
+    app.register_blueprint(install_blueprint(config, data, teams, lambda: tools.http.session))
+    return teams

@@ -7,11 +7,11 @@ from collections.abc import Iterable
 
 from jeeves.gateway.app import build_app
 from jeeves.gateway.settings import GatewaySettings, MigrateSettings
-from jeeves.gateway.store import create_tables
 from jeeves.kit.entrypoint import service_main
 from jeeves.kit.queue import migrate_queue_database
 from jeeves.kit.serving import run
 from jeeves.kit.settings import load_settings
+from jeeves.kit.slack.inbound import create_tables
 
 
 def migrate() -> Iterable[str]:

@@ -3,6 +3,9 @@
 Every request is verified against the signing secret on its raw body before anything is parsed.
 Accepted events go to the group-commit writer (stored + dispatch queued in one transaction) and
 are acknowledged once committed; duplicates and ignored events are acknowledged without storing.
+A distributed app (`teams` set) stores only events of installed workspaces — any other is
+refused with 403 `team_not_installed` and `X-Slack-No-Retry: 1` — and forgets a workspace on
+`app_uninstalled` / `tokens_revoked`.
 
 These routes are the hot path, so `SlackRoutes` serves them as plain ASGI in front of the Quart
 app (installed as `app.asgi_app`, Quart's middleware hook): measured here, Quart's request and
@@ -21,22 +24,25 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter
 
-from jeeves.gateway.domain import (
+from jeeves.gateway.domain import check_signature
+from jeeves.kit.context import REQUEST_ID_HEADER, bind_request_id, clear_request_id
+from jeeves.kit.data_client import DataUnavailable
+from jeeves.kit.errors import APIError
+from jeeves.kit.logging import get_logger
+from jeeves.kit.metrics import HttpMetrics
+from jeeves.kit.slack.events import (
     Accept,
     Challenge,
     Ignore,
     Outcome,
-    check_signature,
+    Uninstall,
     parse_command,
     parse_event,
     parse_interaction,
     type_label,
 )
-from jeeves.gateway.store import EventWriter
-from jeeves.kit.context import REQUEST_ID_HEADER, bind_request_id, clear_request_id
-from jeeves.kit.errors import APIError
-from jeeves.kit.logging import get_logger
-from jeeves.kit.metrics import HttpMetrics
+from jeeves.kit.slack.inbound import EventWriter
+from jeeves.kit.slack.teams import InstalledTeams
 
 log = get_logger(__name__)
 access_log = get_logger("jeeves.access")
@@ -89,6 +95,17 @@ class GatewayState:
     http_metrics: HttpMetrics
     timeout_s: float
     max_body_bytes: int
+    teams: InstalledTeams | None = None  # a distributed app: only installed workspaces
+
+
+class TeamRefused(APIError):
+    """An event of a workspace the app is not installed in: refused, and Slack told not to
+    retry it (`X-Slack-No-Retry: 1`)."""
+
+    def __init__(self, team_id: str) -> None:
+        super().__init__(
+            403, "team_not_installed", f"the app is not installed in workspace {team_id}"
+        )
 
 
 # --- the decision for one request, independent of the server -----------------------------------
@@ -126,6 +143,29 @@ async def _store(state: GatewayState, accept: Accept, retry: str | None) -> str:
     return outcome
 
 
+async def _installed(state: GatewayState, team_id: str) -> None:
+    """Refuse the event of a workspace a distributed app is not installed in."""
+    if state.teams is None:
+        return
+    try:
+        allowed = await state.teams.allows(team_id)
+    except DataUnavailable:
+        raise APIError(503, "unavailable", "cannot check the workspace; retry later") from None
+    if not allowed:
+        log.warning("event_refused_unknown_team", team_id=team_id)
+        raise TeamRefused(team_id)
+
+
+async def _uninstall(state: GatewayState, outcome: Uninstall) -> str:
+    if state.teams is None:
+        return "ignored"
+    try:
+        await state.teams.forget(outcome.team_id)
+    except DataUnavailable:
+        raise APIError(503, "unavailable", "cannot forget the workspace; retry later") from None
+    return "accepted"
+
+
 async def handle(
     state: GatewayState, route: str, raw: bytes, headers: dict[str, str]
 ) -> dict[str, Any]:
@@ -144,7 +184,11 @@ async def handle(
         outcome = parse(state, raw, now)
         if isinstance(outcome, Accept):
             label = type_label(outcome.type)
+            await _installed(state, outcome.job["team_id"])
             result = await _store(state, outcome, headers.get("x-slack-retry-num"))
+        elif isinstance(outcome, Uninstall):
+            label = type_label(outcome.type)
+            result = await _uninstall(state, outcome)
         elif isinstance(outcome, Ignore):
             label, result = type_label(outcome.type), "ignored"
         else:
@@ -215,7 +259,8 @@ class SlackRoutes:
             limit = self.state.max_body_bytes
             return 413, _error(413, "payload_too_large", f"body over {limit} bytes"), []
         except APIError as exc:
-            return exc.status, _error(exc.status, exc.code, exc.message), []
+            extra = [("X-Slack-No-Retry", "1")] if isinstance(exc, TeamRefused) else []
+            return exc.status, _error(exc.status, exc.code, exc.message), extra
         except Exception as exc:
             log.error("unhandled_error", error_type=type(exc).__name__, exc_info=exc)
             return 500, _error(500, "internal_error", "internal error; see the service logs"), []

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 
+from jeeves.kit.auth import AuthSettings
 from jeeves.kit.settings import ServiceSettings
+from jeeves.kit.slack.oauth import DEFAULT_AUTHORIZE_URL, DEFAULT_SCOPES
 
 
 class MigrateSettings(ServiceSettings):
@@ -14,7 +16,7 @@ class MigrateSettings(ServiceSettings):
     database_url: str
 
 
-class GatewaySettings(MigrateSettings):
+class GatewaySettings(MigrateSettings, AuthSettings):
     # Slack app signing secret used to verify every inbound request.
     slack_signing_secret: SecretStr
     # The bot's own Slack user id (U…); its messages are ignored. Also learnt per event from
@@ -36,3 +38,40 @@ class GatewaySettings(MigrateSettings):
     inbound_retention_days: float = Field(default=30.0, ge=0)
     # Bind JEEVES_BIND with SO_REUSEPORT so several gateway processes share one port.
     reuse_port: bool = False
+    # A distributed app: installed into workspaces with OAuth (/slack/install), installations
+    # kept by the data service, events of workspaces without one refused. Off: one workspace,
+    # installed by hand (its bot token is the poster's JEEVES_SLACK_BOT_TOKEN).
+    slack_distributed: bool = False
+    # Base URL of the data service (installations and OAuth states); needed when distributed.
+    data_url: str = Field(default="", pattern=r"^(https?://.+)?$")
+    # The Slack app's OAuth client id and secret (Basic Information → App Credentials).
+    slack_client_id: str = ""
+    slack_client_secret: SecretStr = SecretStr("")
+    # Where Slack sends the browser back: the public https URL of /slack/oauth_redirect, as
+    # listed in the app's OAuth redirect URLs.
+    slack_redirect_uri: str = Field(default="", pattern=r"^(https?://.+)?$")
+    # Bot scopes asked for at install (comma-separated).
+    slack_scopes: str = ",".join(DEFAULT_SCOPES)
+    # Slack's authorize page (tests and local runs use the emulator's).
+    slack_authorize_url: str = Field(default=DEFAULT_AUTHORIZE_URL, pattern=r"^https?://")
+    # Slack Web API base URL, for oauth.v2.access.
+    slack_api_url: str = Field(default="https://slack.com/api/", pattern=r"^https?://")
+    # Seconds an installed workspace is trusted without asking the data service again.
+    installed_teams_ttl_s: float = Field(default=60.0, gt=0, le=3600)
+
+    @model_validator(mode="after")
+    def _distributed_needs_oauth(self) -> GatewaySettings:
+        if self.slack_distributed:
+            missing = [
+                name
+                for name, value in (
+                    ("JEEVES_DATA_URL", self.data_url),
+                    ("JEEVES_SLACK_CLIENT_ID", self.slack_client_id),
+                    ("JEEVES_SLACK_CLIENT_SECRET", self.slack_client_secret.get_secret_value()),
+                    ("JEEVES_SLACK_REDIRECT_URI", self.slack_redirect_uri),
+                )
+                if not value
+            ]
+            if missing:
+                raise ValueError(f"a distributed app (JEEVES_SLACK_DISTRIBUTED) needs {missing[0]}")
+        return self

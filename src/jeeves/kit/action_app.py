@@ -13,7 +13,8 @@ ids) and serves the action protocol (DESIGN.md "Action protocol") at `POST /v1/a
 - the envelope `{"id", "action", "text", "args", "user": {"slack_id", "team_id"}, "channel",
   "thread_ts", "sent_at"}` is validated by `parse_envelope` (422 naming the field) and handed to
   the handler as a typed `ActionRequest`;
-- the handler returns `Reply(text, blocks)` → `200 {"reply": {...}}`, or `LATER` → `202` (the
+- the handler returns `Reply(text, blocks, ephemeral)` → `200 {"reply": {...}}` (with
+  `"ephemeral": true` the user who asked alone sees it), or `LATER` → `202` (the
   action posts itself later through poster's `/v1/messages`), or raises
   `ActionError(status, message)`: a 4xx is permanent and `message` is what the user sees; a 5xx
   asks the dispatcher to retry. Anything else raised is a 500 (retried, then dead-lettered);
@@ -87,15 +88,18 @@ class ActionRequest:
 
 @dataclass(frozen=True)
 class Reply:
-    """A reply the dispatcher hands to the poster."""
+    """A reply the dispatcher hands to the poster (`ephemeral`: only the asker sees it)."""
 
     text: str
     blocks: list[dict[str, Any]] | None = None
+    ephemeral: bool = False
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"text": self.text}
         if self.blocks is not None:
             data["blocks"] = self.blocks
+        if self.ephemeral:
+            data["ephemeral"] = True
         return data
 
 

@@ -1,4 +1,6 @@
-"""A typed client for the data service (users, facts, activity, audit, subscriptions).
+"""A typed client for the data service's API, for actions and other services: users, facts,
+activity, the audit log, alert subscriptions, and the secrets it keeps (OAuth states, Slack
+installations, stored tokens).
 
 Only the data service touches user tables; everyone else asks it over HTTP through this client
 (`JEEVES_DATA_URL`). Requests go through the kit's shared `HttpClient` with audience `data`, so
@@ -10,6 +12,8 @@ service refused the request (`DataRejected`, with the field it named) or could n
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -190,3 +194,207 @@ class DataClient:
         """Every subscription (of `action`) with the user's ids and time zone, all pages."""
         query = f"?action={quote(action, safe='')}" if action else ""
         return await self._items(f"{self._base}/v1/subscriptions{query}", max_pages=500)
+
+    # -- OAuth states, installations, stored tokens (see docs/data.md) ----------------------
+
+    async def create_state(
+        self,
+        provider: str,
+        *,
+        team_id: str | None = None,
+        slack_id: str | None = None,
+        ttl_s: int = 600,
+    ) -> str:
+        """A one-time OAuth `state` (bound to a Slack user when given one)."""
+        body: dict[str, Any] = {"provider": provider, "ttl_s": ttl_s}
+        if team_id is not None and slack_id is not None:
+            body |= {"team_id": team_id, "slack_id": slack_id}
+        status, answer = await self._call(
+            "POST", f"{self._base}/v1/oauth-states", body, idempotent=False
+        )
+        if status != 201 or not isinstance(answer, dict):
+            raise self._rejected(status, answer)
+        return str(answer["state"])
+
+    async def consume_state(self, provider: str, state: str) -> StateBinding | None:
+        """What a state was bound to, once; None when it is unknown, used or expired."""
+        body = {"provider": provider, "state": state}
+        status, answer = await self._call(
+            "POST", f"{self._base}/v1/oauth-states/consume", body, idempotent=False
+        )
+        if status == 404:
+            return None
+        if status != 200 or not isinstance(answer, dict):
+            raise self._rejected(status, answer)
+        return StateBinding(answer.get("team_id"), answer.get("slack_id"))
+
+    def _installation(self, team_id: str) -> str:
+        return f"{self._base}/v1/installations/{quote(team_id, safe='')}"
+
+    async def put_installation(self, team_id: str, installation: dict[str, Any]) -> bool:
+        """Store (or replace) a workspace's installation; True when it is new."""
+        status, answer = await self._call("PUT", self._installation(team_id), installation)
+        if status not in (200, 201):
+            raise self._rejected(status, answer)
+        return status == 201
+
+    async def installation(self, team_id: str) -> dict[str, Any] | None:
+        """A workspace's installation (never its token); None when not installed."""
+        status, answer = await self._call("GET", self._installation(team_id))
+        if status == 404:
+            return None
+        if status != 200 or not isinstance(answer, dict):
+            raise self._rejected(status, answer)
+        return answer
+
+    async def installed_teams(self) -> list[str]:
+        """The team id of every installation."""
+        # 200 per page: 200 000 workspaces at most
+        items = await self._items(f"{self._base}/v1/installations", max_pages=1000)
+        return [str(item["team_id"]) for item in items]
+
+    async def delete_installation(self, team_id: str) -> bool:
+        """Forget a workspace's installation; False when there was none."""
+        status, answer = await self._call("DELETE", self._installation(team_id))
+        if status == 404:
+            return False
+        if status != 204:
+            raise self._rejected(status, answer)
+        return True
+
+    def credential(self, kind: str, *path: str) -> StoredCredential:
+        """One refreshable token: `credential("installation", team)` (a bot token) or
+        `credential("connection", team, user, provider)` (a third-party token)."""
+        if kind == "installation":
+            return StoredCredential(self, self._installation(*path) + "/token")
+        team_id, slack_id, provider = path
+        base = self._user(team_id, slack_id)
+        return StoredCredential(self, f"{base}/connections/{quote(provider, safe='')}/token")
+
+    async def put_connection(
+        self, team_id: str, slack_id: str, provider: str, connection: dict[str, Any]
+    ) -> None:
+        """Store (or replace) a user's connection: token, scopes, expiry, refresh token."""
+        url = f"{self._user(team_id, slack_id)}/connections/{quote(provider, safe='')}"
+        status, answer = await self._call("PUT", url, connection)
+        if status not in (200, 201):
+            raise self._rejected(status, answer)
+
+    async def delete_connection(self, team_id: str, slack_id: str, provider: str) -> bool:
+        """Delete a connection (its tokens are queued for revocation); False when none."""
+        url = f"{self._user(team_id, slack_id)}/connections/{quote(provider, safe='')}"
+        status, answer = await self._call("DELETE", url)
+        if status == 404:
+            return False
+        if status != 204:
+            raise self._rejected(status, answer)
+        return True
+
+    async def claim_revocations(
+        self, provider: str, *, limit: int = 10, lease_s: float = 60.0
+    ) -> list[dict[str, Any]]:
+        """Tokens of deleted connections to revoke at `provider`, leased to this caller."""
+        url = f"{self._base}/v1/revocations/{quote(provider, safe='')}/claim"
+        body = {"limit": limit, "lease_s": lease_s}
+        status, answer = await self._call("POST", url, body, idempotent=False)
+        if status != 200 or not isinstance(answer, dict):
+            raise self._rejected(status, answer)
+        return list(answer.get("items", []))
+
+    async def finish_revocation(self, provider: str, revocation_id: int) -> None:
+        """The token is revoked at the provider: forget it."""
+        url = f"{self._base}/v1/revocations/{quote(provider, safe='')}/{revocation_id}"
+        status, answer = await self._call("DELETE", url)
+        if status not in (204, 404):
+            raise self._rejected(status, answer)
+
+
+@dataclass(frozen=True)
+class StateBinding:
+    """Whom a consumed OAuth state was made for (both None: nobody in particular)."""
+
+    team_id: str | None
+    slack_id: str | None
+
+
+@dataclass(frozen=True)
+class StoredToken:
+    token: str
+    expires_at: float | None  # epoch seconds; None: it does not expire
+    refreshable: bool
+    extra: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Leased:
+    lease_id: str
+    refresh_token: str
+    expires_at: float | None
+
+
+@dataclass(frozen=True)
+class Busy:
+    """Another caller holds the refresh lease; its result can be read after `retry_after_s`."""
+
+    retry_after_s: float
+
+
+class StoredCredential:
+    """A token kept by the data service: read it, lease its refresh, store the refreshed one."""
+
+    def __init__(self, client: DataClient, url: str) -> None:
+        self._client = client
+        self._url = url
+
+    async def read(self) -> StoredToken | None:
+        status, answer = await self._client._call("GET", self._url)
+        if status == 404:
+            return None
+        if status != 200 or not isinstance(answer, dict):
+            raise self._client._rejected(status, answer)
+        return StoredToken(
+            token=str(answer["token"]),
+            expires_at=_epoch(answer.get("expires_at")),
+            refreshable=bool(answer.get("refreshable")),
+            extra={k: v for k, v in answer.items() if k not in ("token", "expires_at")},
+        )
+
+    async def lease(self, lease_s: float) -> Leased | Busy | None:
+        """The refresh lease, or Busy, or None when the token is gone or not refreshable."""
+        status, answer = await self._client._call(
+            "POST", self._url + "/lease", {"lease_s": lease_s}, idempotent=False
+        )
+        if status == 200 and isinstance(answer, dict):
+            return Leased(
+                str(answer["lease_id"]),
+                str(answer["refresh_token"]),
+                _epoch(answer.get("expires_at")),
+            )
+        error = answer.get("error", {}) if isinstance(answer, dict) else {}
+        if status == 409 and error.get("code") == "refresh_in_progress":
+            return Busy(float(error.get("retry_after_s") or 0.5))
+        if status in (404, 409):
+            return None
+        raise self._client._rejected(status, answer)
+
+    async def store(
+        self, lease_id: str, token: str, refresh_token: str | None, expires_at: float | None
+    ) -> bool:
+        """Store a refreshed token under its lease; False when the lease was lost."""
+        body: dict[str, Any] = {"lease_id": lease_id, "token": token}
+        if refresh_token is not None:
+            body["refresh_token"] = refresh_token
+        if expires_at is not None:
+            body["expires_at"] = datetime.fromtimestamp(expires_at, UTC).isoformat()
+        status, answer = await self._client._call("PUT", self._url, body)
+        if status == 204:
+            return True
+        if status in (404, 409):
+            return False
+        raise self._client._rejected(status, answer)
+
+
+def _epoch(value: Any) -> float | None:
+    if not isinstance(value, str) or not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()

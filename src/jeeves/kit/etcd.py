@@ -8,7 +8,8 @@ The live, watched view of a prefix is `jeeves.kit.config_watch`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import ipaddress
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from etcd3aio import Etcd3Client, prefix_range_end
@@ -49,6 +50,37 @@ def parse_endpoints(value: str) -> list[tuple[str, int]]:
     return endpoints
 
 
+def channel_target(endpoints: Sequence[tuple[str, int]]) -> str:
+    """The gRPC target for `endpoints`.
+
+    etcd3aio always builds `ipv4:h1:p,h2:p`, which gRPC refuses for a host name ("invalid ipv4
+    address"): one name (a Kubernetes Service, `jeeves-etcd.jeeves.svc:2379`) becomes
+    `dns:///name:port`, which gRPC resolves and re-resolves on reconnect. gRPC has no target
+    for several names, so several endpoints must be addresses.
+    """
+
+    def address(host: str) -> str | None:
+        if host == "localhost":
+            return "127.0.0.1"
+        try:
+            return str(ipaddress.IPv4Address(host))
+        except ValueError:
+            return None
+
+    addresses = [address(host) for host, _ in endpoints]
+    if all(addresses):
+        return "ipv4:" + ",".join(
+            f"{a}:{port}" for a, (_, port) in zip(addresses, endpoints, strict=True)
+        )
+    if len(endpoints) == 1:
+        host, port = endpoints[0]
+        return f"dns:///{host}:{port}"
+    raise ValueError(
+        "several etcd endpoints must be IPv4 addresses (gRPC resolves one DNS name only): "
+        "give one name, e.g. the etcd Service's"
+    )
+
+
 def env_prefix(env: str) -> str:
     """`/jeeves/<env>/`: everything one deployment environment reads from etcd."""
     if not env or "/" in env:
@@ -74,15 +106,17 @@ def make_client(endpoints: str, *, attempts: int = 1, watch_backoff_s: float = 0
     `attempts` > 1 retries unary calls on UNAVAILABLE/DEADLINE_EXCEEDED (one-shot writers);
     the watcher keeps 1 and reports an outage instead of waiting through it.
     """
-    targets = [f"{host}:{port}" for host, port in parse_endpoints(endpoints)]
+    parsed = parse_endpoints(endpoints)
     client = Etcd3Client(
-        targets,
+        [f"{host}:{port}" for host, port in parsed],
         rpc_max_attempts=attempts,
         watch_reconnect_backoff_seconds=watch_backoff_s,
         watch_max_reconnect_backoff_seconds=1.0,
     )
-    # etcd3aio exposes no channel options; its ConnectionManager keeps them in a public list.
+    # etcd3aio exposes no channel options nor target; its ConnectionManager keeps both as plain
+    # attributes that connect() reads.
     client._manager.grpc_options.extend(FAST_RECONNECT)
+    client._manager.target = channel_target(parsed)
     return client
 
 

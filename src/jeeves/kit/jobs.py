@@ -39,6 +39,9 @@ class DispatchJob(TypedDict):
     blocks: NotRequired[list[dict[str, Any]] | None]  # rich_text blocks when Slack sent them
     response_url: NotRequired[str | None]  # slash commands and interactions
     interaction: NotRequired[dict[str, Any] | None]  # {"action_id", "value", "block_id"} for clicks
+    # The bot's own user id in this team (from the event's `authorizations`), for removing its
+    # leading mention: each workspace a distributed app is installed in has its own bot user.
+    bot_user_id: NotRequired[str | None]
     received_at: float  # epoch seconds when the gateway accepted it
     schedule: NotRequired[ScheduledRun | None]  # kind `schedule` only
 
@@ -56,6 +59,8 @@ class ReplyJob(TypedDict):
     # Slack's response_url of the command or click this answers (valid 30 min, 5 uses): the
     # poster answers there first, so a channel the bot is not in still gets the reply.
     response_url: NotRequired[str | None]
-    # Only this user sees the reply (chat.postEphemeral, or an ephemeral response_url answer):
-    # policy denials and confirmation prompts.
-    ephemeral_user: NotRequired[str | None]
+    # The workspace to post in: its installation's bot token is used (distributed apps).
+    team_id: NotRequired[str | None]
+    # Post privately to this user ("only visible to you"): chat.postEphemeral, or an ephemeral
+    # response_url answer.
+    ephemeral_to: NotRequired[str | None]

@@ -56,8 +56,9 @@ S = TypeVar("S", bound=ServiceSettings)
 def describe_error(exc: ValidationError) -> str:
     """One line naming the first offending variable and what is wrong with it."""
     first: Any = exc.errors()[0]
-    field = str(first["loc"][0]) if first["loc"] else "?"
-    variable = ENV_PREFIX + field.upper()
+    if not first["loc"]:  # a rule across settings
+        return f"settings are invalid: {str(first['msg']).removeprefix('Value error, ')}"
+    variable = ENV_PREFIX + str(first["loc"][0]).upper()
     if first["type"] == "missing":
         return f"setting {variable} is required but not set"
     return f"setting {variable} is invalid: {first['msg']}"

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import aiohttp
 from quart import Quart
 from slack_sdk.web.async_client import AsyncWebClient
 
 from jeeves.kit.app import create_app, kit
 from jeeves.kit.auth import admin_authorizer, install_auth, scope_authorizer
+from jeeves.kit.data_client import DataClient
 from jeeves.kit.db import install_database, pool_of
 from jeeves.kit.dead_letters import static_admin_token
 from jeeves.kit.jobs import REPLY
 from jeeves.kit.logging import get_logger
 from jeeves.kit.queue import WorkerOptions, install_worker
+from jeeves.kit.refreshing import TokenKeeper
 from jeeves.poster.domain.governor import Governor
 from jeeves.poster.posting import Poster, PostMetrics
 from jeeves.poster.routes import blueprints
 from jeeves.poster.settings import PosterSettings
+from jeeves.poster.tokens import BotTokens
 
 log = get_logger(__name__)
 SLACK_CLIENT = "slack_client"
@@ -25,6 +30,28 @@ POST_SCOPE = "post"  # what a caller's token needs for POST /v1/messages
 
 async def _open_sender() -> None:
     """Without a token dealer (JEEVES_TOKENS_URL unset) `/v1/messages` is open (loopback dev)."""
+
+
+def bot_tokens(
+    app: Quart, settings: PosterSettings, client: Callable[[], AsyncWebClient]
+) -> BotTokens:
+    """The configured bot token, or (distributed) each workspace's installation."""
+    if not settings.slack_distributed:
+        return BotTokens(static=settings.slack_bot_token.get_secret_value())
+
+    def session() -> aiohttp.ClientSession:
+        value = client().session
+        assert value is not None
+        return value
+
+    return BotTokens(
+        data=DataClient(kit(app).http, settings.data_url),
+        keeper=TokenKeeper(margin_s=settings.slack_token_refresh_margin_s),
+        api_url=settings.slack_api_url,
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret.get_secret_value(),
+        session=session,
+    )
 
 
 def build_app(settings: PosterSettings) -> Quart:
@@ -52,7 +79,6 @@ def build_app(settings: PosterSettings) -> Quart:
             timeout=aiohttp.ClientTimeout(total=settings.slack_timeout_s),
         )
         kit(app).extras[SLACK_CLIENT] = AsyncWebClient(
-            token=settings.slack_bot_token.get_secret_value(),
             base_url=settings.slack_api_url,
             timeout=int(max(1, settings.slack_timeout_s)),
             session=session,
@@ -69,6 +95,7 @@ def build_app(settings: PosterSettings) -> Quart:
 
     poster = Poster(
         client=client,
+        tokens=bot_tokens(app, settings, client),
         pool=lambda: pool_of(app),
         http=lambda: kit(app).http,
         slack_api_url=settings.slack_api_url,

@@ -7,8 +7,7 @@ Per job:
    sends the job back to the queue with that delay (so it neither blocks a worker slot nor
    burns an attempt);
 3. post with `AsyncWebClient.chat_postMessage` (in the thread when the reply has thread_ts;
-   `chat_postEphemeral` when only `ephemeral_user` may see it — such a reply cannot be read
-   back, so one left unconfirmed by a crash is recorded, never sent twice);
+   `chat_postEphemeral` when only `ephemeral_to` may see it);
 4. Slack's answer: ok → `posted`; 429 → block that channel for `Retry-After` and try again
    (other channels keep flowing); permanent errors → dead letter with Slack's reason;
    5xx/timeouts/connection errors → retried by the queue with backoff.
@@ -18,6 +17,15 @@ A key an earlier run left unconfirmed (`maybe_posted`) is first read back from S
 Slack busy → the job tries again later; unverifiable → posted anyway and counted. Only such
 keys pay for a read-back: one conversations.replies/.history call, a few when the window holds
 more than a page.
+
+Each reply is posted with its workspace's bot token (`jeeves.poster.tokens`): the configured
+one, or for a distributed app the installation of the reply's `team_id` — fetched before the
+key is claimed, so a workspace without an installation dead-letters the reply without a call
+to Slack, and a token that cannot be had now sends the job back to the queue. Slack refusing
+a token (`invalid_auth`, `token_revoked`, `token_expired`, …) drops it from the cache; an
+expired one is retried (the next attempt refreshes it). A reply with `ephemeral_to` goes to
+that one person (chat.postEphemeral, or an ephemeral response_url answer); such a message
+cannot be read back, so a crash mid-post may show it twice (never lose it).
 
 Replies to slash commands and clicks carry the `response_url` Slack handed out with them; when
 its host is trusted (`jeeves.poster.domain.response_url`), step 3 POSTs there through the kit's
@@ -39,10 +47,12 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from jeeves.kit.data_client import DataUnavailable
 from jeeves.kit.http import HttpClient
 from jeeves.kit.jobs import REPLY, ReplyJob
 from jeeves.kit.logging import get_logger
 from jeeves.kit.queue import PermanentJobError, QueueJob, RetryJob, enqueue
+from jeeves.kit.refreshing import CredentialUnavailable
 from jeeves.poster import outbound
 from jeeves.poster.domain.governor import Governor
 from jeeves.poster.domain.read_back import (
@@ -64,7 +74,15 @@ from jeeves.poster.domain.response_url import (
     classify_response,
     response_body,
 )
-from jeeves.poster.domain.slack import Kind, SlackResult, classify, reply_metadata
+from jeeves.poster.domain.slack import (
+    TOKEN_ERRORS,
+    Kind,
+    SlackResult,
+    classify,
+    reply_metadata,
+    token_refused,
+)
+from jeeves.poster.tokens import BotTokens, NotInstalled
 
 log = get_logger(__name__)
 MAX_RATE_LIMITED_ROUNDS = 5
@@ -133,7 +151,7 @@ def parse_reply_job(payload: Mapping[str, Any]) -> ReplyJob:
     blocks = payload.get("blocks")
     if blocks is not None and not isinstance(blocks, list):
         raise ValueError("'blocks' must be a list or null")
-    for name in ("response_url", "ephemeral_user"):
+    for name in ("response_url", "team_id", "ephemeral_to"):
         value = payload.get(name)
         if value is not None and not isinstance(value, str):
             raise ValueError(f"'{name}' must be a string or null")
@@ -149,6 +167,7 @@ class Poster:
         self,
         *,
         client: Callable[[], AsyncWebClient],
+        tokens: BotTokens,
         pool: Callable[[], asyncpg.Pool],
         http: Callable[[], HttpClient],
         slack_api_url: str,
@@ -162,6 +181,7 @@ class Poster:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._client = client
+        self._tokens = tokens
         self._pool = pool
         self._http = http
         self._slack_api_url = slack_api_url
@@ -179,6 +199,7 @@ class Poster:
             reply = parse_reply_job(job.payload)
         except ValueError as exc:
             raise PermanentJobError(f"bad reply payload: {exc}") from None
+        token = await self._token(reply)
         ready = self._governor.delay(reply["channel"], self._clock()) == 0
         guess, why = self._route(reply, None)
         async with self._pool().acquire() as conn:
@@ -203,13 +224,23 @@ class Poster:
         if why in ("refused_host", "expired_by_age"):
             self._metrics.response_urls.labels(why).inc()
             log.warning("reply_response_url_skipped", reply_key=reply["reply_key"], reason=why)
-        private = bool(reply.get("ephemeral_user"))  # ephemeral: nothing to read back
-        if claimed.uncertain and (private or after_doubt(claimed.via) is Doubt.RECORD_UNCONFIRMED):
+        if claimed.uncertain and after_doubt(claimed.via) is Doubt.RECORD_UNCONFIRMED:
             await self._unconfirmed(reply, "a crash during the response_url call")
             return
-        if claimed.uncertain and not await self._absent_after_read_back(reply, job, claimed):
+        if claimed.uncertain and not await self._absent_after_read_back(reply, job, claimed, token):
             return
-        await self._deliver(reply, job, marked=claimed.marked, route=route)
+        await self._deliver(reply, job, token, marked=claimed.marked, route=route)
+
+    async def _token(self, reply: ReplyJob) -> str:
+        """The bot token of the reply's workspace (before anything is claimed)."""
+        try:
+            return await self._tokens.token_for(reply.get("team_id"))
+        except NotInstalled as exc:
+            self._metrics.posts.labels("permanent").inc()
+            log.warning("reply_not_installed", reply_key=reply["reply_key"], reason=str(exc))
+            raise PermanentJobError(str(exc)) from None
+        except (CredentialUnavailable, DataUnavailable) as exc:
+            raise RetryJob(f"no bot token now: {exc}") from None
 
     def _route(self, reply: ReplyJob, stored: str | None) -> tuple[Route, str]:
         return choose_route(
@@ -217,7 +248,13 @@ class Poster:
         )
 
     async def _deliver(
-        self, reply: ReplyJob, job: QueueJob, *, marked: bool, route: Route = Route.CHAT
+        self,
+        reply: ReplyJob,
+        job: QueueJob,
+        token: str,
+        *,
+        marked: bool,
+        route: Route = Route.CHAT,
     ) -> None:
         channel = reply["channel"]
         note = ""
@@ -247,7 +284,7 @@ class Poster:
                     Kind(answer.kind.value), answer.reason, retry_after_s=answer.retry_after_s
                 )
             else:
-                result = await self._post(reply)
+                result = self._after_token_error(reply, await self._post(reply, token))
             if result.kind is Kind.RATE_LIMITED:
                 self._metrics.posts.labels("rate_limited").inc()
                 self._governor.block(channel, self._clock() + result.retry_after_s)
@@ -266,19 +303,29 @@ class Poster:
             "slack kept answering 429", self._governor.blocked_for(channel, self._clock())
         )
 
-    async def _post(self, reply: ReplyJob) -> SlackResult:
+    def _after_token_error(self, reply: ReplyJob, result: SlackResult) -> SlackResult:
+        """Slack refused the token: forget it; an expired one is retried (then refreshed)."""
+        if result.reason in TOKEN_ERRORS:
+            self._tokens.forget(reply.get("team_id"))
+            log.warning("slack_token_refused", reason=result.reason, team_id=reply.get("team_id"))
+            return token_refused(result, rotating=self._tokens.distributed)
+        return result
+
+    async def _post(self, reply: ReplyJob, token: str) -> SlackResult:
         try:
-            user = reply.get("ephemeral_user")
-            if user:  # only `user` sees it (policy denials, confirmation prompts)
+            private_to = reply.get("ephemeral_to")
+            if private_to:
                 response = await self._client().chat_postEphemeral(
+                    token=token,
                     channel=reply["channel"],
-                    user=user,
+                    user=private_to,
                     text=reply["text"],
                     blocks=reply.get("blocks") or None,
                     thread_ts=reply["thread_ts"] or None,
                 )
             else:
                 response = await self._client().chat_postMessage(
+                    token=token,
                     channel=reply["channel"],
                     text=reply["text"],
                     blocks=reply.get("blocks") or None,
@@ -334,7 +381,7 @@ class Poster:
         log.warning("reply_unconfirmed", reply_key=reply["reply_key"], reason=reason)
 
     async def _absent_after_read_back(
-        self, reply: ReplyJob, job: QueueJob, claimed: outbound.Claimed
+        self, reply: ReplyJob, job: QueueJob, claimed: outbound.Claimed, token: str
     ) -> bool:
         """True when the reply may be posted: provably absent, or unverifiable (counted).
 
@@ -346,7 +393,7 @@ class Poster:
             await self._defer(reply, delay)
             return False
         started = time.perf_counter()
-        step, pages = await self._read_back(reply, claimed.posting_at)
+        step, pages = await self._read_back(reply, claimed.posting_at, token)
         self._metrics.read_backs.labels(step.verdict.value).inc()
         elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
         fields = {"reply_key": key, "pages": pages, "elapsed_ms": elapsed_ms}
@@ -366,13 +413,16 @@ class Poster:
         log.warning("reply_read_back_failed", error=step.reason, **fields)
         return True
 
-    async def _read_back(self, reply: ReplyJob, posting_at: float | None) -> tuple[Step, int]:
+    async def _read_back(
+        self, reply: ReplyJob, posting_at: float | None, token: str
+    ) -> tuple[Step, int]:
         """Read the window page by page until a verdict (see domain.read_back)."""
         query: dict[str, Any] = {
             "channel": reply["channel"],
             "oldest": window_oldest(posting_at, time.time()),
             "limit": PAGE_LIMIT,
             "include_all_metadata": True,
+            "token": token,
         }
         pages = 0
         while True:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
 from jeeves.kit.auth import AuthSettings
 from jeeves.kit.queue import QueueWorkerSettings
@@ -12,8 +12,18 @@ from jeeves.kit.settings import ServiceSettings
 class PosterSettings(QueueWorkerSettings, AuthSettings):
     # PostgreSQL holding the queue and the outbound_messages log.
     database_url: str
-    # Slack bot token (xoxb-…) used for chat.postMessage.
-    slack_bot_token: SecretStr
+    # Slack bot token (xoxb-…) used for chat.postMessage; required unless the app is distributed.
+    slack_bot_token: SecretStr = SecretStr("")
+    # A distributed app: each reply is posted with its workspace's installation (kept by the
+    # data service), refreshed before it expires when Slack rotates tokens.
+    slack_distributed: bool = False
+    # Base URL of the data service; needed when distributed.
+    data_url: str = Field(default="", pattern=r"^(https?://.+)?$")
+    # The app's OAuth client id and secret, for refreshing rotating tokens (oauth.v2.access).
+    slack_client_id: str = ""
+    slack_client_secret: SecretStr = SecretStr("")
+    # Seconds before a rotating token expires when it is refreshed.
+    slack_token_refresh_margin_s: float = Field(default=300.0, ge=0, le=6 * 3600)
     # Slack Web API base URL; tests and local runs point it at the emulator's /api/.
     slack_api_url: str = Field(default="https://slack.com/api/", pattern=r"^https?://")
     # Seconds one chat.postMessage call may take before it counts as failed (and is retried).
@@ -46,6 +56,17 @@ class PosterSettings(QueueWorkerSettings, AuthSettings):
                 f"must exceed JEEVES_POST_MAX_WAIT_S + JEEVES_SLACK_TIMEOUT_S ({attempt:g}s)"
             )
         return value
+
+    @model_validator(mode="after")
+    def _a_token_source(self) -> PosterSettings:
+        if self.slack_distributed and not self.data_url:
+            raise ValueError("a distributed app (JEEVES_SLACK_DISTRIBUTED) needs JEEVES_DATA_URL")
+        if not self.slack_distributed and not self.slack_bot_token.get_secret_value():
+            raise ValueError(
+                "JEEVES_SLACK_BOT_TOKEN is required (or JEEVES_SLACK_DISTRIBUTED with "
+                "JEEVES_DATA_URL)"
+            )
+        return self
 
 
 class MigrateSettings(ServiceSettings):

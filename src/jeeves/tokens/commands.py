@@ -34,10 +34,12 @@ DEFAULT_LEAD_S = 300.0
 DEV_CLIENTS: dict[str, tuple[list[str], list[str]]] = {
     "dispatcher": (["*"], ["act", "data", "audit"]),
     "gateway": (["data"], ["data"]),
-    "poster": (["data"], ["data"]),
+    "socket": (["data"], ["data"]),
+    "poster": (["data"], ["data", "credentials"]),
     "echo": (["data", "poster"], ["data", "post"]),
     "memory": (["data", "poster"], ["data", "post"]),
     "weather": (["data", "poster"], ["data", "post"]),
+    "strava": (["data", "poster"], ["data", "post", "credentials"]),
     "dashboard": (["*"], ["admin", "data"]),
     "cli": (["*"], ["admin"]),
 }

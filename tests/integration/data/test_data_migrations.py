@@ -19,8 +19,19 @@ from jeeves.localstack.postgres import PostgresServer
 from support.services import ServiceProcess, http_json
 
 pytestmark = pytest.mark.integration
-ALL_TABLES = {"users", "facts", "connections", "activity", "audit_log", "subscriptions"}
-HEAD = "0004_audit_runs_subscriptions"
+ALL_TABLES = {
+    "users",
+    "facts",
+    "connections",
+    "activity",
+    "audit_log",
+    "installations",
+    "oauth_states",
+    "connection_revocations",
+    "subscriptions",
+}
+HEAD = "0005_audit_runs_subscriptions"
+INSTALLATIONS = {"installations", "oauth_states", "connection_revocations"}
 
 
 async def _state(url: str) -> tuple[set[str], str | None]:
@@ -49,11 +60,14 @@ async def test_upgrade_from_empty_then_down_one_and_up_again(
     _run("migrate", url=url)
     assert await _state(url) == (ALL_TABLES, HEAD)
     _run("downgrade", "-1", url=url)
-    assert await _state(url) == (ALL_TABLES - {"subscriptions"}, "0003_audit_and_channel")
+    assert await _state(url) == (ALL_TABLES - {"subscriptions"}, "0004_installations")
     _run("downgrade", "-1", url=url)
-    assert await _state(url) == (ALL_TABLES - {"audit_log", "subscriptions"}, "0002")
+    later = INSTALLATIONS | {"subscriptions"}
+    assert await _state(url) == (ALL_TABLES - later, "0003_audit_and_channel")
     _run("downgrade", "-1", url=url)
-    assert await _state(url) == (ALL_TABLES - {"activity", "audit_log", "subscriptions"}, "0001")
+    assert await _state(url) == (ALL_TABLES - later - {"audit_log"}, "0002")
+    _run("downgrade", "-1", url=url)
+    assert await _state(url) == (ALL_TABLES - later - {"activity", "audit_log"}, "0001")
     _run("migrate", url=url)
     assert await _state(url) == (ALL_TABLES, HEAD)
     _run("migrate", url=url)  # idempotent at head

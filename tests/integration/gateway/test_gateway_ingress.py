@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 import asyncpg
 import pytest
 
-from jeeves.gateway.store import prune_events
+from jeeves.kit.slack.inbound import prune_events
 from jeeves.localstack.ports import wait_until
 from support.services import ServiceProcess, migrate
 
@@ -147,6 +147,7 @@ async def test_a_mention_is_stored_and_dispatched_once_even_when_slack_retries(
         "thread_ts": None,
         "text": "<@UBOT> weather Lisbon",
         "blocks": None,
+        "bot_user_id": "UBOT",
     }
 
 

@@ -255,7 +255,8 @@ def test_bad_settings_stop_the_process_with_one_line(migrated_url: str) -> None:
     )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "jeeves: setting JEEVES_SLACK_BOT_TOKEN is required but not set"
+        "jeeves: settings are invalid: JEEVES_SLACK_BOT_TOKEN is required "
+        "(or JEEVES_SLACK_DISTRIBUTED with JEEVES_DATA_URL)"
     ]
 
 

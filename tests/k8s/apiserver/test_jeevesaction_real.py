@@ -303,9 +303,9 @@ def test_kubectl_get_ja_shows_printer_columns(
     [
         ({"keywords": ["ok"]}, "spec.image: Required value"),
         (
-            {"keywords": ["two words"], "image": "jeeves-x:1"},
+            {"keywords": ["Two  Words"], "image": "jeeves-x:1"},
             # 1.20 names the array, not the item; newer servers say spec.keywords[0].
-            'Invalid value: "two words": spec.keywords',
+            'Invalid value: "Two  Words": spec.keywords',
         ),
         ({"keywords": [], "image": "jeeves-x:1"}, "spec.keywords in body should have at least 1"),
         ({"keywords": ["x"], "image": "Not An Image"}, "spec.image in body should match"),

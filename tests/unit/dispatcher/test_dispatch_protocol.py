@@ -78,6 +78,16 @@ def test_200_with_reply_is_posted() -> None:
     assert answer.outcome is Outcome.REPLIED
     assert answer.reply is not None
     assert (answer.reply.text, answer.reply.blocks) == ("Sunny", [{"type": "x"}])
+    assert answer.reply.ephemeral is False
+
+
+def test_a_reply_marked_ephemeral_stays_private() -> None:
+    answer = interpret(WEATHER, 200, {"reply": {"text": "your link", "ephemeral": True}})
+    assert answer.reply is not None
+    assert answer.reply.ephemeral is True
+    loose = interpret(WEATHER, 200, {"reply": {"text": "x", "ephemeral": "yes"}})
+    assert loose.reply is not None
+    assert loose.reply.ephemeral is False, "only a JSON true makes a reply private"
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from jeeves.dispatcher.domain.replies import help_text, unknown_text
+from jeeves.dispatcher.domain.replies import connectable, help_text, login_text, unknown_text
 from jeeves.dispatcher.domain.routing import (
     Builtin,
     Disabled,
@@ -149,3 +149,24 @@ def test_help_on_one_topic() -> None:
 
 def test_help_with_an_empty_registry_still_helps() -> None:
     assert help_text({}).splitlines()[1].startswith("• *help*")
+
+
+def test_login_service_routes_to_the_action_that_connects_it() -> None:
+    actions = {"strava": spec("strava", "strava", "runs", "login strava")}
+    assert route("login strava", actions) == Invoke(actions["strava"], "login strava", "")
+    assert route("login", actions) == Builtin("login", "")
+    assert route("login garmin", actions) == Builtin("login", "garmin")
+
+
+def test_login_lists_what_can_be_connected() -> None:
+    actions = {
+        "strava": spec("strava", "strava", "login strava"),
+        "off": spec("off", "login garmin", enabled=False),
+    }
+    assert connectable(actions) == ["strava"]
+    assert "`login strava`" in login_text(actions, "")
+    assert login_text(actions, "<!channel>").startswith("I can't connect “&lt;!channel&gt;”")
+    assert "not available yet" in login_text({}, "")
+    assert help_text(actions).splitlines()[-1] == (
+        "• *login* — connect your other accounts: `login strava`"
+    )

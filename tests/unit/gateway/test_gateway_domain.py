@@ -14,17 +14,17 @@ from urllib.parse import urlencode
 
 import pytest
 
-from jeeves.gateway.domain import (
+from jeeves.gateway.domain import check_signature
+from jeeves.kit.errors import APIError
+from jeeves.kit.slack.events import (
     Accept,
     Challenge,
     Ignore,
-    check_signature,
     parse_command,
     parse_event,
     parse_interaction,
     type_label,
 )
-from jeeves.kit.errors import APIError
 
 pytestmark = pytest.mark.unit
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -108,6 +108,7 @@ class TestEvents:
             "thread_ts": None,
             "text": "<@UBOT> weather Lisbon",
             "blocks": None,
+            "bot_user_id": BOT,
             "received_at": NOW,
         }
 

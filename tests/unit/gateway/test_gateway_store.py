@@ -9,8 +9,8 @@ import json
 
 import pytest
 
-from jeeves.gateway.store import _Pending, event_columns, split_repeats
 from jeeves.kit.jobs import DispatchJob
+from jeeves.kit.slack.inbound import _Pending, event_columns, split_repeats
 
 pytestmark = pytest.mark.unit
 

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 from quart import Response, jsonify, request
 
+from jeeves.data.credentials import Credentials, Lease, Secret
 from jeeves.data.domain import (
     Precondition,
     encode_cursor,
@@ -29,6 +30,8 @@ from jeeves.kit.auth import authorize
 M = TypeVar("M", bound=BaseModel)
 Row = Mapping[Any, Any]  # a SQLAlchemy RowMapping or an asyncpg Record
 STORE_KEY = "data_store"
+CREDENTIALS_KEY = "data_credentials"
+CREDENTIALS_SCOPE = "credentials"  # reading or refreshing a stored token needs it
 
 
 def store() -> Store:
@@ -36,6 +39,58 @@ def store() -> Store:
     if not isinstance(value, Store):
         raise RuntimeError("the data store is not open (serving has not started)")
     return value
+
+
+def credentials() -> Credentials:
+    value = kit().extras.get(CREDENTIALS_KEY)
+    if not isinstance(value, Credentials):
+        raise RuntimeError("the data store is not open (serving has not started)")
+    return value
+
+
+async def require_credentials() -> None:
+    """Only callers whose token has scope `credentials` read or refresh stored tokens (not even
+    `admin` suffices: the dashboard administers connections, it never holds their tokens)."""
+    await authorize(CREDENTIALS_SCOPE)
+
+
+def secret_json(secret: Secret) -> dict[str, Any]:
+    return {
+        "token": secret.token,
+        "expires_at": _iso(secret.expires_at),
+        "refreshable": secret.refreshable,
+    }
+
+
+def lease_json(lease: Lease) -> dict[str, Any]:
+    return {
+        "lease_id": lease.lease_id,
+        "token": lease.token,
+        "refresh_token": lease.refresh_token,
+        "expires_at": _iso(lease.expires_at),
+        "lease_until": _iso(lease.until),
+    }
+
+
+def installation_json(row: Row) -> dict[str, Any]:
+    """An installation as clients see it: never a token."""
+    return {
+        "team_id": row["team_id"],
+        "team_name": row["team_name"],
+        "enterprise_id": row["enterprise_id"],
+        "enterprise_name": row["enterprise_name"],
+        "is_enterprise_install": row["is_enterprise_install"],
+        "app_id": row["app_id"],
+        "bot_user_id": row["bot_user_id"],
+        "bot_id": row["bot_id"],
+        "scopes": list(row["bot_scopes"]),
+        "installer_user_id": row["installer_user_id"],
+        "bot_token_expires_at": _iso(row["bot_token_expires_at"]),
+        "refreshable": bool(row["refreshable"]),
+        "version": row["version"],
+        "created_at": _iso(row["created_at"]),
+        "updated_at": _iso(row["updated_at"]),
+    }
 
 
 async def require_admin() -> None:
@@ -108,6 +163,8 @@ def connection_json(row: Row) -> dict[str, Any]:
         "provider": row["provider"],
         "scopes": list(row["scopes"]),
         "expires_at": _iso(row["expires_at"]),
+        "account": row["account"],
+        "refreshable": bool(row["refreshable"]),
         "version": row["version"],
         "created_at": _iso(row["created_at"]),
         "updated_at": _iso(row["updated_at"]),

@@ -31,7 +31,7 @@ def parse_dispatch_job(payload: Mapping[str, Any]) -> DispatchJob:
         raise ValueError(f"'kind' must be one of {', '.join(KINDS)}")
     if not isinstance(payload.get("text", ""), str):
         raise ValueError("'text' must be a string")
-    for name in ("ts", "thread_ts", "response_url"):
+    for name in ("ts", "thread_ts", "response_url", "bot_user_id"):
         _optional_str(payload, name)
     blocks = payload.get("blocks")
     if blocks is not None and not isinstance(blocks, list):

@@ -1,8 +1,9 @@
 """The dispatcher's side of the action protocol (DESIGN.md "Action protocol"), as pure functions.
 
 `act_request` builds the JSON body of `POST {url}/v1/act`; `interpret` reads the answer:
-200 with a reply → post it; 202 → the action posts later itself; 4xx → a permanent refusal the
-user is told about; 5xx → a transient failure the queue retries. Keys are derived from the
+200 with a reply → post it (to the asker alone when the reply says `"ephemeral": true`);
+202 → the action posts later itself; 4xx → a permanent refusal the user is told about;
+5xx → a transient failure the queue retries. Keys are derived from the
 Slack event id, so every retry of one event carries the same `id` and the same reply key.
 """
 
@@ -49,6 +50,7 @@ class Outcome(StrEnum):
 class Reply:
     text: str
     blocks: list[dict[str, Any]] | None = None
+    ephemeral: bool = False  # only the person who asked sees it (a private link, say)
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,9 @@ def _reply_of(body: object) -> Reply | None:
         isinstance(blocks, list) and all(isinstance(b, dict) for b in blocks)
     ):
         return None
-    return Reply(text=text[:MAX_REPLY_TEXT], blocks=blocks)
+    return Reply(
+        text=text[:MAX_REPLY_TEXT], blocks=blocks, ephemeral=reply.get("ephemeral") is True
+    )
 
 
 def interpret(spec: ActionSpec, status: int, body: object) -> Answer:

@@ -22,6 +22,7 @@ LOGIN_NOT_AVAILABLE = (
     "Connecting your other accounts is not available yet — it is coming soon. "
     "Say `help` to see what I can do today."
 )
+LOGIN_PREFIX = "login "  # an action keyword `login <service>` makes that service connectable
 _MAX_ACTION_MESSAGE = 300
 
 
@@ -114,10 +115,39 @@ def help_text(
     lines = ["Here is what I can do:"]
     lines += [_describe(spec) for spec in specs]
     lines.append("• *help* — this list (`help <keyword>` for one action)")
-    lines.append("• *login* — connect your other accounts (not available yet)")
+    services = connectable(actions)
+    if services:
+        names = ", ".join(f"`login {escape(s)}`" for s in services)
+        lines.append(f"• *login* — connect your other accounts: {names}")
+    else:
+        lines.append("• *login* — connect your other accounts (not available yet)")
     if dashboard is not None:
         lines.append(dashboard_line(dashboard))
     return "\n".join(lines)
+
+
+def connectable(actions: Mapping[str, ActionSpec]) -> list[str]:
+    """Services a user can connect: those of enabled actions with a `login <service>` keyword
+    (the action handles `login <service>` itself, answering with a private link)."""
+    found = {
+        " ".join(k.lower().split())[len(LOGIN_PREFIX) :]
+        for spec in actions.values()
+        if spec.enabled
+        for k in spec.keywords
+        if " ".join(k.lower().split()).startswith(LOGIN_PREFIX)
+    }
+    return sorted(s for s in found if s)
+
+
+def login_text(actions: Mapping[str, ActionSpec], asked: str) -> str:
+    """`login` alone, or `login <something no action connects>`."""
+    services = connectable(actions)
+    if not services:
+        return LOGIN_NOT_AVAILABLE
+    choices = ", ".join(f"`login {escape(s)}`" for s in services)
+    if asked:
+        return f"I can't connect “{escape(asked)}”. I can connect: {choices}."
+    return f"I can connect your other accounts: {choices}. I'll send you a private link."
 
 
 def unknown_text(word: str, suggestion: str | None) -> str:

@@ -10,6 +10,12 @@ Towards the app (the gateway), signed like Slack (`X-Slack-Signature`, `X-Slack-
   POST {gateway}/slack/commands        slash command form (command=/jeeves, text, response_url, …)
   POST {gateway}/slack/interactivity   `payload` form field holding a block_actions JSON
 
+In Socket Mode (`JEEVES_EMULATOR_DELIVERY=socket`) the same arrive as envelopes on the app's
+WebSocket connections (`apps.connections.open` with the app-level token → `/link/?ticket=…`),
+acks awaited by envelope_id, unacked envelopes delivered again. A distributed app installs
+itself into the emulator's workspaces with OAuth v2 (`/oauth/v2/authorize`, `oauth.v2.access`,
+token rotation); `/_emulator/teams/<team>/uninstall` takes it out again.
+
 From the app (point slack_sdk's `AsyncWebClient(base_url=f"{emulator}/api/")` at it):
   /api/auth.test  /api/chat.postMessage  /api/chat.postEphemeral  /api/chat.update
   /api/users.info  /api/api.test — JSON or form bodies; bot token as `Authorization: Bearer`

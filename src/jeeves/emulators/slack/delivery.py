@@ -1,4 +1,6 @@
-"""Sending signed requests to the gateway, with Slack's ack timeout and retries.
+"""Sending signed requests to the gateway, with Slack's ack timeout and retries — or, when the
+emulator delivers in Socket Mode (`delivery: "socket"`), envelopes to the app's WebSocket
+connections (`socket_delivery`).
 
 Each attempt runs as its own task. When no answer arrives within the ack timeout the attempt is
 marked `timed_out` and, like Slack, the retry goes out without waiting for it: the late request
@@ -11,26 +13,31 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 
 from jeeves.emulators.slack.domain.deliveries import (
+    SOCKET_RETRY_REASON,
     Attempt,
     Delivery,
+    Transport,
     keep_body,
     next_retry,
     retry_delay,
 )
 from jeeves.emulators.slack.domain.signing import signed_headers
+from jeeves.emulators.slack.socket_delivery import SocketDeliverer, SocketHub
 from jeeves.kit.http import HttpClient
 from jeeves.kit.logging import get_logger
 
 log = get_logger(__name__)
 LATE_LIMIT_S = 30.0
 USER_AGENT = "Slackbot 1.0 (+https://api.slack.com/robots)"
+Mode = Literal["http", "socket"]
+MODES: tuple[Mode, ...] = ("http", "socket")
 
 
 @dataclass
@@ -42,6 +49,7 @@ class DeliveryConfig:
     ack_timeout_s: float
     retry_delays_s: tuple[float, ...]
     echo_bot_messages: bool = False  # deliver a `message` event for each chat.postMessage
+    mode: Mode = "http"  # http: POST to the gateway; socket: envelopes on Socket Mode links
 
 
 @dataclass(frozen=True)
@@ -57,14 +65,22 @@ class Outgoing:
 
 
 class Deliverer:
-    def __init__(self, http: HttpClient, config: DeliveryConfig) -> None:
+    def __init__(self, http: HttpClient, config: DeliveryConfig, hub: SocketHub) -> None:
         self._http = http
         self.config = config
+        self.hub = hub
+        self._socket = SocketDeliverer(hub, lambda: self.config.ack_timeout_s)
         self._tasks: set[asyncio.Task[None]] = set()
 
     def start(self, delivery: Delivery, outgoing: Outgoing) -> None:
         """Deliver in the background; `delivery.finished` is set when it is settled."""
-        self._spawn(self._deliver(delivery, outgoing))
+        if self.config.mode == "socket":
+            send = self._socket.sender(outgoing.path, outgoing.body)
+            self._spawn(self._deliver(delivery, outgoing, send, "socket"))
+        else:
+            self._spawn(
+                self._deliver(delivery, outgoing, lambda a: self._attempt(a, outgoing), "http")
+            )
 
     async def close(self) -> None:
         tasks = list(self._tasks)
@@ -78,15 +94,23 @@ class Deliverer:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def _deliver(self, delivery: Delivery, outgoing: Outgoing) -> None:
+    async def _deliver(
+        self,
+        delivery: Delivery,
+        outgoing: Outgoing,
+        send: Callable[[Attempt], Awaitable[None]],
+        transport: Transport,
+    ) -> None:
+        """Attempts until acknowledged or out of retries (Slack's rules, `next_retry`)."""
         retry_num = outgoing.as_retry
-        reason: str | None = "http_timeout" if outgoing.as_retry else None
+        first_reason = "http_timeout" if transport == "http" else SOCKET_RETRY_REASON
+        reason: str | None = first_reason if outgoing.as_retry else None
         forced_left = outgoing.force_retries
         acked = False
         try:
             while True:
-                attempt = delivery.begin(retry_num, reason)
-                await self._attempt(attempt, outgoing)
+                attempt = delivery.begin(retry_num, reason, transport)
+                await send(attempt)
                 reason, attempt_acked = next_retry(
                     attempt, retries_allowed=outgoing.retries, forced_left=forced_left
                 )
@@ -104,7 +128,9 @@ class Deliverer:
                 kind=delivery.kind,
                 event_id=delivery.event_id,
                 acked=acked,
+                transport=transport,
                 statuses=[a.status for a in delivery.attempts],
+                connections=[a.connection for a in delivery.attempts if a.connection],
             )
 
     async def _attempt(self, attempt: Attempt, outgoing: Outgoing) -> None:

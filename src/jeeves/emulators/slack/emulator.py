@@ -37,7 +37,9 @@ from jeeves.emulators.slack.domain.faults import GONE_ERRORS, RESPONSE_URL, Faul
 from jeeves.emulators.slack.domain.messages import CallLog, Message, MessageLog
 from jeeves.emulators.slack.domain.responses import ResponseUrls
 from jeeves.emulators.slack.domain.web_api import ApiAnswer, WebApi, fail, user_profile
+from jeeves.emulators.slack.domain.workspaces import Workspaces
 from jeeves.emulators.slack.metrics import EmulatorMetrics
+from jeeves.emulators.slack.socket_delivery import SocketHub
 from jeeves.kit.app import kit
 
 EVENTS_PATH = "/slack/events"
@@ -52,6 +54,10 @@ class NotConfigured(Exception):
 
 class UnknownEvent(Exception):
     """A replay of an event the emulator never sent."""
+
+
+class UnknownTeam(Exception):
+    """A person of a workspace the emulator does not have."""
 
 
 @dataclass(frozen=True)
@@ -126,6 +132,33 @@ class Emulator:
     def config(self) -> DeliveryConfig:
         return self.deliverer.config
 
+    def clock(self) -> float:
+        return self._clock()
+
+    @property
+    def workspaces(self) -> Workspaces:
+        return self.web_api.workspaces
+
+    def team(self, team_id: str | None) -> Identity:
+        """The identity of workspace `team_id` (the default for None); UnknownTeam otherwise."""
+        try:
+            return self.workspaces.identity(team_id)
+        except KeyError:
+            raise UnknownTeam(str(team_id)) from None
+
+    def _enter(self, channel: str, identity: Identity) -> None:
+        """A person of `identity`'s workspace acts in `channel`: the channel is theirs."""
+        self._check_channel(channel)
+        self.web_api.channel_teams[channel] = identity.team_id
+
+    @property
+    def socket(self) -> SocketHub:
+        return self.deliverer.hub
+
+    def can_deliver(self) -> bool:
+        """Socket Mode delivers to whoever connects; HTTP needs the gateway's URL."""
+        return self.config.mode == "socket" or bool(self.config.gateway_url)
+
     def default_channel(self) -> str:
         return next(iter(self.web_api.channels), "C0GENERAL")
 
@@ -141,6 +174,11 @@ class Emulator:
             "default_channel": self.default_channel(),
             "channels": self.channel_list(),
             "gateway_url": self.config.gateway_url,
+            "delivery": self.config.mode,
+            "socket_connections": len(self.socket.connections),
+            "token_rotation": self.workspaces.rotation,
+            "token_ttl_s": self.workspaces.token_ttl_s,
+            "teams": [t["team_id"] for t in self.workspaces.to_json(self._clock())],
             "ack_timeout_s": self.config.ack_timeout_s,
             "retry_delays_s": list(self.config.retry_delays_s),
             "echo_bot_messages": self.config.echo_bot_messages,
@@ -176,7 +214,7 @@ class Emulator:
         summary: dict[str, Any],
         on_done: Callable[[Delivery], None] | None = None,
     ) -> Delivery:
-        if not self.config.gateway_url:
+        if not self.can_deliver():
             raise NotConfigured("no gateway URL: set JEEVES_EMULATOR_GATEWAY_URL or PUT config")
         delivery = self.deliveries.new(kind, outgoing.path, event_id, summary)
         if self.metrics is not None:
@@ -188,10 +226,11 @@ class Emulator:
 
     def send_message(self, request: SendMessage) -> Sent:
         """A person posts `text`; the app gets an `app_mention` or `message` event."""
-        self._check_channel(request.channel)
+        identity = self.team(request.team)
+        self._enter(request.channel, identity)
         event_type = request.event
         if event_type == "auto":
-            is_mention = mentions(request.text, self.identity.bot_user_id)
+            is_mention = mentions(request.text, identity.bot_user_id)
             event_type = (
                 "app_mention" if is_mention and channel_type(request.channel) != "im" else "message"
             )
@@ -202,7 +241,7 @@ class Emulator:
             "user", request.channel, request.user, request.text, thread_ts=request.thread_ts
         )
         event = message_event(
-            self.identity,
+            identity,
             event_type=event_type,
             user=request.user,
             text=request.text,
@@ -222,13 +261,19 @@ class Emulator:
             as_retry=request.as_retry,
             force_retries=request.force_retries,
         )
-        return self._send_event(event, outgoing, message)
+        return self._send_event(event, outgoing, message, identity)
 
-    def _send_event(self, event: dict[str, Any], outgoing: Outgoing, message: Message) -> Sent:
+    def _send_event(
+        self,
+        event: dict[str, Any],
+        outgoing: Outgoing,
+        message: Message,
+        identity: Identity | None = None,
+    ) -> Sent:
         """Wrap `event` in an envelope with a new event_id; deliver it by `outgoing`'s rules."""
         event_id = new_event_id()
         envelope = event_callback(
-            self.identity, event, event_id=event_id, event_time=int(self._clock())
+            identity or self.identity, event, event_id=event_id, event_time=int(self._clock())
         )
         outgoing = replace(outgoing, body=_compact(envelope))
         _bounded_put(self._bodies, event_id, outgoing, self._keep)
@@ -242,7 +287,7 @@ class Emulator:
 
     def echo_bot_message(self, message: Message) -> None:
         """Slack tells an app about its own posts too (`message` with `bot_id`), when enabled."""
-        if not self.config.echo_bot_messages or not self.config.gateway_url:
+        if not self.config.echo_bot_messages or not self.can_deliver():
             return
         event = message_event(
             self.identity,
@@ -260,6 +305,28 @@ class Emulator:
             path=EVENTS_PATH, body=b"", content_type="application/json", retries=True
         )
         self._send_event(event, outgoing, message)
+
+    def uninstall(self, team_id: str) -> list[Sent]:
+        """The app is removed from a workspace: its tokens are revoked and the app is told,
+        as Slack tells it, with `tokens_revoked` and `app_uninstalled`."""
+        identity = self.team(team_id)
+        self.workspaces.uninstall(team_id)
+        if not self.can_deliver():
+            return []
+        revoked = {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": [identity.bot_user_id]}}
+        gone = {"type": "app_uninstalled"}
+        return [self._send_app_event(identity, event) for event in (revoked, gone)]
+
+    def _send_app_event(self, identity: Identity, event: dict[str, Any]) -> Sent:
+        """An event about the app itself (no person, no message), retried like every event."""
+        event_id = new_event_id()
+        envelope = event_callback(identity, event, event_id=event_id, event_time=int(self._clock()))
+        outgoing = Outgoing(
+            path=EVENTS_PATH, body=_compact(envelope), content_type="application/json", retries=True
+        )
+        _bounded_put(self._bodies, event_id, outgoing, self._keep)
+        summary = {"type": event["type"], "team": identity.team_id}
+        return Sent(self._deliver("event", outgoing, event_id, summary))
 
     def replay(self, request: Replay) -> Sent:
         """Send an earlier event again, byte for byte, marked as Slack retry `retry_num`."""
@@ -297,7 +364,8 @@ class Emulator:
 
     def send_command(self, request: SendCommand) -> Sent:
         """A person runs a slash command; the app gets Slack's form post."""
-        self._check_channel(request.channel)
+        identity = self.team(request.team)
+        self._enter(request.channel, identity)
         trigger_id = new_trigger_id(self._clock())
         typed = self.messages.add(
             "user",
@@ -307,9 +375,9 @@ class Emulator:
             extra={"command": request.command},
         )
         form = slash_command_form(
-            self.identity,
+            identity,
             user=request.user,
-            user_name=user_profile(request.user, self.identity)["name"],
+            user_name=user_profile(request.user, identity)["name"],
             channel=request.channel,
             channel_name=self.web_api.channel_name(request.channel),
             command=request.command,
@@ -338,21 +406,22 @@ class Emulator:
 
     def send_click(self, request: SendClick) -> Sent:
         """A person clicks a button on a message; the app gets a `block_actions` payload."""
-        self._check_channel(request.channel)
+        identity = self.team(request.team)
+        self._enter(request.channel, identity)
         clicked = (
             self.messages.find(request.channel, request.message_ts) if request.message_ts else None
         )
         trigger_id = new_trigger_id(self._clock())
         payload = block_actions_payload(
-            self.identity,
+            identity,
             user=request.user,
-            user_name=user_profile(request.user, self.identity)["name"],
+            user_name=user_profile(request.user, identity)["name"],
             channel=request.channel,
             channel_name=self.web_api.channel_name(request.channel),
             action_id=request.action_id,
             value=request.value,
             block_id=request.block_id,
-            message=clicked.slack_json(self.identity.team_id) if clicked else None,
+            message=clicked.slack_json(identity.team_id) if clicked else None,
             response_url=self._response_url(request.channel, request.user, request.message_ts),
             trigger_id=trigger_id,
             action_ts=f"{self._clock():.6f}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 
+from jeeves.emulators.slack.domain.workspaces import parse_teams
 from jeeves.kit.settings import ServiceSettings
 
 
@@ -30,6 +31,20 @@ class SlackEmulatorSettings(ServiceSettings):
     slack_signing_secret: SecretStr
     # The bot token the Web API accepts (what the poster sends as `Authorization: Bearer`).
     slack_bot_token: SecretStr
+    # The app-level token (xapp-…) apps.connections.open accepts (Socket Mode); empty: refused.
+    slack_app_token: SecretStr = SecretStr("")
+    # The app's OAuth client id and secret (oauth.v2.access); empty: OAuth installs refused.
+    slack_client_id: str = ""
+    slack_client_secret: SecretStr = SecretStr("")
+    # More workspaces the app can be installed in (OAuth): `T0SECOND:second,T0THIRD:third`.
+    emulator_teams: str = ""
+    # Token rotation: installs get expiring bot tokens (xoxe.xoxb-…) with refresh tokens.
+    emulator_token_rotation: bool = False
+    # Seconds a rotating bot token lives (Slack: 12 hours).
+    emulator_token_ttl_s: float = Field(default=43_200.0, gt=0)
+    # How events, commands and clicks reach the app: `http` (POST to the gateway) or `socket`
+    # (envelopes on the app's Socket Mode connections).
+    emulator_delivery: str = Field(default="http", pattern=r"^(http|socket)$")
     # Base URL of the gateway receiving events, commands and clicks (e.g. http://127.0.0.1:8081);
     # empty: sending is refused until set through PUT /_emulator/config.
     emulator_gateway_url: str = ""
@@ -65,6 +80,12 @@ class SlackEmulatorSettings(ServiceSettings):
     emulator_people: str = "U0ALICE,U0BOB"
     # How many messages, calls and deliveries are kept (the oldest are dropped).
     emulator_history_limit: int = Field(default=10_000, gt=0)
+
+    @field_validator("emulator_teams")
+    @classmethod
+    def _check_teams(cls, value: str) -> str:
+        parse_teams(value)
+        return value
 
     @field_validator("emulator_retry_delays_s")
     @classmethod

@@ -1,10 +1,12 @@
 """Validating `POST /v1/messages` bodies from actions that answer later (pure).
 
-Body: `{"channel", "thread_ts"?, "text", "blocks"?, "key"?}`. A valid body becomes a `ReplyJob`;
-an invalid one raises `MessageError` naming the field (answered 422). `key` makes the request
-idempotent: the same key posts one Slack message however often it is sent. Caller keys live in
-their own namespace (`api:<key>`), so they never collide with the dispatcher's `reply:<event>`.
-Without a key every request is a new message.
+Body: `{"channel", "thread_ts"?, "text", "blocks"?, "key"?, "team_id"?, "ephemeral_to"?}`. A
+valid body becomes a `ReplyJob`; an invalid one raises `MessageError` naming the field
+(answered 422). `key` makes the request idempotent: the same key posts one Slack message
+however often it is sent. Caller keys live in their own namespace (`api:<key>`), so they never
+collide with the dispatcher's `reply:<event>`. Without a key every request is a new message.
+`team_id` names the workspace to post in (a distributed app needs it: its token is that
+workspace's); `ephemeral_to` a user who alone sees the message.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ MAX_KEY = 200
 _CHANNEL = re.compile(r"^[A-Za-z0-9#_.-]{1,80}$")
 _TS = re.compile(r"^\d{1,12}\.\d{1,9}$")
 _KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
-FIELDS = frozenset({"channel", "thread_ts", "text", "blocks", "key"})
+_SLACK_ID = re.compile(r"^[A-Z0-9]{2,30}$")
+FIELDS = frozenset({"channel", "thread_ts", "text", "blocks", "key", "team_id", "ephemeral_to"})
 
 
 class MessageError(ValueError):
@@ -73,7 +76,7 @@ def parse_message(body: object) -> ReplyJob:
         raise MessageError("channel", "must be a Slack channel id such as C0123ABCD")
     thread_ts = _optional(body, "thread_ts", _TS, "a Slack ts such as 1700000000.000100")
     key = _optional(body, "key", _KEY, f"1-{MAX_KEY} printable characters without spaces")
-    return {
+    job: ReplyJob = {
         "reply_key": f"api:{key}" if key else f"api:{uuid.uuid4().hex}",
         "channel": channel,
         "thread_ts": thread_ts,
@@ -82,3 +85,10 @@ def parse_message(body: object) -> ReplyJob:
         "event_id": None,
         "sent_at": None,
     }
+    team_id = _optional(body, "team_id", _SLACK_ID, "a Slack team id such as T0123ABCD")
+    ephemeral_to = _optional(body, "ephemeral_to", _SLACK_ID, "a Slack user id such as U0123ABC")
+    if team_id is not None:
+        job["team_id"] = team_id
+    if ephemeral_to is not None:
+        job["ephemeral_to"] = ephemeral_to
+    return job

@@ -15,7 +15,7 @@ a channel the bot is not a member of), so the poster answers there first:
 - `response_body(reply)`: the JSON posted: `{"text", "blocks"?, "response_type": "in_channel",
   "replace_original": false, "thread_ts"?}` — visible to the channel, like a chat.postMessage
   reply, and a new message (a click's message is left as it is); `"ephemeral"` for a reply
-  only its `ephemeral_user` may see (then it goes to whoever used the command or button).
+  meant for the asker only (`ephemeral_to`).
 - `after_doubt(via)`: what to do with a key an earlier call left unconfirmed: `read_back`
   (chat.postMessage: its metadata can be looked for) or `record_unconfirmed` (a response_url
   call: nothing can be read back, so it is never repeated — no duplicates, see
@@ -125,11 +125,11 @@ def choose_route(
 
 
 def response_body(reply: ReplyJob) -> dict[str, Any]:
-    """What is POSTed to the response_url: a new message everyone in the channel sees (or only
-    the user, for an ephemeral reply)."""
+    """What is POSTed to the response_url: a new message everyone in the channel sees (only the
+    person who asked, for a reply marked `ephemeral_to`)."""
     body: dict[str, Any] = {
         "text": reply["text"],
-        "response_type": "ephemeral" if reply.get("ephemeral_user") else "in_channel",
+        "response_type": "ephemeral" if reply.get("ephemeral_to") else "in_channel",
         "replace_original": False,
     }
     if reply.get("blocks"):

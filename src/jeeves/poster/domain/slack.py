@@ -46,6 +46,12 @@ PERMANENT_ERRORS = frozenset(
 )
 
 
+# Slack refusing the token itself: the poster forgets it (a distributed app reads it again).
+TOKEN_ERRORS = frozenset(
+    {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
+)
+
+
 class Kind(StrEnum):
     POSTED = "posted"
     RATE_LIMITED = "rate_limited"
@@ -86,6 +92,14 @@ def classify(
     if error in PERMANENT_ERRORS:
         return SlackResult(Kind.PERMANENT, error)
     return SlackResult(Kind.TRANSIENT, error or f"http {status}")
+
+
+def token_refused(result: SlackResult, *, rotating: bool) -> SlackResult:
+    """Slack refused the bot token: with rotating tokens an expired one is transient (the next
+    attempt refreshes it); everything else stays as classified."""
+    if rotating and result.reason == "token_expired":
+        return SlackResult(Kind.TRANSIENT, result.reason)
+    return result
 
 
 METADATA_EVENT = "jeeves_reply"

@@ -34,6 +34,7 @@ class SendMessage:
     wait: bool = False
     subtype: str | None = None  # e.g. bot_message, message_changed: what apps must ignore
     bot_id: str | None = None  # set: the message comes from a bot
+    team: str | None = None  # the person's workspace (None: the emulator's default one)
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class SendCommand:
     user: str
     command: str = "/jeeves"
     wait: bool = True
+    team: str | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class SendClick:
     block_id: str = "actions"
     message_ts: str | None = None
     wait: bool = True
+    team: str | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,7 @@ def parse_send_message(
         wait=_bool(data, "wait", False),
         subtype=_opt_str(data, "subtype"),
         bot_id=_opt_str(data, "bot_id"),
+        team=_opt_str(data, "team"),
     )
 
 
@@ -142,6 +146,7 @@ def parse_send_command(raw: Any, *, default_channel: str, default_user: str) -> 
         user=_str(data, "user", default_user),
         command=command,
         wait=_bool(data, "wait", True),
+        team=_opt_str(data, "team"),
     )
 
 
@@ -155,6 +160,7 @@ def parse_send_click(raw: Any, *, default_channel: str, default_user: str) -> Se
         block_id=_str(data, "block_id", "actions"),
         message_ts=_opt_str(data, "message_ts"),
         wait=_bool(data, "wait", True),
+        team=_opt_str(data, "team"),
     )
 
 

@@ -1,10 +1,14 @@
-"""Deliveries to the app (gateway): one per event, command or click, with every attempt.
+"""Deliveries to the app: one per event, command or click, with every attempt.
 
 Retry rules follow Slack's Events API: an attempt is acknowledged by any 2xx answer within the
 ack timeout (3 s); otherwise it is retried, up to 3 times, with the same body and event_id and
 the headers `X-Slack-Retry-Num` and `X-Slack-Retry-Reason` (`http_timeout`, `http_error`,
 `connection_failed`, `unknown_error`). An answer carrying `X-Slack-No-Retry: 1` stops the
 retries. Slash commands and clicks are never retried (Slack shows the user an error instead).
+
+In Socket Mode an attempt is one envelope on one of the app's connections, acknowledged by a
+frame carrying its `envelope_id` within the ack timeout; otherwise the envelope goes out again
+(`retry_attempt`, `retry_reason: "timeout"`), possibly on another connection.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 DeliveryKind = Literal["event", "command", "interaction"]
+Transport = Literal["http", "socket"]
+SOCKET_RETRY_REASON = "timeout"
 MAX_RETRIES = 3
 BODY_KEEP = 2000
 
@@ -36,6 +42,10 @@ class Attempt:
     no_retry: bool = False  # the answer carried X-Slack-No-Retry: 1
     body: str | None = None
     content_type: str | None = None
+    transport: Transport = "http"
+    connection: str | None = None  # Socket Mode: the connection the envelope went out on
+    envelope_id: str | None = None  # Socket Mode: the envelope's id
+    acked: bool = False  # Socket Mode: the app acknowledged the envelope in time
 
     @property
     def finished(self) -> bool:
@@ -43,6 +53,8 @@ class Attempt:
 
     def failure_reason(self) -> str | None:
         """Why Slack would retry after this attempt; None when it was acknowledged."""
+        if self.transport == "socket":
+            return None if self.acked else SOCKET_RETRY_REASON
         if self.timed_out:
             return "http_timeout"
         if self.error is not None:
@@ -66,6 +78,9 @@ class Attempt:
             "timed_out": self.timed_out,
             "no_retry": self.no_retry,
             "body": self.body,
+            "transport": self.transport,
+            "connection": self.connection,
+            "envelope_id": self.envelope_id,
         }
 
 
@@ -83,8 +98,10 @@ class Delivery:
     finished: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     finished_callbacks: list[Callable[[Delivery], None]] = field(default_factory=list, repr=False)
 
-    def begin(self, retry_num: int, reason: str | None) -> Attempt:
-        attempt = Attempt(retry_num=retry_num, reason=reason, started_at=time.time())
+    def begin(self, retry_num: int, reason: str | None, transport: Transport = "http") -> Attempt:
+        attempt = Attempt(
+            retry_num=retry_num, reason=reason, started_at=time.time(), transport=transport
+        )
         self.attempts.append(attempt)
         return attempt
 

@@ -167,6 +167,7 @@ class ApiCall:
     error: str | None
     at: float
     retry_after: int | None = None
+    team: str | None = None  # the workspace whose token made the call (None: refused)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -178,6 +179,7 @@ class ApiCall:
             "error": self.error,
             "at": self.at,
             "retry_after": self.retry_after,
+            "team": self.team,
         }
 
 
@@ -196,6 +198,7 @@ class CallLog:
         status: int,
         error: str | None,
         retry_after: int | None = None,
+        team: str | None = None,
     ) -> ApiCall:
         call = ApiCall(
             seq=next(self._seq),
@@ -206,15 +209,20 @@ class CallLog:
             error=error,
             at=self._clock(),
             retry_after=retry_after,
+            team=team,
         )
         self._calls.append(call)
         return call
 
-    def select(self, *, method: str | None = None, channel: str | None = None) -> list[ApiCall]:
+    def select(
+        self, *, method: str | None = None, channel: str | None = None, team: str | None = None
+    ) -> list[ApiCall]:
         return [
             c
             for c in self._calls
-            if (method is None or c.method == method) and (channel is None or c.channel == channel)
+            if (method is None or c.method == method)
+            and (channel is None or c.channel == channel)
+            and (team is None or c.team == team)
         ]
 
     def clear(self) -> None:

@@ -1,6 +1,14 @@
 """The emulated Slack Web API: `auth.test`, `chat.postMessage`, `chat.postEphemeral`,
 `chat.update`, `conversations.history`, `conversations.replies`, `users.info`,
-`usergroups.users.list` (groups set through the control API), `api.test`.
+`usergroups.users.list` (groups set through the control API), `api.test`, and
+`apps.connections.open` (Socket Mode; it takes the app-level token, and only in the
+`Authorization` header, as Slack requires), and `oauth.v2.access` (OAuth v2 installs and token
+rotation, with the app's client id and secret; see `domain.workspaces`).
+
+Bot tokens of every workspace are accepted (`domain.workspaces`); a method runs as the workspace
+whose token called it (its bot user posts, `auth.test` names it), a channel one workspace's
+people spoke in is not found with another workspace's token, and every call is logged with the
+calling workspace.
 
 `WebApi.call` takes the method name, the merged parameters (query, form or JSON, as the real API
 accepts them) and the token, and returns the HTTP answer as data. Order of checks, as Slack's:
@@ -19,6 +27,7 @@ from __future__ import annotations
 import hmac
 import json
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -34,8 +43,11 @@ from jeeves.emulators.slack.domain.history import (
     replies,
 )
 from jeeves.emulators.slack.domain.messages import CallLog, Message, MessageLog
+from jeeves.emulators.slack.domain.workspaces import OAuthError, Workspaces
 
 MAX_TEXT = 40_000
+APP_TOKEN_METHODS = frozenset({"apps.connections.open"})  # need the app-level token (xapp-…)
+NO_TOKEN_METHODS = frozenset({"api.test", "oauth.v2.access"})  # client id/secret, or nothing
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _EVENT_TYPE = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 
@@ -151,6 +163,10 @@ def user_profile(user_id: str, identity: Identity) -> dict[str, Any]:
     }
 
 
+def _same(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
 class WebApi:
     """The Web API over the emulator's state."""
 
@@ -163,9 +179,18 @@ class WebApi:
         calls: CallLog,
         faults: FaultBook,
         channels: Mapping[str, str] | None = None,
+        app_token: str = "",
+        workspaces: Workspaces | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        self.identity = identity
-        self._token = token
+        self.default_identity = identity
+        self._caller: Identity | None = None  # the workspace of the call being answered
+        self.workspaces = workspaces or Workspaces(identity, token)
+        self._app_token = app_token
+        self._clock = clock
+        self.channel_teams: dict[str, str] = {}  # channel → the workspace its people are in
+        # Issues a one-time Socket Mode URL (wired by the emulator); None: Socket Mode is off.
+        self.open_socket: Callable[[], str] | None = None
         self.messages = messages
         self.calls = calls
         self.faults = faults
@@ -174,6 +199,8 @@ class WebApi:
         self.on_post: list[Callable[[Message], None]] = []  # told of each chat.postMessage
         self._methods: dict[str, Callable[[Mapping[str, Any]], ApiAnswer]] = {
             "api.test": self._api_test,
+            "apps.connections.open": self._apps_connections_open,
+            "oauth.v2.access": self._oauth_v2_access,
             "auth.test": self._auth_test,
             "chat.postMessage": self._post_message,
             "chat.postEphemeral": self._post_ephemeral,
@@ -184,12 +211,24 @@ class WebApi:
             "usergroups.users.list": self._usergroup_members,
         }
 
+    @property
+    def identity(self) -> Identity:
+        """The workspace the current call runs as (the default one outside a call)."""
+        return self._caller or self.default_identity
+
     def methods(self) -> list[str]:
         return sorted(self._methods)
 
-    def call(self, method: str, params: Mapping[str, Any], token: str | None) -> ApiAnswer:
-        """Answer one Web API call and record it in the call log."""
-        answer = self._answer(method, params, token)
+    def call(
+        self, method: str, params: Mapping[str, Any], token: str | None, *, header: bool = True
+    ) -> ApiAnswer:
+        """Answer one Web API call and record it in the call log (`header`: the token came in
+        the Authorization header rather than as a parameter)."""
+        try:
+            answer = self._answer(method, params, token, header)
+            team = self._caller.team_id if self._caller is not None else None
+        finally:
+            self._caller = None
         channel = params.get("channel")
         retry_after = answer.headers.get("Retry-After")
         self.calls.record(
@@ -198,18 +237,19 @@ class WebApi:
             answer.status,
             answer.error,
             int(retry_after) if retry_after else None,
+            team=team,
         )
         return answer
 
-    def _answer(self, method: str, params: Mapping[str, Any], token: str | None) -> ApiAnswer:
+    def _answer(
+        self, method: str, params: Mapping[str, Any], token: str | None, header: bool
+    ) -> ApiAnswer:
         handler = self._methods.get(method)
         if handler is None:
             return fail("unknown_method", 404)
-        if method != "api.test":
-            if not token:
-                return fail("not_authed")
-            if not hmac.compare_digest(token.encode(), self._token.encode()):
-                return fail("invalid_auth")
+        refusal = self._check_token(method, token, header)
+        if refusal is not None:
+            return refusal
         channel = params.get("channel")
         fault = self.faults.take(method, channel if isinstance(channel, str) else None)
         if fault is not None:
@@ -221,9 +261,35 @@ class WebApi:
         delay_s = self.faults.take_delay(method, channel if isinstance(channel, str) else None)
         return replace(answer, delay_s=delay_s) if delay_s else answer
 
+    def _check_token(self, method: str, token: str | None, header: bool) -> ApiAnswer | None:
+        """Slack's refusals before a method runs: no token, a wrong one, the wrong kind, one
+        expired or revoked. Sets the calling workspace for a bot token."""
+        if method in NO_TOKEN_METHODS:
+            return None
+        if not token:
+            return fail("not_authed")
+        is_app = bool(self._app_token) and _same(token, self._app_token)
+        caller, error = self.workspaces.authenticate(token, self._clock())
+        if method in APP_TOKEN_METHODS:
+            if caller is not None:
+                return fail("not_allowed_token_type")
+            if not is_app:
+                return fail("invalid_auth")
+            return None if header else fail("invalid_auth")
+        if is_app:
+            return fail("not_allowed_token_type")
+        if caller is None:
+            return fail(error or "invalid_auth")
+        self._caller = caller
+        return None
+
     def resolve_channel(self, value: Any) -> str:
-        """A channel id from an id or a `#name`; `channel_not_found` when channels are fixed."""
+        """A channel id from an id or a `#name`; `channel_not_found` when channels are fixed,
+        or when the channel belongs to another workspace than the caller's."""
         if not isinstance(value, str) or not value:
+            raise ParamError("channel_not_found")
+        owner = self.channel_teams.get(value)
+        if self._caller is not None and owner is not None and owner != self._caller.team_id:
             raise ParamError("channel_not_found")
         if not self.channels:
             return value
@@ -240,6 +306,36 @@ class WebApi:
 
     def _api_test(self, params: Mapping[str, Any]) -> ApiAnswer:
         return ok(args={k: v for k, v in params.items() if k != "token"})
+
+    def _apps_connections_open(self, _params: Mapping[str, Any]) -> ApiAnswer:
+        if self.open_socket is None:
+            return fail("internal_error")
+        return ok(url=self.open_socket())
+
+    def _oauth_v2_access(self, params: Mapping[str, Any]) -> ApiAnswer:
+        """Code → installation, or refresh token → new tokens (token rotation)."""
+        client_id = params.get("client_id")
+        secret = params.get("client_secret")
+        if not isinstance(client_id, str) or not isinstance(secret, str):
+            return fail("invalid_client_id")
+        now = self._clock()
+        try:
+            if params.get("grant_type") == "refresh_token":
+                refresh = params.get("refresh_token")
+                if not isinstance(refresh, str):
+                    return fail("invalid_refresh_token")
+                return ok(**self.workspaces.refresh(refresh, client_id, secret, now))
+            grant_type = params.get("grant_type")
+            if grant_type not in (None, "", "authorization_code"):
+                return fail("invalid_grant_type")
+            code = params.get("code")
+            if not isinstance(code, str):
+                return fail("invalid_code")
+            redirect = params.get("redirect_uri")
+            redirect_uri = redirect if isinstance(redirect, str) and redirect else None
+            return ok(**self.workspaces.exchange(code, client_id, secret, redirect_uri, now))
+        except OAuthError as exc:
+            return fail(exc.error)
 
     def _auth_test(self, _params: Mapping[str, Any]) -> ApiAnswer:
         identity = self.identity

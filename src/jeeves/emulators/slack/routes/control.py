@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from quart import Blueprint, Response, jsonify, request
 
+from jeeves.emulators.slack.delivery import MODES
 from jeeves.emulators.slack.domain.control import (
     ControlError,
     parse_replay,
@@ -26,7 +27,14 @@ from jeeves.emulators.slack.domain.deliveries import Delivery
 from jeeves.emulators.slack.domain.faults import FaultSpecError
 from jeeves.emulators.slack.domain.messages import SOURCES, Source
 from jeeves.emulators.slack.domain.web_api import ParamError
-from jeeves.emulators.slack.emulator import Emulator, NotConfigured, Sent, UnknownEvent, emulator_of
+from jeeves.emulators.slack.emulator import (
+    Emulator,
+    NotConfigured,
+    Sent,
+    UnknownEvent,
+    UnknownTeam,
+    emulator_of,
+)
 from jeeves.emulators.slack.settings import parse_delays
 from jeeves.kit.errors import APIError
 
@@ -42,6 +50,14 @@ async def _body() -> Any:
     return body if body is not None else {}
 
 
+async def body_object() -> dict[str, Any]:
+    """The JSON object in the request body (an empty body is `{}`); 422 for anything else."""
+    body = await _body()
+    if not isinstance(body, dict):
+        raise APIError(422, "validation_failed", "'body' must be a JSON object")
+    return body
+
+
 def _parsed(parse: Callable[[], T]) -> T:
     try:
         return parse()
@@ -49,7 +65,7 @@ def _parsed(parse: Callable[[], T]) -> T:
         raise APIError(422, "validation_failed", str(exc)) from None
 
 
-def _send(action: Callable[[], Sent]) -> Sent:
+def _send(action: Callable[[], T]) -> T:
     try:
         return action()
     except NotConfigured as exc:
@@ -58,6 +74,8 @@ def _send(action: Callable[[], Sent]) -> Sent:
         raise APIError(404, "unknown_event", f"no event {exc} was sent") from None
     except ParamError as exc:
         raise APIError(404, exc.error, "that channel is not one of the configured ones") from None
+    except UnknownTeam as exc:
+        raise APIError(404, "team_not_found", f"no workspace {exc} in the emulator") from None
 
 
 def challenge_echoed(delivery: Delivery, challenge: str) -> bool:
@@ -117,6 +135,19 @@ async def configure() -> Response:
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 60:
             raise APIError(422, "validation_failed", "'ack_timeout_s' must be in (0, 60]")
         config.ack_timeout_s = float(value)
+    if "token_rotation" in body:
+        if not isinstance(body["token_rotation"], bool):
+            raise APIError(422, "validation_failed", "'token_rotation' must be true or false")
+        emulator.workspaces.rotation = body["token_rotation"]
+    if "token_ttl_s" in body:
+        ttl = body["token_ttl_s"]
+        if isinstance(ttl, bool) or not isinstance(ttl, int | float) or not ttl > 0:
+            raise APIError(422, "validation_failed", "'token_ttl_s' must be seconds > 0")
+        emulator.workspaces.token_ttl_s = float(ttl)
+    if "delivery" in body:
+        if body["delivery"] not in MODES:
+            raise APIError(422, "validation_failed", "'delivery' must be http or socket")
+        config.mode = body["delivery"]
     if "echo_bot_messages" in body:
         if not isinstance(body["echo_bot_messages"], bool):
             raise APIError(422, "validation_failed", "'echo_bot_messages' must be true or false")
@@ -165,7 +196,13 @@ async def send_mention() -> Response:
             event="app_mention",
         )
     )
-    mention = f"<@{emulator.identity.bot_user_id}>"
+    try:
+        bot = emulator.team(parsed.team).bot_user_id
+    except UnknownTeam:
+        raise APIError(
+            404, "team_not_found", f"no workspace {parsed.team} in the emulator"
+        ) from None
+    mention = f"<@{bot}>"
     if mention not in parsed.text:
         parsed = replace(parsed, text=f"{mention} {parsed.text}")
     return await _answer(_send(lambda: emulator.send_message(parsed)), parsed.wait)

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Owns: building the "real" Kubernetes API tier used by tests/k8s/apiserver — kube-apiserver and
-# kube-controller-manager (Kubernetes 1.20.2) from Debian's `kubernetes` source package, built
-# with Debian's Go and installed into ${JEEVES_CACHE:-$HOME/.cache/jeeves}/k8s/bin/.
+# Owns: building every Kubernetes binary the tests use, in ONE cached build (`make k8s-binaries`):
+# kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy and kubectl
+# (Kubernetes 1.20.2) from Debian's `kubernetes` source package, built with Debian's Go and
+# installed into ${JEEVES_CACHE:-$HOME/.cache/jeeves}/k8s/bin/. The API-server tier
+# (tests/k8s/apiserver) uses the first two, the one-node cluster (scripts/k8s/kubenode) all six;
+# the unpacked source tree stays in the cache (the node compiles its pause image from it).
 #
-# Idempotent: every step leaves a stamp under the cache; when both binaries are installed the
+# Idempotent: every step leaves a stamp under the cache; when all six binaries are installed the
 # script says so and does nothing. Nothing is written inside the repository. apt is pointed at a
 # PRIVATE sources list / lists dir / cache for the deb-src fetch, so the machine's apt
 # configuration is never changed.
@@ -30,9 +33,9 @@ BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-pro
 REFLECT2_DEBIAN=/usr/share/gocode/src/github.com/modern-go/reflect2
 JOBS="${K8S_BUILD_JOBS:-$(nproc)}"
 
-step() { printf '\n==> [k8s-apiserver] %s\n' "$*"; }
+step() { printf '\n==> [k8s-binaries] %s\n' "$*"; }
 info() { printf '    %s\n' "$*"; }
-die() { printf 'error: [k8s-apiserver] %s\n' "$*" >&2; exit 1; }
+die() { printf 'error: [k8s-binaries] %s\n' "$*" >&2; exit 1; }
 
 SECONDS=0
 
@@ -69,10 +72,10 @@ done
 if ((${#missing[@]})); then
     step "installing build dependencies: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    if ! "${SUDO[@]}" apt-get install -y --no-install-recommends "${missing[@]}"; then
+    if ! "${SUDO[@]}" apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "${missing[@]}"; then
         info "install failed; refreshing the package lists once and retrying"
-        "${SUDO[@]}" apt-get update
-        "${SUDO[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+        "${SUDO[@]}" apt-get -o DPkg::Lock::Timeout=600 update
+        "${SUDO[@]}" apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "${missing[@]}"
     fi
 else
     step "build dependencies already installed (${DEPS[*]})"

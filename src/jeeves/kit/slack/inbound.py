@@ -6,6 +6,10 @@ concurrent requests and writes each group in ONE statement (so one round trip, a
 multi-row insert that skips known event ids, and a batch enqueue (`jeeves_enqueue`, pgqueuer's
 own enqueue) of a `dispatch` job for every row that was new. Every
 request awaits the outcome of its own event: accepted, or duplicate.
+
+Both Slack ingresses write here — the HTTP gateway and the Socket Mode client (`jeeves-socket`)
+— so an event is stored and dispatched once whichever door, connection or replica it came
+through. The table and metric names keep the gateway's prefix they were born with.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """audit log for action runs: an idempotency `key` per record and an index on `at` (time
 filters, retention); per-user subscriptions to daily action alerts ("weather every day at 7:30").
 
-Revision ID: 0004_audit_runs_subscriptions
-Revises: 0003_audit_and_channel
+Revision ID: 0005_audit_runs_subscriptions
+Revises: 0004_installations
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_audit_runs_subscriptions"
-down_revision = "0003_audit_and_channel"
+revision = "0005_audit_runs_subscriptions"
+down_revision = "0004_installations"
 branch_labels = None
 depends_on = None
 
