@@ -77,6 +77,15 @@ class DataClient:
         field = error.get("field")
         return DataRejected(status, message, field if isinstance(field, str) else None)
 
+    async def _delete(self, url: str) -> bool:
+        """DELETE `url`: True when it removed something, False when there was nothing (404)."""
+        status, answer = await self._call("DELETE", url)
+        if status == 404:
+            return False
+        if status != 204:
+            raise self._rejected(status, answer)
+        return True
+
     async def _items(self, url: str, max_pages: int) -> list[dict[str, Any]]:
         """Every item of a paged list (`?limit=200&cursor=` is added), at most `max_pages`."""
         found: list[dict[str, Any]] = []
@@ -109,21 +118,11 @@ class DataClient:
     async def delete_fact(self, team_id: str, slack_id: str, key: str) -> bool:
         """Delete a fact; False when there was none."""
         url = f"{self._user(team_id, slack_id)}/facts/{quote(key, safe='')}"
-        status, body = await self._call("DELETE", url)
-        if status == 404:
-            return False
-        if status != 204:
-            raise self._rejected(status, body)
-        return True
+        return await self._delete(url)
 
     async def delete_user(self, team_id: str, slack_id: str) -> bool:
         """Delete the user and everything held about them; False when unknown."""
-        status, body = await self._call("DELETE", self._user(team_id, slack_id))
-        if status == 404:
-            return False
-        if status != 204:
-            raise self._rejected(status, body)
-        return True
+        return await self._delete(self._user(team_id, slack_id))
 
     async def record_activity(
         self,
@@ -183,12 +182,7 @@ class DataClient:
     async def unsubscribe(self, team_id: str, slack_id: str, action: str) -> bool:
         """Remove the user's `action` alert; False when there was none."""
         url = f"{self._user(team_id, slack_id)}/subscriptions/{quote(action, safe='')}"
-        status, answer = await self._call("DELETE", url)
-        if status == 404:
-            return False
-        if status != 204:
-            raise self._rejected(status, answer)
-        return True
+        return await self._delete(url)
 
     async def subscriptions(self, action: str | None = None) -> list[dict[str, Any]]:
         """Every subscription (of `action`) with the user's ids and time zone, all pages."""
@@ -255,12 +249,7 @@ class DataClient:
 
     async def delete_installation(self, team_id: str) -> bool:
         """Forget a workspace's installation; False when there was none."""
-        status, answer = await self._call("DELETE", self._installation(team_id))
-        if status == 404:
-            return False
-        if status != 204:
-            raise self._rejected(status, answer)
-        return True
+        return await self._delete(self._installation(team_id))
 
     def credential(self, kind: str, *path: str) -> StoredCredential:
         """One refreshable token: `credential("installation", team)` (a bot token) or
@@ -283,12 +272,7 @@ class DataClient:
     async def delete_connection(self, team_id: str, slack_id: str, provider: str) -> bool:
         """Delete a connection (its tokens are queued for revocation); False when none."""
         url = f"{self._user(team_id, slack_id)}/connections/{quote(provider, safe='')}"
-        status, answer = await self._call("DELETE", url)
-        if status == 404:
-            return False
-        if status != 204:
-            raise self._rejected(status, answer)
-        return True
+        return await self._delete(url)
 
     async def claim_revocations(
         self, provider: str, *, limit: int = 10, lease_s: float = 60.0
