@@ -92,7 +92,8 @@ def find_problem(
             continue
         kind, _, value = key.partition(":")
         reason = "KeywordConflict" if kind == "keyword" else "NameConflict"
-        kind = "phrase" if kind == "keyword" and " " in value else kind
+        if kind == "keyword" and value not in spec.get("keywords", []):
+            kind = "phrase"  # a command's leading words, not one of its keywords
         return Problem(
             reason,
             f"{kind} {value!r} is already claimed by JeevesAction {rival.namespace}/{rival.name}",

@@ -71,6 +71,18 @@ def test_command_phrases_are_claimed_like_keywords() -> None:
     )
 
 
+def test_a_keyword_of_several_words_is_claimed_and_named_a_keyword() -> None:
+    strava, strava_spec = ref_for("strava"), sample_spec("strava")
+    assert "keyword:login strava" in claim_keys(strava_spec, strava)
+    rival = ref_for("runner", created="2026-02-01T00:00:00Z")
+    rival_spec = sample_spec("echo") | {"keywords": ["login strava"]}
+    problem = find_problem(rival_spec, rival, _index((strava, strava_spec), (rival, rival_spec)))
+    assert problem is not None
+    assert problem.message == (
+        "keyword 'login strava' is already claimed by JeevesAction default/strava"
+    )
+
+
 @pytest.mark.parametrize(
     ("change", "reason", "message"),
     [
