@@ -77,6 +77,10 @@ NOT_EXPOSED = {
     "emulator_teams": "the emulator's extra workspaces (not charted yet)",
     "emulator_token_rotation": "the emulator's token rotation (not charted yet)",
     "emulator_token_ttl_s": "the emulator's token rotation (not charted yet)",
+    # Issue 15 (docs/commands-and-policy.md): the dispatcher asks Slack for the members of user
+    # groups a policy names; that needs the bot token and egress to Slack, not charted yet, so
+    # such policies deny (users and channels in a policy work).
+    "slack_bot_token": "the dispatcher's user-group lookups (not charted yet; they deny)",
 }
 
 
