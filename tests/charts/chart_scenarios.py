@@ -125,6 +125,81 @@ TEST_CLUSTER: Values = {
 
 EMULATORS_ON: Values = TEST_CLUSTER
 
+SLACK_APP = {
+    "clientId": "1234567890.1234567890",
+    "clientSecret": "0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+}
+
+# The dashboard on its own host, admins listed, an external database of its own.
+DASHBOARD_ON: Values = merge(
+    merge(DEFAULT, KEY_FILES),
+    {
+        "slack": SLACK_APP,
+        "database": {"dashboardUrl": "postgresql://dash:pw@db.example.internal:5432/dashboard"},
+        "jeeves-dashboard": {
+            "enabled": True,
+            "admins": ["U0ADMIN01", "U0ADMIN02"],
+            "ingress": {
+                "enabled": True,
+                "host": "jeeves-admin.example.com",
+                "tlsSecretName": "tls",
+            },
+            "autoscaling": {"enabled": True},
+        },
+    },
+)
+
+# A distributed app (OAuth installs) taking its events over Socket Mode: no bot token.
+SOCKET_DISTRIBUTED: Values = merge(
+    merge(DEFAULT, KEY_FILES),
+    {
+        "slack": {
+            **SLACK_APP,
+            "botToken": "",
+            "appToken": "xapp-1-A0JEEVES-1234567890-0123456789abcdef",
+            "distributed": True,
+        },
+        "jeeves-gateway": {"ingress": {"enabled": True, "host": "jeeves.example.com"}},
+        "jeeves-socket": {"enabled": True, "replicas": 3},
+    },
+)
+
+# The Strava action with a real Strava app, its callback on the gateway's host.
+STRAVA_ON: Values = merge(
+    merge(DEFAULT, KEY_FILES),
+    {
+        "jeeves-gateway": {
+            "ingress": {"enabled": True, "host": "jeeves.example.com", "tlsSecretName": "tls"}
+        },
+        "actions": {
+            "strava": {
+                "install": True,
+                "clientId": "54321",
+                "clientSecret": "f00dfeedf00dfeedf00dfeedf00dfeed",
+                "ingress": {"enabled": True},
+            }
+        },
+    },
+)
+
+# Every component and emulator on, in-chart datastores (the settings and NetworkPolicy tests'
+# widest case): the Slack emulator delivers over Socket Mode to a distributed app.
+EVERYTHING_ON: Values = merge(
+    TEST_CLUSTER,
+    {
+        "slack": {"distributed": True},
+        "jeeves-dashboard": {
+            "enabled": True,
+            "publicUrl": "http://localhost:8413",
+            "admins": ["U0ALICE"],
+        },
+        "jeeves-socket": {"enabled": True, "replicas": 1},
+        "jeeves-slack-emulator": {"settings": {"emulatorDelivery": "socket"}},
+        "jeeves-strava-emulator": {"enabled": True},
+        "actions": {"strava": {"install": True}},
+    },
+)
+
 SCENARIOS: dict[str, Values] = {
     "default": DEFAULT,
     "external-db": EXTERNAL_DB_SPLIT,
@@ -132,6 +207,10 @@ SCENARIOS: dict[str, Values] = {
     "existing-secrets": EXISTING_SECRETS,
     "hpa-on": HPA_ON,
     "emulators-on": EMULATORS_ON,
+    "dashboard-on": DASHBOARD_ON,
+    "socket-distributed": SOCKET_DISTRIBUTED,
+    "strava-on": STRAVA_ON,
+    "everything-on": EVERYTHING_ON,
 }
 
 # The Secrets a person creates before installing EXISTING_SECRETS (name -> keys).

@@ -65,7 +65,7 @@ def test_checkov_finds_nothing_beyond_the_justified_skips(rendered: Render, tmp_
     gateway (privileged, root): the copy proves the scan can fail, the rest must pass."""
     skips: dict[str, str] = yaml.safe_load(SKIPS.read_text())
     assert all(len(reason) > 20 for reason in skips.values()), "every skip needs its reason"
-    assert write_renderings(rendered, tmp_path) == 8
+    assert write_renderings(rendered, tmp_path) == len(SCENARIOS) + 2
     gateway = rendered("jeeves", SCENARIOS["default"]).find("Deployment", "jeeves-gateway")
     broken = yaml.safe_load(yaml.safe_dump(gateway))
     broken["metadata"]["name"] = "broken-gateway"

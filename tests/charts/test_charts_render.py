@@ -291,7 +291,10 @@ def test_emulators_and_test_cluster_wiring(rendered: Render) -> None:
     env = {e["name"]: e.get("value") for e in weather["env"]}
     assert env["JEEVES_OPEN_METEO_URL"] == "http://jeeves-weather-emulator.jeeves.svc:8080"
     assert weather["image"] == "localhost/jeeves-weather:0.1.0"
-    assert set(decoded(rendering.find("Secret", "jeeves-slack"))) == {"signing-secret", "bot-token"}
+    slack = decoded(rendering.find("Secret", "jeeves-slack"))
+    assert set(slack) == {"signing-secret", "bot-token", "app-token", "client-secret"}
+    assert slack["app-token"].startswith("xapp-")  # what jeeves-socket and the emulator share
+    assert slack["client-secret"] == "emulator-oidc-client-secret"  # the emulator's own client
     for name in PLATFORM:
         assert rendering.find("Deployment", f"jeeves-{name}")["spec"]["replicas"] == 1
 

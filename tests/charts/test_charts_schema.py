@@ -43,6 +43,11 @@ pytestmark = pytest.mark.charts
             {"actions": {"extra": [{"name": "Dice", "keywords": ["d"], "image": "i"}]}},
             "/actions/extra/0/name'",
         ),
+        ({"jeeves-dashboard": {"enabeld": True}}, "'enabeld' not allowed"),
+        ({"jeeves-socket": {"replicas": "x"}}, "/jeeves-socket/replicas'"),
+        ({"actions": {"strava": {"ingress": {"hots": "a"}}}}, "'hots' not allowed"),
+        ({"slack": {"distributed": "yes"}}, "/slack/distributed'"),
+        ({"auth": {"clients": {"x": {"audiences": ["data"], "when": "slack"}}}}, "/when'"),
         (
             {"jeeves-postgres": {"auth": {"password": "p@ss:word"}}},
             "/jeeves-postgres/auth/password'",

@@ -9,6 +9,7 @@ only see strings).
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 from typing import Any
@@ -16,19 +17,22 @@ from typing import Any
 import pytest
 import yaml
 from chart_checks import pod_spec
-from chart_scenarios import OPERATOR, TEST_CLUSTER, Render
+from chart_scenarios import EVERYTHING_ON, OPERATOR, TEST_CLUSTER, Render
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings
 
+from jeeves.dashboard.settings import DashboardSettings
 from jeeves.data.settings import DataSettings
 from jeeves.dispatcher.settings import DispatcherSettings
 from jeeves.emulators.slack.settings import SlackEmulatorSettings
+from jeeves.emulators.strava.settings import StravaEmulatorSettings
 from jeeves.emulators.weather.settings import WeatherEmulatorSettings
 from jeeves.gateway.settings import GatewaySettings
 from jeeves.poster.settings import PosterSettings
+from jeeves.socket.settings import SocketSettings
 from jeeves.tokens.settings import TokensSettings
 from jeeves_operator.settings import OperatorSettings, load_settings
-from support.helm import CHARTS
+from support.helm import CHARTS, Rendering
 
 pytestmark = pytest.mark.charts
 
@@ -40,6 +44,9 @@ CLASSES: dict[str, type[BaseSettings]] = {
     "tokens": TokensSettings,
     "slack-emulator": SlackEmulatorSettings,
     "weather-emulator": WeatherEmulatorSettings,
+    "dashboard": DashboardSettings,
+    "socket": SocketSettings,
+    "strava-emulator": StravaEmulatorSettings,
 }
 WITH_AUTH = ("dispatcher", "poster", "data")
 # Fields the chart deliberately leaves at the service's default, and why.
@@ -56,31 +63,11 @@ NOT_EXPOSED = {
     "data_url": "wired by the chart where the service calls data",
     "tokens_url": "wired by the chart where the service receives or sends JWTs",
     "etcd_endpoints": "wired by the chart where the service reads etcd",
-    # Issue 16 (docs/slack-app.md): a distributed app (OAuth installs, per-workspace tokens,
-    # rotation) and the emulator's Socket Mode and workspaces are not in the chart yet; the
-    # services' defaults are the one-workspace Events API app the chart deploys.
-    "slack_distributed": "one workspace by default; the distributed app is not charted yet",
-    "slack_client_id": "OAuth of a distributed app (not charted yet)",
-    "slack_client_secret": "OAuth of a distributed app (not charted yet)",
-    "slack_redirect_uri": "OAuth of a distributed app (not charted yet)",
-    "slack_scopes": "OAuth of a distributed app (not charted yet)",
-    "slack_authorize_url": "OAuth of a distributed app (not charted yet)",
-    "slack_api_url": "the gateway calls Slack only as a distributed app (not charted yet)",
-    "installed_teams_ttl_s": "the workspace gate of a distributed app (not charted yet)",
-    "slack_token_refresh_margin_s": "token rotation of a distributed app (not charted yet)",
-    "auth_issuer": "the gateway calls data only as a distributed app (not charted yet)",
-    "auth_leeway_s": "the gateway calls data only as a distributed app (not charted yet)",
-    "auth_jwks_ttl_s": "the gateway calls data only as a distributed app (not charted yet)",
-    "auth_jwks_min_refetch_s": "the gateway calls data only as a distributed app",
-    "slack_app_token": "the emulator's Socket Mode (not charted yet)",
-    "emulator_delivery": "the emulator's Socket Mode (not charted yet)",
-    "emulator_teams": "the emulator's extra workspaces (not charted yet)",
-    "emulator_token_rotation": "the emulator's token rotation (not charted yet)",
-    "emulator_token_ttl_s": "the emulator's token rotation (not charted yet)",
-    # Issue 15 (docs/commands-and-policy.md): the dispatcher asks Slack for the members of user
-    # groups a policy names; that needs the bot token and egress to Slack, not charted yet, so
-    # such policies deny (users and channels in a policy work).
-    "slack_bot_token": "the dispatcher's user-group lookups (not charted yet; they deny)",
+    "dashboard_static_dir": "the image holds the built frontend at the default path",
+    # the poster's is charted; a distributed app's poster reads each workspace's token from
+    # data. The dispatcher's (issue 15: members of the Slack user groups a policy names) is not
+    # charted yet, so policies naming user groups deny; users and channels in a policy work.
+    "slack_bot_token": "poster: charted; dispatcher's user-group lookups: not charted yet",
 }
 
 
@@ -117,33 +104,50 @@ def test_each_settings_value_is_one_variable_with_the_services_default(name: str
         assert value == default, f"{name}: {key} defaults to {value!r}, the service to {default!r}"
 
 
-def resolved_env(container: dict[str, Any]) -> dict[str, str]:
-    """The container's environment as the kubelet would give it: Secret references become
-    stand-in strings, $(VAR) expands."""
+def resolved_env(container: dict[str, Any], secrets: dict[str, dict[str, str]]) -> dict[str, str]:
+    """The container's environment as the kubelet would give it: Secret references become the
+    rendered Secrets' values (generated ones included), $(VAR) expands."""
     env: dict[str, str] = {}
     for item in container.get("env") or []:
         if "value" in item:
             value = re.sub(r"\$\((\w+)\)", lambda m: env.get(m.group(1), ""), item["value"])
         else:
-            ref = item["valueFrom"].get("secretKeyRef") or {}
-            value = (
-                "xoxb-stand-in-secret-value"
-                if "token" in ref.get("key", "")
-                else ("stand-in-secret-value-0123456789")
-            )
-            if ref.get("key") == "encryption-key":
-                value = "ZGV2LWtleS1kZXYta2V5LWRldi1rZXktZGV2LWtleSE="
+            ref = item["valueFrom"]["secretKeyRef"]
+            if ref.get("optional") and ref["key"] not in secrets.get(ref["name"], {}):
+                continue
+            value = secrets[ref["name"]][ref["key"]]
         env[item["name"]] = value
     return env
 
 
-@pytest.mark.parametrize("name", sorted(CLASSES))
+def secrets_of(rendering: Rendering) -> dict[str, dict[str, str]]:
+    return {
+        secret["metadata"]["name"]: {
+            key: base64.b64decode(value).decode()
+            for key, value in (secret.get("data") or {}).items()
+        }
+        for secret in rendering.of_kind("Secret")
+    }
+
+
+# Where each deployable's environment is checked: the test cluster's values (what `make
+# test-cluster` installs) and everything on (a distributed app over Socket Mode, the dashboard,
+# Strava, every emulator), where every setting must be either rendered or in NOT_EXPOSED.
+CASES = [
+    ("test-cluster", name)
+    for name in sorted(CLASSES)
+    if name in (*WITH_AUTH, "gateway", "tokens", "slack-emulator", "weather-emulator")
+] + [("everything-on", name) for name in sorted(CLASSES)]
+
+
+@pytest.mark.parametrize(("scenario", "name"), CASES)
 def test_rendered_environment_is_what_the_service_accepts(
-    rendered: Render, name: str, monkeypatch: pytest.MonkeyPatch
+    rendered: Render, scenario: str, name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    rendering = rendered("jeeves", TEST_CLUSTER)
+    values = TEST_CLUSTER if scenario == "test-cluster" else EVERYTHING_ON
+    rendering = rendered("jeeves", values)
     container = pod_spec(rendering.find("Deployment", f"jeeves-{name}"))["containers"][0]
-    env = resolved_env(container)
+    env = resolved_env(container, secrets_of(rendering))
     cls = CLASSES[name]
     for variable in list(os.environ):
         if variable.startswith("JEEVES_"):
@@ -158,10 +162,13 @@ def test_rendered_environment_is_what_the_service_accepts(
         assert field in cls.model_fields or variable in aliases.values(), (
             f"{name}: {variable} is read by nothing"
         )
-    covered = {field_of(cls, v) for v in jeeves_vars} | set(NOT_EXPOSED) | {"emulator_bot_user_id"}
-    missing = set(cls.model_fields) - covered
-    assert missing == set(), f"{name}: settings neither set by the chart nor in values: {missing}"
     assert settings.bind == "0.0.0.0:8080"  # type: ignore[attr-defined]
+    if scenario == "everything-on":
+        covered = {field_of(cls, v) for v in jeeves_vars} | set(NOT_EXPOSED)
+        missing = set(cls.model_fields) - covered - {"emulator_bot_user_id"}
+        assert missing == set(), (
+            f"{name}: settings neither set by the chart nor in values: {missing}"
+        )
 
 
 def test_operator_environment_is_what_the_operator_accepts(rendered: Render) -> None:

@@ -32,6 +32,8 @@ from pipeline_stack import ADMIN, FAST_QUEUE, POSTER_TIMING, SECRET, TOKEN, fres
 from test_pipeline import settle
 
 from integration.data.data_service_support import start_data_service
+from jeeves.kit.jobs import REPLY, ReplyJob
+from jeeves.kit.queue import enqueue
 from jeeves.localstack.ports import wait_until
 from jeeves.localstack.postgres import PostgresServer
 from support.dealer import Dealer, start_dealer
@@ -293,6 +295,44 @@ def test_two_workspaces_are_each_answered_with_their_own_token(stack: Stack) -> 
     assert shown is not None
     assert (shown["bot_user_id"], shown["refreshable"]) == ("UB0SECOND", False)
     assert "token" not in json.dumps(shown).replace("bot_token_expires_at", "")
+
+
+async def _enqueue_reply(database_url: str, job: ReplyJob) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        await enqueue(conn, REPLY, job)
+    finally:
+        await conn.close()
+
+
+def test_a_versioned_message_is_posted_and_edited_with_its_workspaces_token(
+    stack: Stack,
+) -> None:
+    """jeeves-alerts' messages (a versioned reply, edited in place) in a distributed app: the
+    post and the chat.update both carry the reply's workspace installation."""
+    ensure_installed(stack, "T0SECOND")
+    channel, since, key = fresh_channel(), time.time(), f"alert:{uuid.uuid4().hex[:8]}"
+    base: ReplyJob = {
+        "reply_key": key,
+        "channel": channel,
+        "thread_ts": None,
+        "text": "FIRING",
+        "version": 1,
+        "team_id": "T0SECOND",
+    }
+    asyncio.run(_enqueue_reply(stack.pipeline_db, base))
+    posted = wait_reply(stack, channel, since)
+    assert posted["text"] == "FIRING"
+    asyncio.run(_enqueue_reply(stack.pipeline_db, {**base, "text": "RESOLVED", "version": 2}))
+
+    def edited() -> bool:
+        return any(c["ok"] for c in stack.slack.calls("chat.update", channel))
+
+    wait_until(edited, timeout=REPLY_TIMEOUT, what="the chat.update of version 2")
+    [message] = stack.slack.messages(channel=channel, since=since)
+    assert message["text"] == "RESOLVED"
+    teams = {(c["method"], c["team"]) for c in stack.slack.calls(channel=channel)}
+    assert teams == {("chat.postMessage", "T0SECOND"), ("chat.update", "T0SECOND")}
 
 
 def test_a_forged_state_is_refused_and_stores_nothing(stack: Stack) -> None:

@@ -37,19 +37,25 @@ class Dealer:
 
     def token(self, client: str, audience: str) -> str:
         """A fresh access token for `client` (client-credentials grant, Basic auth)."""
-        secret = (self.directory / "secrets" / client).read_text().strip()
-        user = f"{urllib.parse.quote_plus(client)}:{urllib.parse.quote_plus(secret)}"
-        form = {"grant_type": "client_credentials", "audience": audience}
-        request = urllib.request.Request(
-            self.process.url + "/oauth/token",
-            data=urllib.parse.urlencode(form).encode(),
-            headers={
-                "Authorization": "Basic " + base64.b64encode(user.encode()).decode(),
-                "Content-Type": "application/x-www-form-urlencoded",
-            },
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return str(json.loads(response.read())["access_token"])
+        return client_token(self.process.url, self.directory, client, audience)
+
+
+def client_token(tokens_url: str, directory: Path, client: str, audience: str) -> str:
+    """A fresh access token from the dealer at `tokens_url` for dev client `client`, whose
+    secret `jeeves-tokens init-dev` wrote under `directory` (a test stack's, or make dev's)."""
+    secret = (directory / "secrets" / client).read_text().strip()
+    user = f"{urllib.parse.quote_plus(client)}:{urllib.parse.quote_plus(secret)}"
+    form = {"grant_type": "client_credentials", "audience": audience}
+    request = urllib.request.Request(
+        tokens_url + "/oauth/token",
+        data=urllib.parse.urlencode(form).encode(),
+        headers={
+            "Authorization": "Basic " + base64.b64encode(user.encode()).decode(),
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return str(json.loads(response.read())["access_token"])
 
 
 def start_dealer(started: list[ServiceProcess]) -> Dealer:

@@ -10,19 +10,59 @@ operator), so one namespace holds one release.
 {{/* Platform deployables, in start order. */}}
 {{- define "jeeves.platform" -}}gateway dispatcher poster data tokens{{- end -}}
 
-{{/* Deployables that run as Deployment + Service: the platform and the enabled emulators. */}}
-{{- define "jeeves.deployables" -}}
-{{- $names := splitList " " (include "jeeves.platform" .) -}}
-{{- range $emulator := list "slack-emulator" "weather-emulator" -}}
-{{- if (index $.Values (printf "jeeves-%s" $emulator)).enabled -}}
-{{- $names = append $names $emulator -}}
+{{/* Optional platform deployables (off by default), each behind jeeves-X.enabled. */}}
+{{- define "jeeves.optional" -}}dashboard socket{{- end -}}
+
+{{/* The emulators (off by default), each behind jeeves-X.enabled. */}}
+{{- define "jeeves.emulators" -}}slack-emulator weather-emulator strava-emulator{{- end -}}
+
+{{/* Names of `list` (space-separated) whose jeeves-X.enabled is true. Args: (list $ "a b"). */}}
+{{- define "jeeves.enabledOf" -}}
+{{- $ := first . -}}
+{{- $names := list -}}
+{{- range $name := splitList " " (last .) -}}
+{{- if (index $.Values (printf "jeeves-%s" $name)).enabled -}}
+{{- $names = append $names $name -}}
 {{- end -}}
 {{- end -}}
 {{- join " " $names -}}
 {{- end -}}
 
-{{/* Deployables that own a schema and so have `jeeves-<X> migrate`. */}}
-{{- define "jeeves.migrated" -}}gateway dispatcher poster data{{- end -}}
+{{/* The platform services this release runs: the platform and the enabled optional ones (they
+get PodDisruptionBudgets and, where they have it, autoscaling). */}}
+{{- define "jeeves.services" -}}
+{{- $names := splitList " " (include "jeeves.platform" .) -}}
+{{- with include "jeeves.enabledOf" (list . (include "jeeves.optional" .)) -}}
+{{- $names = concat $names (splitList " " .) -}}
+{{- end -}}
+{{- join " " $names -}}
+{{- end -}}
+
+{{/* Deployables that run as Deployment + Service: the services and the enabled emulators. */}}
+{{- define "jeeves.deployables" -}}
+{{- $names := splitList " " (include "jeeves.services" .) -}}
+{{- with include "jeeves.enabledOf" (list . (include "jeeves.emulators" .)) -}}
+{{- $names = concat $names (splitList " " .) -}}
+{{- end -}}
+{{- join " " $names -}}
+{{- end -}}
+
+{{/* Deployables that own a schema and so have `jeeves-<X> migrate`, in migration order. */}}
+{{- define "jeeves.migrated" -}}
+{{- $names := list "gateway" "dispatcher" "poster" "data" -}}
+{{- with include "jeeves.enabledOf" (list . (include "jeeves.optional" .)) -}}
+{{- $names = concat $names (splitList " " .) -}}
+{{- end -}}
+{{- join " " $names -}}
+{{- end -}}
+
+{{/* The key of the database Secret holding deployable X's JEEVES_DATABASE_URL. */}}
+{{- define "jeeves.databaseKey" -}}
+{{- if eq . "data" -}}data-url
+{{- else if eq . "dashboard" -}}dashboard-url
+{{- else -}}url
+{{- end -}}
+{{- end -}}
 
 {{/* The values block of deployable X: .Values["jeeves-X"]. Args: (list $ "gateway"). */}}
 {{- define "jeeves.block" -}}
@@ -179,10 +219,101 @@ expansion, so the password lives in one Secret only), or an external one whose U
 {{- else -}}{{ .Values.slack.apiUrl }}{{- end -}}
 {{- end -}}
 
+{{- define "jeeves.slackAuthorizeUrl" -}}
+{{- if (index .Values "jeeves-slack-emulator").enabled -}}
+{{- printf "%s/oauth/v2/authorize" (include "jeeves.url" (list . "slack-emulator")) -}}
+{{- else -}}{{ .Values.slack.authorizeUrl }}{{- end -}}
+{{- end -}}
+
+{{- define "jeeves.slackOidcUrl" -}}
+{{- if (index .Values "jeeves-slack-emulator").enabled -}}
+{{- printf "%s/openid/connect" (include "jeeves.url" (list . "slack-emulator")) -}}
+{{- else -}}{{ .Values.slack.oidcUrl }}{{- end -}}
+{{- end -}}
+
+{{/* The Slack app's OAuth client id: slack.clientId, else the emulator's client. `what` names
+who needs it, for the message. Args: (list $ what). */}}
+{{- define "jeeves.slackClientId" -}}
+{{- $ := first . -}}
+{{- $emulator := index $.Values "jeeves-slack-emulator" -}}
+{{- if $.Values.slack.clientId -}}{{ $.Values.slack.clientId }}
+{{- else if $emulator.enabled -}}{{ $emulator.settings.emulatorOidcClientId }}
+{{- else -}}
+{{- fail (printf "jeeves: set slack.clientId and slack.clientSecret (the Slack app's App Credentials): %s needs them" (last .)) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* https://<ingress host> of a block with ingress.enabled/host, or "". Args: a block. */}}
+{{- define "jeeves.ingressUrl" -}}
+{{- if and .ingress.enabled .ingress.host -}}https://{{ .ingress.host }}{{- end -}}
+{{- end -}}
+
+{{/* JEEVES_SLACK_REDIRECT_URI of a distributed app. */}}
+{{- define "jeeves.slackRedirectUri" -}}
+{{- $gateway := include "jeeves.ingressUrl" (index .Values "jeeves-gateway") -}}
+{{- if .Values.slack.redirectUri -}}{{ .Values.slack.redirectUri }}
+{{- else if $gateway -}}{{ $gateway }}/slack/oauth_redirect
+{{- else if (index .Values "jeeves-slack-emulator").enabled -}}{{ include "jeeves.url" (list . "gateway") }}/slack/oauth_redirect
+{{- else -}}
+{{- fail "jeeves: slack.distributed needs slack.redirectUri (https://<host>/slack/oauth_redirect) or jeeves-gateway.ingress.host" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* JEEVES_PUBLIC_URL of the dashboard. */}}
+{{- define "jeeves.dashboardPublicUrl" -}}
+{{- $block := index .Values "jeeves-dashboard" -}}
+{{- if $block.publicUrl -}}{{ $block.publicUrl | trimSuffix "/" }}
+{{- else if include "jeeves.ingressUrl" $block -}}{{ include "jeeves.ingressUrl" $block }}
+{{- else -}}
+{{- fail "jeeves: jeeves-dashboard needs publicUrl (the URL people open, https://...) or ingress.enabled with ingress.host" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The Strava action's Ingress: its own host, else the gateway's (className, TLS likewise). */}}
+{{- define "jeeves.stravaIngress" -}}
+{{- $own := .Values.actions.strava.ingress -}}
+{{- $gateway := (index .Values "jeeves-gateway").ingress -}}
+{{- $shared := not $own.host -}}
+{{- $host := $own.host | default $gateway.host -}}
+{{- if and $own.enabled (not $host) -}}
+{{- fail "jeeves: actions.strava.ingress needs a host (actions.strava.ingress.host or jeeves-gateway.ingress.host)" -}}
+{{- end -}}
+{{- toJson (dict "enabled" $own.enabled "host" $host "className" ($own.className | default (ternary $gateway.className "" $shared)) "tlsSecretName" ($own.tlsSecretName | default (ternary $gateway.tlsSecretName "" $shared)) "annotations" $own.annotations) -}}
+{{- end -}}
+
+{{- define "jeeves.stravaPublicUrl" -}}
+{{- $strava := .Values.actions.strava -}}
+{{- $ingress := include "jeeves.stravaIngress" . | fromJson -}}
+{{- if $strava.publicUrl -}}{{ $strava.publicUrl | trimSuffix "/" }}
+{{- else if $ingress.enabled -}}https://{{ $ingress.host }}
+{{- else if (index .Values "jeeves-strava-emulator").enabled -}}http://jeeves-strava.{{ .Release.Namespace }}.svc:{{ $strava.port | default 8080 }}
+{{- else -}}
+{{- fail "jeeves: actions.strava needs publicUrl (where browsers reach /strava/callback) or ingress.enabled" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "jeeves.stravaClientId" -}}
+{{- if .Values.actions.strava.clientId -}}{{ .Values.actions.strava.clientId }}
+{{- else if (index .Values "jeeves-strava-emulator").enabled -}}12345
+{{- else -}}
+{{- fail "jeeves: actions.strava needs clientId and clientSecret (or existingSecret): the app at strava.com/settings/api" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "jeeves.stravaSecret" -}}
+{{- .Values.actions.strava.existingSecret | default "jeeves-strava" -}}
+{{- end -}}
+
+{{/* Whether the Strava action's client secret is needed: the action or its emulator runs. */}}
+{{- define "jeeves.stravaUsed" -}}
+{{- if or (and .Values.actions.enabled .Values.actions.strava.install) (index .Values "jeeves-strava-emulator").enabled -}}true{{- end -}}
+{{- end -}}
+
 {{/*
 A secret value that survives upgrades: the explicit value if given, else what the live Secret
 holds (lookup), else a fresh one. Offline (helm template) lookup finds nothing, so every render
-makes new values there. Args: dict ctx, secret, key, value, generate ("token" | "fernet").
+makes new values there. Args: dict ctx, secret, key, value, generate ("token" | "fernet" |
+"app-token", an xapp-... that jeeves-socket accepts).
 */}}
 {{- define "jeeves.keep" -}}
 {{- if .value -}}{{ .value }}
@@ -191,6 +322,7 @@ makes new values there. Args: dict ctx, secret, key, value, generate ("token" | 
 {{- $data := dig "data" dict ($live | default dict) -}}
 {{- if hasKey $data .key -}}{{ index $data .key | b64dec }}
 {{- else if eq .generate "fernet" -}}{{ randBytes 32 | replace "+" "-" | replace "/" "_" }}
+{{- else if eq .generate "app-token" -}}xapp-1-{{ randAlphaNum 40 }}
 {{- else -}}{{ randAlphaNum 43 }}
 {{- end -}}
 {{- end -}}
@@ -237,6 +369,45 @@ Settings block -> env entries: {ingestWriters: 2} -> JEEVES_INGEST_WRITERS="2". 
       key: client-secret
 {{- end -}}
 
+{{/* Whether the value at a dotted path of .Values is true. Args: (list $ "jeeves-socket.enabled"). */}}
+{{- define "jeeves.valueAt" -}}
+{{- $value := (first .).Values -}}
+{{- range $part := splitList "." (last .) -}}
+{{- if kindIs "map" $value -}}{{- $value = get $value $part -}}{{- else -}}{{- $value = "" -}}{{- end -}}
+{{- end -}}
+{{- if $value -}}true{{- end -}}
+{{- end -}}
+
+{{/*
+The token dealer's clients this release registers, as JSON {id: {audiences, scopes, secret}}:
+the entries of auth.clients whose `when` paths are all true (the one table; see values.yaml).
+*/}}
+{{- define "jeeves.clients" -}}
+{{- $ := . -}}
+{{- $active := dict -}}
+{{- range $id, $client := .Values.auth.clients -}}
+{{- if $client -}}
+{{- $on := true -}}
+{{- range $path := $client.when | default list -}}
+{{- if not (include "jeeves.valueAt" (list $ $path)) -}}{{- $on = false -}}{{- end -}}
+{{- end -}}
+{{- if $on -}}{{- $_ := set $active $id (omit $client "when") -}}{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $active -}}
+{{- end -}}
+
+{{/* JEEVES_AUTH_CLIENT_SECRET of deployable X, whose dealer client X must be registered.
+Args: (list $ "dashboard" "why it calls"). */}}
+{{- define "jeeves.callerEnv" -}}
+{{- $ := index . 0 -}}
+{{- $id := index . 1 -}}
+{{- if not (hasKey (include "jeeves.clients" $ | fromJson) $id) -}}
+{{- fail (printf "jeeves: %s needs its token dealer client: auth.clients.%s is missing or its `when` is false" (index . 2) $id) -}}
+{{- end -}}
+{{ include "jeeves.clientSecretEnv" $id }}
+{{- end -}}
+
 
 
 {{/* What each deployable needs beyond its settings. Args: (list $ "gateway"). */}}
@@ -250,6 +421,39 @@ Settings block -> env entries: {ingestWriters: 2} -> JEEVES_INGEST_WRITERS="2". 
   value: {{ include "jeeves.botUserId" $ | quote }}
 - name: JEEVES_ETCD_ENDPOINTS
   value: {{ include "jeeves.etcdEndpoints" $ | quote }}
+- name: JEEVES_SLACK_API_URL
+  value: {{ include "jeeves.slackApiUrl" $ | quote }}
+{{- if $.Values.slack.distributed }}
+{{ include "jeeves.distributedEnv" (list $ "gateway") }}
+{{ include "jeeves.slackClientEnv" (list $ "slack.distributed (the gateway's OAuth installs)") }}
+- name: JEEVES_SLACK_REDIRECT_URI
+  value: {{ include "jeeves.slackRedirectUri" $ | quote }}
+- name: JEEVES_SLACK_AUTHORIZE_URL
+  value: {{ include "jeeves.slackAuthorizeUrl" $ | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* A distributed app's service: JEEVES_SLACK_DISTRIBUTED, the data service, its own token.
+Args: (list $ "gateway"). */}}
+{{- define "jeeves.distributedEnv" -}}
+{{- $ := first . -}}
+- name: JEEVES_SLACK_DISTRIBUTED
+  value: "true"
+- name: JEEVES_DATA_URL
+  value: {{ include "jeeves.url" (list $ "data") | quote }}
+{{ include "jeeves.authEnv" $ }}
+{{ include "jeeves.callerEnv" (list $ (last .) (printf "slack.distributed (jeeves-%s asks data)" (last .))) }}
+{{- end -}}
+
+{{/* The Slack app's client id and secret (OAuth installs, token refresh, Sign in with Slack).
+Args: (list $ who-needs-it). */}}
+{{- define "jeeves.slackClientEnv" -}}
+{{- $ := first . -}}
+- name: JEEVES_SLACK_CLIENT_ID
+  value: {{ include "jeeves.slackClientId" . | quote }}
+- name: JEEVES_SLACK_CLIENT_SECRET
+  valueFrom:
+    secretKeyRef: {name: {{ include "jeeves.slackSecret" $ }}, key: client-secret}
 {{- end -}}
 
 {{- define "jeeves.env.dispatcher" -}}
@@ -262,18 +466,76 @@ Settings block -> env entries: {ingestWriters: 2} -> JEEVES_INGEST_WRITERS="2". 
 - name: JEEVES_DATA_URL
   value: {{ include "jeeves.url" (list $ "data") | quote }}
 {{ include "jeeves.authEnv" $ }}
-{{ include "jeeves.clientSecretEnv" "dispatcher" }}
+{{ include "jeeves.callerEnv" (list $ "dispatcher" "the dispatcher (it calls actions and data)") }}
 {{- end -}}
 
 {{- define "jeeves.env.poster" -}}
 {{- $ := first . -}}
 {{ include "jeeves.databaseEnv" (list $ "url") }}
+- name: JEEVES_SLACK_API_URL
+  value: {{ include "jeeves.slackApiUrl" $ | quote }}
+{{- if $.Values.slack.distributed }}
+{{ include "jeeves.distributedEnv" (list $ "poster") }}
+{{ include "jeeves.slackClientEnv" (list $ "slack.distributed (the poster refreshes rotating tokens)") }}
+{{- else }}
 - name: JEEVES_SLACK_BOT_TOKEN
   valueFrom:
     secretKeyRef: {name: {{ include "jeeves.slackSecret" $ }}, key: bot-token}
+{{ include "jeeves.authEnv" $ }}
+{{- end }}
+{{- end -}}
+
+{{- define "jeeves.env.socket" -}}
+{{- $ := first . -}}
+{{- $block := index $.Values "jeeves-socket" -}}
+{{- $links := mul ($block.replicas | int) ($block.settings.socketConnections | default 1 | int) -}}
+{{- if gt $links 10 -}}
+{{- fail (printf "jeeves: jeeves-socket would open %d Socket Mode links (replicas x settings.socketConnections); Slack allows 10 per app" $links) -}}
+{{- end -}}
+{{ include "jeeves.databaseEnv" (list $ "url") }}
+- name: JEEVES_SLACK_APP_TOKEN
+  valueFrom:
+    secretKeyRef: {name: {{ include "jeeves.slackSecret" $ }}, key: app-token}
 - name: JEEVES_SLACK_API_URL
   value: {{ include "jeeves.slackApiUrl" $ | quote }}
+- name: JEEVES_SLACK_BOT_USER_ID
+  value: {{ include "jeeves.botUserId" $ | quote }}
+{{- if $.Values.slack.distributed }}
+{{ include "jeeves.distributedEnv" (list $ "socket") }}
+{{- end }}
+{{- end -}}
+
+{{- define "jeeves.env.dashboard" -}}
+{{- $ := first . -}}
+{{- $block := index $.Values "jeeves-dashboard" -}}
+{{ include "jeeves.databaseEnv" (list $ "dashboard-url") }}
+- name: JEEVES_PUBLIC_URL
+  value: {{ include "jeeves.dashboardPublicUrl" $ | quote }}
+{{ include "jeeves.slackClientEnv" (list $ "jeeves-dashboard (Sign in with Slack)") }}
+- name: JEEVES_SLACK_API_URL
+  value: {{ include "jeeves.slackApiUrl" $ | quote }}
+- name: JEEVES_SLACK_OIDC_URL
+  value: {{ include "jeeves.slackOidcUrl" $ | quote }}
+- name: JEEVES_DASHBOARD_ADMINS
+  value: {{ join "," $block.admins | quote }}
+- name: JEEVES_ETCD_ENDPOINTS
+  value: {{ include "jeeves.etcdEndpoints" $ | quote }}
+{{- range $service := list "data" "dispatcher" "poster" }}
+- name: JEEVES_{{ upper $service }}_URL
+  value: {{ include "jeeves.url" (list $ $service) | quote }}
+{{- end }}
 {{ include "jeeves.authEnv" $ }}
+{{ include "jeeves.callerEnv" (list $ "dashboard" "jeeves-dashboard (it asks data, dispatcher and poster)") }}
+{{- if $block.kubernetes.enabled }}
+- name: JEEVES_KUBE_API_URL
+  value: {{ $block.kubernetes.apiUrl | quote }}
+- name: JEEVES_KUBE_NAMESPACE
+  value: {{ $.Release.Namespace | quote }}
+- name: JEEVES_KUBE_TOKEN_FILE
+  value: /var/run/secrets/kubernetes.io/serviceaccount/token
+- name: JEEVES_KUBE_CA_FILE
+  value: /var/run/secrets/kubernetes.io/serviceaccount/ca.crt
+{{- end }}
 {{- end -}}
 
 {{- define "jeeves.env.data" -}}
@@ -309,9 +571,47 @@ Settings block -> env entries: {ingestWriters: 2} -> JEEVES_INGEST_WRITERS="2". 
   value: {{ include "jeeves.url" (list $ "gateway") | quote }}
 - name: JEEVES_EMULATOR_PUBLIC_URL
   value: {{ include "jeeves.url" (list $ "slack-emulator") | quote }}
+- name: JEEVES_SLACK_APP_TOKEN
+  valueFrom:
+    secretKeyRef: {name: {{ include "jeeves.slackSecret" $ }}, key: app-token, optional: true}
+{{- $clientId := include "jeeves.slackClientId" (list $ "the Slack emulator") }}
+{{- range $variable := list "JEEVES_SLACK_CLIENT" "JEEVES_EMULATOR_OIDC_CLIENT" }}
+- name: {{ $variable }}_ID
+  value: {{ $clientId | quote }}
+- name: {{ $variable }}_SECRET
+  valueFrom:
+    secretKeyRef: {name: {{ include "jeeves.slackSecret" $ }}, key: client-secret, optional: true}
+{{- end }}
 {{- end -}}
 
 {{- define "jeeves.env.weather-emulator" -}}
+{{- end -}}
+
+{{- define "jeeves.env.strava-emulator" -}}
+{{- $ := first . -}}
+- name: JEEVES_STRAVA_CLIENT_ID
+  value: {{ include "jeeves.stravaClientId" $ | quote }}
+- name: JEEVES_STRAVA_CLIENT_SECRET
+  valueFrom:
+    secretKeyRef: {name: {{ include "jeeves.stravaSecret" $ }}, key: client-secret}
+{{- end -}}
+
+{{/*
+The settings block of deployable X as env entries, after the chart's own choices: the
+dispatcher's dashboardUrl defaults to the dashboard's public URL; the Slack emulator's OIDC
+client is slack.clientId/clientSecret (set in jeeves.env.slack-emulator). Args: (list $ "x").
+*/}}
+{{- define "jeeves.settingsOf" -}}
+{{- $ := first . -}}
+{{- $name := last . -}}
+{{- $settings := deepCopy ((index $.Values (printf "jeeves-%s" $name)).settings | default dict) -}}
+{{- if and (eq $name "dispatcher") (not $settings.dashboardUrl) (index $.Values "jeeves-dashboard").enabled -}}
+{{- $_ := set $settings "dashboardUrl" (include "jeeves.dashboardPublicUrl" $) -}}
+{{- end -}}
+{{- if eq $name "slack-emulator" -}}
+{{- $settings = omit $settings "emulatorOidcClientId" "emulatorOidcClientSecret" -}}
+{{- end -}}
+{{- include "jeeves.settingsEnv" $settings -}}
 {{- end -}}
 
 {{/* The token dealer's files (see tokens-volumes in deployment.yaml). */}}
@@ -350,10 +650,16 @@ capabilities:
   drop: [ALL]
 {{- end -}}
 
+{{/* Whether deployable X talks to the Kubernetes API (its ServiceAccount token mounted). */}}
+{{- define "jeeves.usesKubeApi" -}}
+{{- $ := first . -}}
+{{- if and (eq (last .) "dashboard") (index $.Values "jeeves-dashboard").kubernetes.enabled -}}true{{- end -}}
+{{- end -}}
+
 {{/* Changes to these values roll the Pods (generated secrets never change on upgrade). */}}
 {{- define "jeeves.configChecksum" -}}
 {{- $v := .Values -}}
-{{- toJson (list $v.slack $v.database $v.etcd $v.auth (index $v "jeeves-data").encryptionKey (index $v "jeeves-data").existingSecret (index $v "jeeves-tokens").signingKeys (index $v "jeeves-tokens").clientRegistry) | sha256sum -}}
+{{- toJson (list $v.slack $v.database $v.etcd $v.auth (index $v "jeeves-data").encryptionKey (index $v "jeeves-data").existingSecret (index $v "jeeves-tokens").signingKeys (index $v "jeeves-tokens").clientRegistry (omit $v.actions.strava "settings" "env" "resources")) | sha256sum -}}
 {{- end -}}
 
 {{/*
@@ -363,7 +669,7 @@ Args: (list $ "data" phase).
 */}}
 {{- define "jeeves.migrateEnv" -}}
 {{- $ := index . 0 -}}
-{{- $key := ternary "data-url" "url" (eq (index . 1) "data") -}}
+{{- $key := include "jeeves.databaseKey" (index . 1) -}}
 {{- if or (include "jeeves.inChartDatabase" $) $.Values.database.existingSecret -}}
 {{ include "jeeves.databaseEnv" (list $ $key) }}
 {{- else -}}

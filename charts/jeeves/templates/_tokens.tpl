@@ -91,7 +91,7 @@ initContainers:
   projected:
     defaultMode: 0440
     sources:
-      {{- range $id := keys .Values.auth.clients | sortAlpha }}
+      {{- range $id := keys (include "jeeves.clients" . | fromJson) | sortAlpha }}
       - secret:
           name: jeeves-{{ $id }}-auth
           items: [{key: client-secret, path: {{ $id }}}]

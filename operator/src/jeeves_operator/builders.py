@@ -79,6 +79,16 @@ def labels(ref: ActionRef, image: str, track: Track = "stable") -> dict[str, str
     }
 
 
+def scrape_annotations(port: int) -> dict[str, str]:
+    """What a plain Prometheus's Pod discovery needs to scrape the action (the chart's
+    PodMonitor selects by the labels above and the port named `http` instead)."""
+    return {
+        "prometheus.io/scrape": "true",
+        "prometheus.io/port": str(port),
+        "prometheus.io/path": "/metrics",
+    }
+
+
 def build_owner_reference(ref: ActionRef) -> dict[str, Any]:
     return {
         "apiVersion": API_VERSION,
@@ -202,7 +212,10 @@ def build_deployment(
                 "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
             },
             "template": {
-                "metadata": {"labels": labels(ref, image, track)},
+                "metadata": {
+                    "labels": labels(ref, image, track),
+                    "annotations": scrape_annotations(spec.get("port", 8080)),
+                },
                 "spec": {
                     "automountServiceAccountToken": False,
                     "enableServiceLinks": False,

@@ -23,3 +23,10 @@ REGISTRY_UP = Gauge(
     "jeeves_operator_registry_up",
     "1 when the last etcd call succeeded, 0 when it failed.",
 )
+
+# Every series rate() and increase() read exists from the start at 0: a label set that first
+# appears at its first increment hides that increment from Prometheus.
+for _result in ("ok", "rejected", "retry", "error"):
+    RECONCILES.labels(_result)
+for _kind in ("Deployment", "Service"):
+    DRIFT_CORRECTIONS.labels(_kind)

@@ -1,7 +1,10 @@
 """Entry point of `make dev`: start PostgreSQL, etcd and every deployable; Ctrl-C stops all.
 
-Usage: `python -m jeeves.devstack [--base-port N] [--data-dir DIR]`. Ports are base+0, +1, …
-in the order of `plan.SERVICES`; `--base-port 0` picks free ports (used by the tests).
+Usage: `python -m jeeves.devstack [--base-port N] [--data-dir DIR] [--keep-going]
+[--scrape-interval S]`. Ports are base+0, +1, … in the order of `plan.SERVICES`, then
+Prometheus and Alertmanager (`devstack.monitoring`); `--base-port 0` picks free ports (used by
+the tests). `--keep-going` reports a service that exits and keeps the rest running (fault
+drills: watch the alerts fire) instead of stopping the stack.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import signal
 import sys
 from pathlib import Path
 
+from jeeves.devstack.monitoring import Monitoring, start_monitoring
 from jeeves.devstack.plan import (
     DATABASES,
     SERVICES,
@@ -27,17 +31,21 @@ from jeeves.localstack.ports import free_port
 from jeeves.localstack.postgres import PostgresServer, reachable_by_server_user
 
 DEFAULT_BASE_PORT = 8400
+MONITORING_PORTS = ["prometheus", "alertmanager"]
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="make dev", description=__doc__)
     parser.add_argument("--base-port", type=int, default=DEFAULT_BASE_PORT)
     parser.add_argument("--data-dir", type=Path, default=Path(".dev"))
+    parser.add_argument("--keep-going", action="store_true", help="survive a service's exit")
+    parser.add_argument("--scrape-interval", type=float, default=5.0, help="Prometheus, seconds")
     return parser.parse_args(argv)
 
 
 def allocate_ports(base: int) -> dict[str, int]:
     names = ["postgres", "etcd", "etcd-peer", *(name for name, _, _ in SERVICES)]
+    names += MONITORING_PORTS
     if base == 0:
         return {name: free_port() for name in names}
     return {name: base + offset for offset, name in enumerate(names)}
@@ -47,10 +55,13 @@ def say(message: str) -> None:
     print(f"==> {message}", flush=True)
 
 
-def print_table(plan: list[ServiceSpec], infra: Infrastructure) -> None:
+def print_table(
+    plan: list[ServiceSpec], infra: Infrastructure, extra: list[tuple[str, str, str]] | None = None
+) -> None:
     rows = [("postgres", infra.database_url("jeeves"), "PostgreSQL 15 (data in .dev/)")]
     rows.append(("etcd", f"http://{infra.etcd_endpoint}", "etcd: registry, flags"))
     rows += [(spec.name, spec.url, spec.description) for spec in plan]
+    rows += extra or []
     width = max(len(name) for name, _, _ in rows) + 2
     print("\n" + "-" * 78)
     for name, url, description in rows:
@@ -62,6 +73,9 @@ def print_table(plan: list[ServiceSpec], infra: Infrastructure) -> None:
     if dashboard:
         public = dashboard.env.get("JEEVES_PUBLIC_URL", dashboard.url)
         print(f"  Dashboard: open {public}/ and sign in with Slack (U0ALICE: admin, U0BOB: user).")
+    prometheus = next((url for name, url, _ in rows if name == "prometheus"), None)
+    if prometheus:
+        print(f"  Prometheus: {prometheus}/alerts (rules) · {prometheus}/targets (scrapes)")
     print("  Health of each: <url>/healthz   Metrics: <url>/metrics   Stop: Ctrl-C")
     print("-" * 78 + "\n", flush=True)
 
@@ -126,6 +140,7 @@ async def main_async(args: argparse.Namespace) -> int:
         loop.add_signal_handler(sig, stop.set)
     supervisor = Supervisor()
     postgres, etcd = await start_infrastructure(args, ports)
+    monitoring: Monitoring | None = None
     code = 0
     try:
         infra = Infrastructure(ports["postgres"], etcd.endpoint, args.data_dir.resolve(), ports)
@@ -136,8 +151,12 @@ async def main_async(args: argparse.Namespace) -> int:
         await asyncio.wait({starting, stopper}, return_when=asyncio.FIRST_COMPLETED)
         if starting.done():
             starting.result()
-            print_table(plan, infra)
-            await watch(supervisor, stop)
+            say(f"starting Prometheus and Alertmanager (scraping every {args.scrape_interval:g}s)")
+            monitoring = start_monitoring(
+                args.data_dir.resolve(), plan, ports, interval_s=args.scrape_interval
+            )
+            print_table(plan, infra, monitoring.rows())
+            await watch(supervisor, stop, keep_going=args.keep_going)
         else:
             starting.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -146,6 +165,9 @@ async def main_async(args: argparse.Namespace) -> int:
         print(f"make dev: {exc}", file=sys.stderr, flush=True)
         code = 1
     finally:
+        if monitoring is not None:
+            say("stopping Prometheus and Alertmanager")
+            await asyncio.to_thread(monitoring.stop)
         say("stopping services")
         await supervisor.stop_all()
         say("stopping etcd and PostgreSQL")
@@ -162,15 +184,20 @@ async def seed_registry(infra: Infrastructure, plan: list[ServiceSpec]) -> None:
     await seed_actions(infra, plan)
 
 
-async def watch(supervisor: Supervisor, stop: asyncio.Event) -> None:
-    """Wait for Ctrl-C; if a service dies, say so and stop the stack."""
+async def watch(supervisor: Supervisor, stop: asyncio.Event, *, keep_going: bool = False) -> None:
+    """Wait for Ctrl-C; if a service dies, say so and stop the stack (with `keep_going`: say
+    so once and keep the others running)."""
+    reported: set[str] = set()
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), 1.0)
-        dead = supervisor.exited()
+        dead = [c for c in supervisor.exited() if c.name not in reported]
         if dead:
             names = ", ".join(f"{c.name} (exit {c.process.returncode})" for c in dead)
-            raise RuntimeError(f"stopped because a service exited: {names}")
+            if not keep_going:
+                raise RuntimeError(f"stopped because a service exited: {names}")
+            say(f"a service exited, the rest keep running: {names}")
+            reported.update(c.name for c in dead)
 
 
 def main() -> None:

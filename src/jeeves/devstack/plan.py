@@ -16,6 +16,8 @@ from jeeves.tokens.commands import DEV_CLIENTS
 
 DEV_SIGNING_SECRET = "dev-signing-secret-not-for-production"  # noqa: S105
 DEV_BOT_TOKEN = "xoxb-dev-bot-token"  # noqa: S105
+DEV_ALERTS_WEBHOOK_TOKEN = "dev-alertmanager-webhook-token"  # noqa: S105
+ALERTS_CHANNEL = "C0ALERTS"
 BOT_USER_ID = "U0JEEVES"
 DEV_OIDC_CLIENT_ID = "1000000001.2000000002"  # Sign in with Slack, between emulator and dashboard
 DEV_OIDC_CLIENT_SECRET = "dev-oidc-client-secret-not-for-production"  # noqa: S105
@@ -72,12 +74,13 @@ SERVICES: tuple[tuple[str, str, str], ...] = (
     ("memory", "jeeves.actions.memory.main", "action: memory"),
     ("weather", "jeeves.actions.weather.main", "action: weather"),
     ("strava", "jeeves.actions.strava.main", "action: strava (`login strava`, `runs`)"),
+    ("alerts", "jeeves.alerts.main", "Alertmanager webhook → Slack (action: alerts)"),
     ("dispatcher", "jeeves.dispatcher.main", "routes messages to actions"),
     ("gateway", "jeeves.gateway.main", "Slack ingress"),
     ("socket", "jeeves.socket.main", "Slack ingress over Socket Mode (emulator delivery: socket)"),
     ("dashboard", "jeeves.dashboard.main", "dashboard: sign in as U0ALICE (admin) or U0BOB"),
 )
-MIGRATED = frozenset({"gateway", "dispatcher", "poster", "data", "dashboard", "socket"})
+MIGRATED = frozenset({"gateway", "dispatcher", "poster", "data", "dashboard", "socket", "alerts"})
 DEV_APP_TOKEN = "xapp-1-dev-app-token"  # noqa: S105 (Socket Mode's app-level token, dev only)
 DEV_STRAVA_CLIENT_ID = "12345"
 DEV_STRAVA_CLIENT_SECRET = "strava-dev-client-secret"  # noqa: S105
@@ -107,6 +110,11 @@ ACTIONS: Mapping[str, Mapping[str, object]] = {
             },
             {"name": "unsubscribe", "format": "stop weather alerts"},
         ],
+    },
+    "alerts": {
+        "keywords": ["alerts"],
+        "description": "Alert groups firing now (and the buttons on alert messages)",
+        "usage": "alerts",
     },
     "strava": {
         "keywords": ["strava", "runs", "login strava"],
@@ -198,6 +206,14 @@ def build_plan(
         "tokens": {
             "JEEVES_TOKENS_KEYS_DIR": str(tokens_dir / "keys"),
             "JEEVES_TOKENS_CLIENTS_FILE": str(tokens_dir / "clients.json"),
+        },
+        "alerts": {
+            "JEEVES_DATABASE_URL": infra.database_url(PIPELINE_DB),
+            "JEEVES_ALERTS_WEBHOOK_TOKEN": DEV_ALERTS_WEBHOOK_TOKEN,
+            "JEEVES_ALERTS_DEFAULT_CHANNEL": ALERTS_CHANNEL,
+            "JEEVES_ALERTMANAGER_URL": (
+                f"http://127.0.0.1:{ports['alertmanager']}" if "alertmanager" in ports else ""
+            ),
         },
     }
     if "tokens" in included:  # each caller authenticates with its own dev client secret

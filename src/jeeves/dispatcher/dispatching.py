@@ -89,7 +89,8 @@ class ActionUnavailable(Exception):
 
 
 class DispatchMetrics:
-    """`jeeves_dispatch_total{action,outcome}` and the action call latency."""
+    """`jeeves_dispatch_total{action,outcome}`, the action call latency and the replies handed
+    to the poster (the denominator of the reply SLO: each should be posted within its target)."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.total = Counter(
@@ -103,6 +104,11 @@ class DispatchMetrics:
             "Time an action took to answer POST /v1/act",
             ["action"],
             buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.replies = Counter(
+            "jeeves_dispatch_replies_total",
+            "Replies queued for the poster (once per event, retries and duplicates excluded)",
             registry=registry,
         )
 
@@ -571,6 +577,8 @@ class Dispatcher:
         self._metrics.total.labels(decision.action, decision.outcome.value).inc()
         if fresh:
             self._note_activity(decision.origin or payload, decision, last_attempt=True)
+            if reply is not None:
+                self._metrics.replies.inc()
         log.info(
             "dispatched" if fresh else "dispatch_duplicate",
             event_id=payload["event_id"],

@@ -1,8 +1,9 @@
 """`create_app`: a Quart app with the kit's behaviour every Jeeves service shares.
 
-It wires JSON errors, the body size limit, request ids, access logs, metrics, `/healthz`,
-`/readyz` and one outbound HTTP client that is closed when serving stops. Services add their
-blueprints and lifecycle hooks to the app it returns; nothing connects at import time.
+It wires JSON errors, the body size limit, request ids, access logs, metrics (with the
+process's own `process_*` collectors), `/healthz`, `/readyz` and one outbound HTTP client that
+is closed when serving stops. Services add their blueprints and lifecycle hooks to the app it
+returns; nothing connects at import time.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, PlatformCollector, ProcessCollector
 from quart import Quart, Response, current_app, g, request
 
 from jeeves.kit.context import REQUEST_ID_HEADER, bind_request_id, clear_request_id
@@ -46,6 +47,15 @@ def kit(app: Quart | None = None) -> Kit:
     return value
 
 
+def service_registry() -> CollectorRegistry:
+    """A fresh registry with the process's own CPU, memory, file descriptors and start time
+    (`process_*`) and Python version (`python_info`): the saturation half of every dashboard."""
+    registry = CollectorRegistry()
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    return registry
+
+
 def create_app(name: str, settings: ServiceSettings, *, configure_logs: bool = True) -> Quart:
     """Build a Quart app named `name` with the kit's middleware installed."""
     if configure_logs:
@@ -54,7 +64,7 @@ def create_app(name: str, settings: ServiceSettings, *, configure_logs: bool = T
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["JSON_SORT_KEYS"] = False
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = True
-    registry = CollectorRegistry()
+    registry = service_registry()
     readiness = Readiness()
     app.extensions["jeeves"] = Kit(
         name=name,

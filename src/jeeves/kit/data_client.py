@@ -124,6 +124,14 @@ class DataClient:
         """Delete the user and everything held about them; False when unknown."""
         return await self._delete(self._user(team_id, slack_id))
 
+    async def record_audit(self, actor: str, kind: str, target: str, detail: Any = None) -> None:
+        """Append one record to the shared audit log (`POST /v1/audit`, scope `admin`):
+        `kind` dotted (`alert.silence`), `actor` who did it, `target` what it was done to."""
+        body = {"actor": actor, "kind": kind, "target": target, "detail": detail}
+        status, answer = await self._call("POST", f"{self._base}/v1/audit", body)
+        if status != 201:
+            raise self._rejected(status, answer)
+
     async def record_activity(
         self,
         team_id: str,

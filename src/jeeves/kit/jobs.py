@@ -59,6 +59,11 @@ class ReplyJob(TypedDict):
     # Slack's response_url of the command or click this answers (valid 30 min, 5 uses): the
     # poster answers there first, so a channel the bot is not in still gets the reply.
     response_url: NotRequired[str | None]
+    # A message that changes over time (an alert group): the content's version, from 1. Jobs
+    # of one reply_key with a higher version replace the message in place (chat.update); the
+    # newest version known is what gets posted or shown, never an older one. Never with a
+    # response_url.
+    version: NotRequired[int | None]
     # The workspace to post in: its installation's bot token is used (distributed apps).
     team_id: NotRequired[str | None]
     # Post privately to this user ("only visible to you"): chat.postEphemeral, or an ephemeral

@@ -23,7 +23,9 @@ Contract
 - Metrics on the kit registry: `jeeves_queue_jobs_total{entrypoint,outcome}` (done, retried,
   dead_letter), `jeeves_queue_job_duration_seconds{entrypoint}` (handler time),
   `jeeves_queue_job_age_seconds{entrypoint}` (enqueue → finished), `jeeves_queue_depth{entrypoint,
-  state}` (queued, picked, dead_letter; refreshed every few seconds). Readiness check: `queue`.
+  state}` (queued, picked, dead_letter) and `jeeves_queue_oldest_job_age_seconds{entrypoint}`
+  (age of the oldest job still queued or running, 0 when none; both refreshed every few
+  seconds). Readiness check: `queue`.
 """
 
 from __future__ import annotations
@@ -403,6 +405,12 @@ class QueueMetrics:
             ["entrypoint", "state"],
             registry=registry,
         )
+        self.oldest = Gauge(
+            "jeeves_queue_oldest_job_age_seconds",
+            "Seconds since the oldest job still queued or running was enqueued (0: none)",
+            ["entrypoint"],
+            registry=registry,
+        )
 
 
 _METRICS: weakref.WeakKeyDictionary[CollectorRegistry, QueueMetrics] = weakref.WeakKeyDictionary()
@@ -507,6 +515,23 @@ def _quiet_pgqueuer() -> None:
         pgq_log.addFilter(_DropJobOutcomes())
 
 
+def queue_snapshot(
+    entrypoints: Sequence[str], rows: Sequence[Mapping[str, Any]]
+) -> tuple[dict[tuple[str, str], int], dict[str, float]]:
+    """Counts per (entrypoint, state) and the oldest waiting job's age per entrypoint, from rows
+    of (entrypoint, status, n, oldest) (pure). pgqueuer's `failed` is our `dead_letter`; only
+    `queued` and `picked` jobs count towards the oldest age; entrypoints without rows read 0."""
+    counts = {(ep, state): 0 for ep in entrypoints for state in ("queued", "picked", "dead_letter")}
+    oldest = dict.fromkeys(entrypoints, 0.0)
+    for row in rows:
+        entrypoint, status = row["entrypoint"], row["status"]
+        state = "dead_letter" if status == "failed" else status
+        counts[(entrypoint, state)] = int(row["n"])
+        if status in ("queued", "picked"):
+            oldest[entrypoint] = max(oldest.get(entrypoint, 0.0), max(0.0, float(row["oldest"])))
+    return counts, oldest
+
+
 class QueueWorker:
     """Consumes the given entrypoints from PostgreSQL until stopped; reconnects on failure."""
 
@@ -599,29 +624,33 @@ class QueueWorker:
 
     async def depth(self) -> dict[tuple[str, str], int]:
         """Jobs per (entrypoint, state) for this worker's entrypoints."""
+        counts, _ = await self.snapshot()
+        return counts
+
+    async def snapshot(self) -> tuple[dict[tuple[str, str], int], dict[str, float]]:
+        """(jobs per (entrypoint, state), age in seconds of the oldest job still queued or
+        running per entrypoint) for this worker's entrypoints, in one query."""
         queue, _ = _tables()
         conn = await asyncpg.connect(self.dsn, timeout=2)
         try:
             rows = await conn.fetch(
-                f"SELECT entrypoint, status::text AS status, count(*) AS n FROM {queue} "  # noqa: S608
-                "WHERE entrypoint = ANY($1) GROUP BY entrypoint, status",
+                "SELECT entrypoint, status::text AS status, count(*) AS n, "  # noqa: S608
+                "EXTRACT(EPOCH FROM now() - min(created))::float8 AS oldest "
+                f"FROM {queue} WHERE entrypoint = ANY($1) GROUP BY entrypoint, status",
                 list(self.handlers),
             )
         finally:
             await conn.close()
-        counts = {
-            (ep, state): 0 for ep in self.handlers for state in ("queued", "picked", "dead_letter")
-        }
-        for row in rows:
-            state = "dead_letter" if row["status"] == "failed" else row["status"]
-            counts[(row["entrypoint"], state)] = int(row["n"])
-        return counts
+        return queue_snapshot(list(self.handlers), rows)
 
     async def _refresh_depth(self) -> None:
         while not self._stopping.is_set():
             with contextlib.suppress(Exception):
-                for (entrypoint, state), count in (await self.depth()).items():
+                counts, oldest = await self.snapshot()
+                for (entrypoint, state), count in counts.items():
                     self.metrics.depth.labels(entrypoint, state).set(count)
+                for entrypoint, age in oldest.items():
+                    self.metrics.oldest.labels(entrypoint).set(age)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), DEPTH_REFRESH_S)
 

@@ -10,7 +10,7 @@ import urllib.request
 from pathlib import Path
 
 from jeeves.localstack.ports import free_port, wait_until
-from jeeves.localstack.processes import die_with_parent
+from jeeves.localstack.processes import die_with_parent, terminate
 
 
 def etcd_binary() -> str:
@@ -93,13 +93,7 @@ class EtcdServer:
         wait_until(self.healthy, timeout=30, what=f"etcd on {self.endpoint}")
 
     def stop(self) -> None:
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
+        terminate(self._proc)
         self._proc = None
 
     def close(self) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jeeves.localstack.postgres import PostgresServer
+from jeeves.localstack.processes import child_pids
 
 
 def cpu_seconds(*pids: int) -> float:
@@ -33,16 +34,7 @@ def cpu_seconds(*pids: int) -> float:
 def postgres_pids(server: PostgresServer) -> list[int]:
     """The postmaster of `server` and its backends (not other PostgreSQL servers' processes)."""
     postmaster = int((server.data / "postmaster.pid").read_text().split()[0])
-    pids = [postmaster]
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == postmaster:
-                pids.append(int(entry.name))
-    return pids
+    return [postmaster, *child_pids(postmaster)]
 
 
 def percentile(values: list[float], q: float) -> float:

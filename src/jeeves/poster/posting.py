@@ -18,6 +18,11 @@ Slack busy → the job tries again later; unverifiable → posted anyway and cou
 keys pay for a read-back: one conversations.replies/.history call, a few when the window holds
 more than a page.
 
+A reply with a `version` (an alert group's message, `jeeves.poster.editing`) posts the newest
+content known for its key; once its key is posted, a newer version edits the message in place
+with chat.update (under the key's edit lock, paced by the same governor), an older or equal
+one does nothing.
+
 Each reply is posted with its workspace's bot token (`jeeves.poster.tokens`): the configured
 one, or for a distributed app the installation of the reply's `team_id` — fetched before the
 key is claimed, so a workspace without an installation dead-letters the reply without a call
@@ -45,7 +50,9 @@ import aiohttp
 import asyncpg
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web import SlackResponse
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from jeeves.kit.data_client import DataUnavailable
 from jeeves.kit.http import HttpClient
@@ -53,7 +60,7 @@ from jeeves.kit.jobs import REPLY, ReplyJob
 from jeeves.kit.logging import get_logger
 from jeeves.kit.queue import PermanentJobError, QueueJob, RetryJob, enqueue
 from jeeves.kit.refreshing import CredentialUnavailable
-from jeeves.poster import outbound
+from jeeves.poster import editing, outbound
 from jeeves.poster.domain.governor import Governor
 from jeeves.poster.domain.read_back import (
     PAGE_LIMIT,
@@ -79,6 +86,7 @@ from jeeves.poster.domain.slack import (
     Kind,
     SlackResult,
     classify,
+    error_label,
     reply_metadata,
     token_refused,
 )
@@ -86,6 +94,10 @@ from jeeves.poster.tokens import BotTokens, NotInstalled
 
 log = get_logger(__name__)
 MAX_RATE_LIMITED_ROUNDS = 5
+EDIT_RETRY_S = 1.0  # look again this soon when another worker holds a key's edit lock
+POST_OUTCOMES = ("posted", "edited", "rate_limited", "permanent", "transient", "duplicate")
+SLACK_METHODS = ("chat.postMessage", "chat.update")
+AUTH_ERRORS = ("invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive")
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 
 
@@ -96,11 +108,26 @@ class PostMetrics:
         self.posts = Counter(
             "jeeves_poster_posts_total",
             "Post outcomes (posted, rate_limited, permanent, transient), skips (duplicate, "
-            "deferred), re-sends a read-back could not rule out (resent_unverified) and "
-            "response_url calls never answered, not repeated (unconfirmed)",
+            "deferred), re-sends a read-back could not rule out (resent_unverified), "
+            "response_url calls never answered, not repeated (unconfirmed) and messages "
+            "changed in place (edited)",
             ["outcome"],
             registry=registry,
         )
+        self.slack_errors = Counter(
+            "jeeves_poster_slack_errors_total",
+            "Failed Slack Web API calls by method and error (Slack's code when known, "
+            "http_5xx-style for bare statuses, other)",
+            ["method", "error"],
+            registry=registry,
+        )
+        # Series that alerts and dashboards rate() exist from the start at 0, so the very
+        # first 429 or refused token is an increase Prometheus can see.
+        for outcome in POST_OUTCOMES:
+            self.posts.labels(outcome)
+        for method in SLACK_METHODS:
+            for error in AUTH_ERRORS:
+                self.slack_errors.labels(method, error)
         self.response_urls = Counter(
             "jeeves_poster_response_url_total",
             "Replies with a response_url by result: posted, gone (fell back to chat.postMessage), "
@@ -155,6 +182,13 @@ def parse_reply_job(payload: Mapping[str, Any]) -> ReplyJob:
         value = payload.get(name)
         if value is not None and not isinstance(value, str):
             raise ValueError(f"'{name}' must be a string or null")
+    version = payload.get("version")
+    if version is not None and (
+        not isinstance(version, int) or isinstance(version, bool) or version < 1
+    ):
+        raise ValueError("'version' must be an integer from 1, or null")
+    if version is not None and (payload.get("response_url") or payload.get("ephemeral_to")):
+        raise ValueError("'version' excludes 'response_url' and 'ephemeral_to'")
     job = dict(payload)
     job.setdefault("thread_ts", None)
     return cast(ReplyJob, job)
@@ -200,6 +234,8 @@ class Poster:
         except ValueError as exc:
             raise PermanentJobError(f"bad reply payload: {exc}") from None
         token = await self._token(reply)
+        if reply.get("version"):
+            reply = editing.newest(reply, await editing.offer(self._pool(), reply))
         ready = self._governor.delay(reply["channel"], self._clock()) == 0
         guess, why = self._route(reply, None)
         async with self._pool().acquire() as conn:
@@ -213,6 +249,9 @@ class Poster:
                 posting_now=ready,
                 via=guess.value,
             )
+        if claimed.claim is outbound.Claim.DONE and reply.get("version"):
+            await self._edit(reply, token)
+            return
         if claimed.claim is outbound.Claim.DONE:
             self._metrics.posts.labels("duplicate").inc()
             log.info("reply_already_posted", reply_key=reply["reply_key"], job_id=job.id)
@@ -312,34 +351,47 @@ class Poster:
         return result
 
     async def _post(self, reply: ReplyJob, token: str) -> SlackResult:
-        try:
-            private_to = reply.get("ephemeral_to")
-            if private_to:
-                response = await self._client().chat_postEphemeral(
+        private_to = reply.get("ephemeral_to")
+        if private_to:
+            return await self._call(
+                "chat.postEphemeral",
+                self._client().chat_postEphemeral(
                     token=token,
                     channel=reply["channel"],
                     user=private_to,
                     text=reply["text"],
                     blocks=reply.get("blocks") or None,
                     thread_ts=reply["thread_ts"] or None,
-                )
-            else:
-                response = await self._client().chat_postMessage(
-                    token=token,
-                    channel=reply["channel"],
-                    text=reply["text"],
-                    blocks=reply.get("blocks") or None,
-                    thread_ts=reply["thread_ts"] or None,
-                    metadata=reply_metadata(reply["reply_key"]),
-                )
+                ),
+            )
+        return await self._call(
+            "chat.postMessage",
+            self._client().chat_postMessage(
+                token=token,
+                channel=reply["channel"],
+                text=reply["text"],
+                blocks=reply.get("blocks") or None,
+                thread_ts=reply["thread_ts"] or None,
+                metadata=reply_metadata(reply["reply_key"]),
+            ),
+        )
+
+    async def _call(self, method: str, call: Awaitable[AsyncSlackResponse]) -> SlackResult:
+        """Slack's answer to one Web API call, classified; failures counted by method and a
+        bounded error label."""
+        response: AsyncSlackResponse | SlackResponse | None = None
+        try:
+            response = await call
         except SlackApiError as exc:
-            answer = exc.response
-            data = answer.data if isinstance(answer.data, dict) else None
-            return classify(answer.status_code, data, answer.headers)
+            response = exc.response
         except (aiohttp.ClientError, TimeoutError) as exc:
-            return SlackResult(Kind.TRANSIENT, type(exc).__name__)
-        data = response.data if isinstance(response.data, dict) else None
-        return classify(response.status_code, data, response.headers)
+            result = SlackResult(Kind.TRANSIENT, type(exc).__name__)
+        if response is not None:
+            data = response.data if isinstance(response.data, dict) else None
+            result = classify(response.status_code, data, response.headers)
+        if result.kind is not Kind.POSTED:
+            self._metrics.slack_errors.labels(method, error_label(result.reason)).inc()
+        return result
 
     async def _respond(self, reply: ReplyJob) -> ResponseResult | None:
         """POST the reply to its response_url; None when the call was left unanswered (then
@@ -401,6 +453,8 @@ class Poster:
             await outbound.mark_posted(self._pool(), key, step.ts)
             self._metrics.posts.labels("duplicate").inc()
             log.info("reply_read_back_found", ts=step.ts, **fields)
+            if reply.get("version"):  # the message found may hold older content
+                await self._edit(reply, token)
             return False
         if step.verdict is Verdict.RETRY and job.attempt < self._max_attempts:
             await outbound.release(self._pool(), key)
@@ -460,6 +514,9 @@ class Poster:
         self._metrics.posts.labels(result.kind.value).inc()
         if result.kind is Kind.POSTED:
             await outbound.mark_posted(self._pool(), key, result.ts)
+            version = reply.get("version")
+            if version:
+                await editing.mark_applied(self._pool(), key, version)
             sent_at = reply.get("sent_at")
             if isinstance(sent_at, int | float):
                 self._metrics.latency.observe(max(0.0, time.time() - sent_at))
@@ -480,6 +537,76 @@ class Poster:
         if permanent:
             raise PermanentJobError(f"slack refused the reply: {reason}")
         raise RetryJob(f"slack failed: {reason}")
+
+    async def _edit(self, reply: ReplyJob, token: str) -> None:
+        """The key is posted: bring its message to the newest content (chat.update) unless
+        Slack already shows it. Runs under the key's edit lock (see `editing`)."""
+        key = reply["reply_key"]
+        async with self._pool().acquire() as conn, conn.transaction():
+            target = await editing.lock(conn, key)
+            if target is None:  # another worker is editing this key right now
+                await self._requeue(conn, reply, EDIT_RETRY_S)
+                return
+            content = target.content
+            if not content.behind or target.ts is None:
+                self._metrics.posts.labels("duplicate").inc()
+                log.info(
+                    "reply_edit_skipped",
+                    reply_key=key,
+                    version=content.version,
+                    applied=content.applied,
+                    has_ts=target.ts is not None,
+                )
+                return
+            delay = self._governor.delay(target.channel, self._clock())
+            if delay > self._max_wait_s:
+                await self._requeue(conn, reply, delay)
+                return
+            wait = self._governor.reserve(target.channel, self._clock())
+            self._metrics.wait.observe(wait)
+            if wait > 0:
+                await self._sleep(wait)
+            result = self._after_token_error(
+                reply, await self._update(target, editing.newest(reply, content), token)
+            )
+            if result.kind is Kind.POSTED:
+                await editing.mark_applied(conn, key, content.version)
+        self._after_edit(reply, target, result)
+
+    def _after_edit(self, reply: ReplyJob, target: editing.Target, result: SlackResult) -> None:
+        key, version = reply["reply_key"], target.content.version
+        if result.kind is Kind.POSTED:
+            self._metrics.posts.labels("edited").inc()
+            log.info("reply_edited", reply_key=key, channel=target.channel, version=version)
+            return
+        self._metrics.posts.labels(result.kind.value).inc()
+        log.warning("reply_not_edited", reply_key=key, reason=result.reason, version=version)
+        if result.kind is Kind.RATE_LIMITED:
+            self._governor.block(target.channel, self._clock() + result.retry_after_s)
+            raise RetryJob("slack answered 429 to chat.update", result.retry_after_s)
+        if result.kind is Kind.PERMANENT:
+            raise PermanentJobError(f"slack refused the edit: {result.reason}")
+        raise RetryJob(f"slack failed the edit: {result.reason}")
+
+    async def _update(self, target: editing.Target, reply: ReplyJob, token: str) -> SlackResult:
+        return await self._call(
+            "chat.update",
+            self._client().chat_update(
+                token=token,
+                channel=target.channel,
+                ts=target.ts or "",
+                text=reply["text"],
+                blocks=reply.get("blocks") or None,
+                metadata=reply_metadata(reply["reply_key"]),
+            ),
+        )
+
+    async def _requeue(self, conn: asyncpg.Connection, reply: ReplyJob, delay_s: float) -> None:
+        """Queue the same edit again later (in the caller's transaction); this job ends
+        without an attempt spent."""
+        await enqueue(conn, REPLY, reply, delay_s=delay_s)
+        self._metrics.posts.labels("deferred").inc()
+        log.info("reply_edit_requeued", reply_key=reply["reply_key"], delay_s=round(delay_s, 3))
 
     async def _defer(self, reply: ReplyJob, delay_s: float) -> None:
         """Hand the reply back to the queue for later; this job ends without an attempt spent."""

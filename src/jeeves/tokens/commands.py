@@ -42,6 +42,7 @@ DEV_CLIENTS: dict[str, tuple[list[str], list[str]]] = {
     "strava": (["data", "poster"], ["data", "post", "credentials"]),
     "dashboard": (["*"], ["admin", "data"]),
     "cli": (["*"], ["admin"]),
+    "alerts": (["data"], ["admin"]),  # records Silence/Acknowledge in the shared audit log
 }
 
 

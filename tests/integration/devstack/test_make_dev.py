@@ -4,8 +4,6 @@ stops everything it started. Real: the devstack process, PostgreSQL, etcd, every
 
 from __future__ import annotations
 
-import os
-import re
 import shutil
 import signal
 import subprocess
@@ -19,32 +17,10 @@ import pytest
 
 from jeeves.localstack.ports import wait_until
 from jeeves.localstack.postgres import PostgresServer
+from support.devstack import URL_ROW, alive, children
 from support.services import http_status
 
 pytestmark = pytest.mark.integration
-URL_ROW = re.compile(r"^\s{2}(\S+)\s+(http://127\.0\.0\.1:\d+)\s")
-
-
-def _children(pid: int) -> set[int]:
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.add(int(entry.name))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    stat = Path(f"/proc/{pid}/stat")
-    return stat.exists() and ") Z " not in stat.read_text()
 
 
 @pytest.fixture(name="data_dir")
@@ -77,9 +53,11 @@ def test_make_dev_starts_everything_and_ctrl_c_stops_everything(data_dir: Path) 
         urls = dict(m.groups() for line in lines if (m := URL_ROW.match(line)))
         services = {name: url for name, url in urls.items() if name not in {"postgres", "etcd"}}
         assert "gateway" in services
+        assert {"prometheus", "alertmanager"} <= set(services)
         for name, url in services.items():
-            assert http_status(url + "/healthz") == 200, name
-        started = _children(proc.pid)
+            probe = "/-/healthy" if name in {"prometheus", "alertmanager"} else "/healthz"
+            assert http_status(url + probe) == 200, name
+        started = children(proc.pid)
         pg_line = next(line for line in lines if "starting PostgreSQL" in line)
         pg_dir = Path(pg_line.rsplit("(data in ", 1)[1].rstrip(")\n"))
         pidfile = pg_dir / "data" / "postmaster.pid"
@@ -92,7 +70,7 @@ def test_make_dev_starts_everything_and_ctrl_c_stops_everything(data_dir: Path) 
         reader.join(10)
     assert code == 0, "".join(lines[-30:])
     assert "stopped; nothing left running" in "".join(lines)
-    leftovers = [pid for pid in started if _alive(pid)]
+    leftovers = [pid for pid in started if alive(pid)]
     assert leftovers == [], f"processes left behind: {leftovers}"
 
 
@@ -117,12 +95,12 @@ def test_services_stop_when_make_dev_is_killed(data_dir: Path) -> None:
         assert proc.poll() is None, "".join(lines[-50:])
         pg_line = next(line for line in lines if "starting PostgreSQL" in line)
         pg_dir = Path(pg_line.rsplit("(data in ", 1)[1].rstrip(")\n"))
-        started = _children(proc.pid)
+        started = children(proc.pid)
         assert started
         proc.kill()
         proc.wait(timeout=10)
         wait_until(
-            lambda: not any(_alive(pid) for pid in started),
+            lambda: not any(alive(pid) for pid in started),
             timeout=30,
             what="every child of the killed make dev to exit",
         )

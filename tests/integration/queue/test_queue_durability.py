@@ -244,6 +244,11 @@ async def test_metrics_count_outcomes(conn: asyncpg.Connection, queue_url: str) 
             return depth[("metrics_test", "dead_letter")] == 1 and sum(depth.values()) == 1
 
         await wait_for(settled, 20, "the queue depth to show one dead letter and nothing else")
+        await enqueue(conn, "metrics_test", {}, delay_s=60)  # waits, queued, for a minute
+        await asyncio.sleep(0.2)
+        counts, oldest = await worker.snapshot()
+        assert counts[("metrics_test", "queued")] == 1
+        assert 0.1 < oldest["metrics_test"] < 30
     finally:
         await worker.stop()
     with pytest.raises(ConnectionError):

@@ -15,6 +15,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from dealer_client import CLIENTS, genkey, tokens_env, write_clients
+from prometheus_client import CollectorRegistry, Counter
 
 from jeeves.kit.auth.provider import TokenProvider, TokenUnavailable
 from jeeves.kit.http import HttpClient
@@ -107,11 +108,19 @@ async def test_missing_scope_is_403(
 
 
 async def test_refused_client_gets_a_clear_error(http: HttpClient, dealer: ServiceProcess) -> None:
-    http.bearer = provider(http, dealer, "echo")
+    fetches = Counter("fetches", "token fetches", ["result"], registry=CollectorRegistry())
+    http.bearer = TokenProvider(
+        http,
+        token_url=dealer.url + "/oauth/token",
+        client_id="echo",
+        client_secret=CLIENTS["echo"][0],
+        fetches=fetches,
+    )
     with pytest.raises(TokenUnavailable) as caught:
         await http.request("GET", dealer.url + "/healthz", audience="dispatcher")
     assert "400 (invalid_target)" in str(caught.value)
     assert CLIENTS["echo"][0] not in str(caught.value)
+    assert fetches.labels("refused")._value.get() == 1
 
 
 async def test_a_revoked_key_is_renewed_once_on_401(
@@ -159,12 +168,14 @@ async def test_refreshes_before_expiry_and_rides_out_a_dealer_outage(
         "jeeves-tokens", tokens_env(provider_dir / "keys", provider_dir / "clients.json")
     ).start()
     clock = Clock()
+    fetches = Counter("fetches", "token fetches", ["result"], registry=CollectorRegistry())
     source = TokenProvider(
         http,
         token_url=own.url + "/oauth/token",
         client_id="dispatcher",
         client_secret=CLIENTS["dispatcher"][0],
         clock=clock,
+        fetches=fetches,
     )
     try:
         first = await source.bearer("echo")
@@ -180,3 +191,5 @@ async def test_refreshes_before_expiry_and_rides_out_a_dealer_outage(
     clock.now += 0.2 * 900  # expired: no token to give
     with pytest.raises(aiohttp.ClientError):
         await source.bearer("echo")
+    assert fetches.labels("ok")._value.get() == 2
+    assert fetches.labels("unreachable")._value.get() == 2

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from jeeves.devstack.__main__ import allocate_ports
+from jeeves.devstack.__main__ import MONITORING_PORTS, allocate_ports
 from jeeves.devstack.plan import SERVICES, Infrastructure, build_plan
 
 pytestmark = pytest.mark.unit
@@ -19,7 +19,8 @@ def _infra(ports: dict[str, int]) -> Infrastructure:
 
 def test_fixed_base_ports_are_consecutive_and_distinct() -> None:
     ports = allocate_ports(8400)
-    assert sorted(ports.values()) == list(range(8400, 8400 + 3 + len(SERVICES)))
+    count = 3 + len(SERVICES) + len(MONITORING_PORTS)
+    assert sorted(ports.values()) == list(range(8400, 8400 + count))
 
 
 def test_only_present_services_run_and_are_wired_together() -> None:

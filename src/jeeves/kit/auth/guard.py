@@ -86,11 +86,18 @@ def install_auth(app: Quart, settings: AuthSettings, *, audience: str | None = N
     provider = None
     secret = settings.client_secret()
     if secret:
+        fetches = Counter(
+            "jeeves_auth_token_fetches_total",
+            "Access token requests to the dealer by result (ok, refused, unreachable)",
+            ["result"],
+            registry=the_kit.registry,
+        )
         provider = TokenProvider(
             the_kit.http,
             token_url=base + TOKEN_PATH,
             client_id=settings.auth_client_id or the_kit.name,
             client_secret=secret,
+            fetches=fetches,
         )
         the_kit.http.bearer = provider
     else:

@@ -4,6 +4,9 @@
 authentication) for a token per audience, keeps it until 80% of its lifetime has passed, and
 keeps using a still-valid token if a refresh fails. Concurrent callers share one fetch.
 `reject` drops a token a receiver answered 401 to, so the next call fetches a fresh one.
+Each fetch is counted by result (`ok`, `refused`: the dealer answered but gave no token,
+`unreachable`: no answer) when a `fetches` counter is given: the dealer's errors as its
+callers see them (`jeeves_auth_token_fetches_total`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import aiohttp
+from prometheus_client import Counter
 
 from jeeves.kit.http import HttpClient
 from jeeves.kit.logging import get_logger
@@ -61,8 +65,10 @@ class TokenProvider:
         client_id: str,
         client_secret: str,
         clock: Callable[[], float] = time.monotonic,
+        fetches: Counter | None = None,
     ) -> None:
         self._http = http
+        self._outcomes = fetches
         self._token_url = token_url
         self._client_id = client_id
         self._authorization = basic_credentials(client_id, client_secret)
@@ -83,12 +89,18 @@ class TokenProvider:
             try:
                 fresh = await self._fetch(audience)
             except (TokenUnavailable, aiohttp.ClientError, TimeoutError) as exc:
+                self._count("refused" if isinstance(exc, TokenUnavailable) else "unreachable")
                 if cached is not None and self._clock() < cached.expires_at - EXPIRY_MARGIN_S:
                     log.warning("token_refresh_failed", audience=audience, error=str(exc)[:200])
                     return cached.value
                 raise
+            self._count("ok")
             self._cache[audience] = fresh
             return fresh.value
+
+    def _count(self, result: str) -> None:
+        if self._outcomes is not None:
+            self._outcomes.labels(result).inc()
 
     def reject(self, audience: str, token: str) -> None:
         """Forget `token` (a receiver refused it) so the next call fetches a new one."""

@@ -1,4 +1,4 @@
-"""What Slack's answer to `chat.postMessage` means for a reply (pure).
+"""What Slack's answer to `chat.postMessage` (or `chat.update`) means for a reply (pure).
 
 `classify(status, data, headers)` sorts every answer into one of four kinds:
 - `posted`: ok, with the message `ts`;
@@ -6,6 +6,8 @@
 - `permanent`: an error no retry can fix (`invalid_auth`, `channel_not_found`, `not_in_channel`,
   `account_inactive`, …) → the reply becomes a dead letter with the reason;
 - `transient`: 5xx, Slack's own internal errors and anything unknown → retried with backoff.
+
+`error_label(reason)` turns a failure's reason into a bounded metric label value.
 """
 
 from __future__ import annotations
@@ -42,8 +44,20 @@ PERMANENT_ERRORS = frozenset(
         "thread_not_found",
         "cannot_reply_to_message",
         "as_user_not_supported",
+        # chat.update
+        "message_not_found",
+        "cant_update_message",
+        "edit_window_closed",
     }
 )
+# Errors worth naming in a metric label beside the permanent ones (any other is `other`).
+LABELLED_ERRORS = PERMANENT_ERRORS | {
+    "ratelimited",
+    "internal_error",
+    "fatal_error",
+    "service_unavailable",
+    "request_timeout",
+}
 
 
 # Slack refusing the token itself: the poster forgets it (a distributed app reads it again).
@@ -92,6 +106,18 @@ def classify(
     if error in PERMANENT_ERRORS:
         return SlackResult(Kind.PERMANENT, error)
     return SlackResult(Kind.TRANSIENT, error or f"http {status}")
+
+
+def error_label(reason: str) -> str:
+    """A bounded metric label for a failed call's `reason`: Slack's error code when it is a
+    known one, `http_5xx`-style for a bare HTTP status, else `other` (exception names, unknown
+    codes), so a misbehaving Slack cannot grow the label set."""
+    if reason in LABELLED_ERRORS:
+        return reason
+    status = reason.removeprefix("http ")
+    if len(status) == 3 and status.isdigit():
+        return f"http_{status[0]}xx"
+    return "other"
 
 
 def token_refused(result: SlackResult, *, rotating: bool) -> SlackResult:

@@ -1,0 +1,1 @@
+"""The alerts service's pure core: webhook payloads, incidents, routing, rendering, clicks."""
