@@ -29,7 +29,7 @@ pytestmark = pytest.mark.k8s
 
 REPO = Path(__file__).resolve().parents[3]
 MANIFESTS = REPO / "manifests"
-SAMPLES = ("weather", "memory", "echo", "dice", "deploy")
+SAMPLES = ("weather", "memory", "echo", "dice", "deploy", "strava")
 WORKLOADS = (
     "jeeves-weather",
     "jeeves-memory",
@@ -37,6 +37,7 @@ WORKLOADS = (
     "jeeves-echo",
     "jeeves-dice",
     "jeeves-deploy",
+    "jeeves-strava",
 )
 
 
