@@ -31,7 +31,7 @@ format: ## apply ruff's formatting and safe fixes
 
 test: ## lint, then unit, integration, e2e and k8s (kmock) tests — real servers, no skips
 	@$(MAKE) --no-print-directory lint
-	$(PYTEST) tests --ignore=tests/k8s/apiserver --ignore=tests/images --ignore=tests/monitoring/live --ignore=tests/faults -m "not cluster"
+	$(PYTEST) tests --ignore=tests/k8s/apiserver --ignore=tests/images --ignore=tests/slow --ignore=tests/monitoring/live --ignore=tests/faults -m "not cluster"
 
 test-unit: ## unit tests only (no processes)
 	$(PYTEST) -m unit tests

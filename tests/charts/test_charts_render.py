@@ -147,7 +147,7 @@ def test_generated_secrets_have_usable_shapes(rendered: Render) -> None:
     assert len(secrets) == 5
     assert all(len(s) >= 40 for s in secrets)
     spec = rendering.find("ConfigMap", "jeeves-tokens-clients")["data"]["spec.json"]
-    assert '"dispatcher":{"audiences":["*"],"scopes":["act","data"]}' in spec
+    assert '"dispatcher":{"audiences":["*"],"scopes":["act","data","audit"]}' in spec
 
 
 def test_notes_say_where_slack_calls_and_print_no_secret(rendered: Render) -> None:

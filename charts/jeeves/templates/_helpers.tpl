@@ -463,6 +463,8 @@ Args: (list $ who-needs-it). */}}
   value: {{ include "jeeves.etcdEndpoints" $ | quote }}
 - name: JEEVES_DATA_URL
   value: {{ include "jeeves.url" (list $ "data") | quote }}
+- name: JEEVES_SLACK_API_URL
+  value: {{ include "jeeves.slackApiUrl" $ | quote }}
 {{ include "jeeves.authEnv" $ }}
 {{ include "jeeves.callerEnv" (list $ "dispatcher" "the dispatcher (it calls actions and data)") }}
 {{- end -}}

@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from typing import Any, Literal
 
+from jeeves_actionspec.declaration import registry_fields
 from jeeves_operator.models import (
     API_VERSION,
     KIND,
@@ -281,6 +282,13 @@ def build_registration(
             "percent": spec["canary"]["percent"],
         }
         registration["canary"] = canary
+    declared = registry_fields(spec)  # commands, policy, schedule: carried to the dispatcher
+    if "commands" in declared:
+        registration["commands"] = declared["commands"]
+    if "policy" in declared:
+        registration["policy"] = declared["policy"]
+    if "schedule" in declared:
+        registration["schedule"] = declared["schedule"]
     return registration
 
 

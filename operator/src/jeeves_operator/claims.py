@@ -1,9 +1,13 @@
-"""Semantic validation beyond the CRD schema: who owns a keyword and an action name, and which
-Secrets an action may reference.
+"""Semantic validation beyond the CRD schema: whether the commands, policy and schedule make
+sense, who owns a keyword (or a command's phrase) and an action name, and which Secrets an
+action may reference.
 
-Pure functions over an index of claims (kept by kopf's in-memory index of every JeevesAction).
-The oldest JeevesAction (creation time, then namespace/name) wins a keyword or a name; a later
-one that asks for it gets a `Problem` and is not applied at all.
+Pure functions. The declaration is checked with the very rules the dispatcher runs by
+(`jeeves_actionspec`), so what the operator accepts the dispatcher can use; a broken one is a
+`Problem` naming the field (`spec.commands[0].format: …`) with reason InvalidCommands,
+InvalidPolicy or InvalidSchedule. Claims come from kopf's in-memory index of every
+JeevesAction: the oldest (creation time, then namespace/name) wins a keyword, a phrase or a
+name; a later one that asks for it gets a `Problem`. Either way the action is not applied at all.
 
 Secrets: a JeevesAction's `env` may reference (`valueFrom.secretKeyRef`) only Secrets on the
 operator's allow-list (`JEEVES_ACTION_SECRETS`: `name` in any namespace, `namespace/name` in one)
@@ -18,6 +22,9 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
+from jeeves_actionspec import SpecError
+from jeeves_actionspec.declaration import from_resource
+from jeeves_actionspec.grammar import parse_commands, phrases
 from jeeves_operator.models import ActionRef, ActionSpec, Problem
 
 # Deployments and Services are named jeeves-<name>[-canary]: a DNS-1035 label of ≤ 63 chars.
@@ -37,9 +44,30 @@ def claim_of(ref: ActionRef) -> Claim:
     return Claim(ref.created, ref.namespace, ref.name)
 
 
+def _phrases(spec: ActionSpec) -> list[str]:
+    try:
+        return phrases(parse_commands(spec.get("commands")))
+    except SpecError:
+        return []  # refused by check_declaration; it claims no phrase
+
+
 def claim_keys(spec: ActionSpec, ref: ActionRef) -> list[str]:
-    """Index keys a JeevesAction claims: each keyword and its action name."""
-    return [f"keyword:{word}" for word in spec.get("keywords", [])] + [f"name:{ref.name}"]
+    """Index keys a JeevesAction claims: each keyword and command phrase, and its name."""
+    words = dict.fromkeys([*spec.get("keywords", []), *_phrases(spec)])
+    return [f"keyword:{word}" for word in words] + [f"name:{ref.name}"]
+
+
+_REASONS = {"commands": "InvalidCommands", "policy": "InvalidPolicy"}
+
+
+def check_declaration(spec: ActionSpec) -> Problem | None:
+    """A Problem naming the first broken rule of commands, policy or schedule, or None."""
+    try:
+        from_resource(spec)
+    except SpecError as exc:
+        field = exc.path.removeprefix("spec.").split(".")[0].split("[")[0]
+        return Problem(_REASONS.get(field, "InvalidSchedule"), str(exc))
+    return None
 
 
 def _rival(key: str, mine: Claim, claims: Mapping[str, Iterable[Claim]]) -> Claim | None:
@@ -88,7 +116,9 @@ def find_problem(
     allowed_secrets: frozenset[str] = frozenset(),
 ) -> Problem | None:
     """The first reason this JeevesAction must not be applied, or None."""
-    problem = _check_name(ref) or _check_secrets(spec, ref, allowed_secrets)
+    problem = (
+        _check_name(ref) or _check_secrets(spec, ref, allowed_secrets) or check_declaration(spec)
+    )
     if problem is not None:
         return problem
     mine = claim_of(ref)
@@ -98,6 +128,8 @@ def find_problem(
             continue
         kind, _, value = key.partition(":")
         reason = "KeywordConflict" if kind == "keyword" else "NameConflict"
+        if kind == "keyword" and value not in spec.get("keywords", []):
+            kind = "phrase"  # a command's leading words, not one of its keywords
         return Problem(
             reason,
             f"{kind} {value!r} is already claimed by JeevesAction {rival.namespace}/{rival.name}",

@@ -43,7 +43,12 @@ class ActionSpec(TypedDict, total=False):
     timeoutSeconds: int
     enabled: bool
     canary: CanarySpec
-    schedule: str
+    commands: list[dict[str, Any]]  # typed grammar (jeeves_actionspec.grammar)
+    policy: dict[str, Any]  # who may run it, confirm, approvers (jeeves_actionspec.policy)
+    schedule: str  # cron (jeeves_actionspec.schedule)
+    scheduleTimezone: str
+    scheduleChannel: str
+    scheduleText: str
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,9 @@ class Registration(TypedDict):
     timeout_s: int
     enabled: bool
     canary: NotRequired[CanaryRegistration]
+    commands: NotRequired[list[dict[str, Any]]]
+    policy: NotRequired[dict[str, Any]]
+    schedule: NotRequired[dict[str, str]]  # {"cron", "timezone", "channel", "text"}
 
 
 class Condition(TypedDict):

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from jeeves.data.credentials import Credentials
 from jeeves.data.crypto import TokenCipher
 from jeeves.data.migrating import head_revision, sqlalchemy_url
+from jeeves.data.retention import install_retention
 from jeeves.data.routes import blueprints
 from jeeves.data.routes.common import CREDENTIALS_KEY, STORE_KEY
 from jeeves.data.settings import DataSettings
@@ -35,6 +36,7 @@ def build_app(settings: DataSettings) -> Quart:
         app.register_blueprint(blueprint)
     install_database(app, settings.database_url, max_size=settings.database_pool_size)
     _install_store(app, settings, cipher)
+    install_retention(app, settings)  # after the store: it purges through it
     return app
 
 

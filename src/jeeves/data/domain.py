@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 from jeeves.kit.errors import APIError
+from jeeves_actionspec.grammar import mask_secret_names
 
 SLACK_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 FACT_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -158,7 +159,8 @@ MAX_AUDIT_JSON = 16_384
 
 class AuditIn(Strict):
     """Body of POST /v1/audit: one audited change. `kind` is dotted (`flag.update`,
-    `dead_letter.replay`, `action.run`, …); `before`/`after`/`detail` are any JSON (or null)."""
+    `dead_letter.replay`, `action.run`, …); `before`/`after`/`detail` are any JSON (or null).
+    `key` makes the append idempotent: a second record with the same key is not stored."""
 
     actor: str = Field(min_length=1, max_length=128)
     kind: str = Field(pattern=AUDIT_KIND.pattern)
@@ -166,14 +168,89 @@ class AuditIn(Strict):
     before: Any = None
     after: Any = None
     detail: Any = None
+    key: str | None = Field(default=None, min_length=1, max_length=200)
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    def masked(self) -> AuditIn:
+        """The record with secret-looking `detail.params` masked (whatever the writer did)."""
+        if not isinstance(self.detail, dict) or not isinstance(self.detail.get("params"), dict):
+            return self
+        params = mask_secret_names(self.detail["params"])
+        return self.model_copy(update={"detail": {**self.detail, "params": params}})
 
     def check_size(self) -> None:
         """422 when before/after/detail together are larger than MAX_AUDIT_JSON."""
         size = len(json.dumps([self.before, self.after, self.detail], separators=(",", ":")))
         if size > MAX_AUDIT_JSON:
             raise validation_error("body", f"before/after/detail exceed {MAX_AUDIT_JSON} bytes")
+
+
+AUDIT_OUTCOME = re.compile(r"^[a-z_]{1,32}$")
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """Filters of GET /v1/audit (every one optional; they combine with AND)."""
+
+    kind: str | None = None
+    actor: str | None = None
+    target: str | None = None
+    outcome: str | None = None  # detail.outcome (action runs)
+    channel: str | None = None  # detail.channel
+    since: datetime | None = None  # at >= since
+    until: datetime | None = None  # at < until
+
+
+def _instant(raw: str | None, name: str) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise validation_error(name, "must be an ISO 8601 time like 2026-01-31T12:00:00Z") from None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def parse_audit_query(args: Any) -> AuditQuery:
+    """The filters in a query string (a Mapping of str); 422 naming a malformed one."""
+    outcome = args.get("outcome") or None
+    if outcome is not None and not AUDIT_OUTCOME.match(outcome):
+        raise validation_error("outcome", "must be lowercase letters and '_'")
+    channel = args.get("channel") or None
+    if channel is not None and not SLACK_ID.match(channel):
+        raise validation_error("channel", "must be a Slack channel id")
+    query = AuditQuery(
+        kind=args.get("kind") or None,
+        actor=args.get("actor") or None,
+        target=args.get("target") or None,
+        outcome=outcome,
+        channel=channel,
+        since=_instant(args.get("since"), "since"),
+        until=_instant(args.get("until"), "until"),
+    )
+    if query.since and query.until and query.since >= query.until:
+        raise validation_error("until", "must be after since")
+    return query
+
+
+HH_MM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+
+class SubscriptionIn(Strict):
+    """Body of PUT /v1/users/<team>/<user>/subscriptions/<action>: a daily alert at `time`
+    (HH:MM in the user's time zone) posted to `channel` (default: a DM with the user)."""
+
+    time: str = Field(pattern=HH_MM.pattern)
+    channel: str | None = Field(default=None, pattern=SLACK_ID.pattern)
+
+
+ACTION_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
+
+
+def check_action_name(action: str) -> None:
+    if not ACTION_NAME.match(action):
+        raise validation_error("action", "must be an action name: a-z, 0-9, '_' or '-'")
 
 
 def validation_error(field: str, message: str) -> APIError:

@@ -172,9 +172,27 @@ audit_log = Table(
     Column("before", JSONB, nullable=True),
     Column("after", JSONB, nullable=True),
     Column("detail", JSONB, nullable=True),
+    Column("key", String(200), nullable=True, unique=True),  # idempotency: one record per key
     Index(None, "kind", "id"),
     Index(None, "actor", "id"),
+    Index(None, "at"),
+)
+
+# A user's daily alerts from an action ("weather every day at 7:30"): at `at_time` (HH:MM) in the
+# user's own time zone (their `timezone` fact, else UTC), posted to `channel`.
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("at_time", String(5), nullable=False),
+    Column("channel", String(64), nullable=False),
+    Column("version", Integer, nullable=False, server_default="1"),
+    *_timestamps(),
+    UniqueConstraint("user_id", "action"),
+    Index(None, "action", "id"),
 )
 
 # Every table holding rows that belong to a user (export and delete must cover them all).
-USER_TABLES = ("users", "facts", "connections", "activity")
+USER_TABLES = ("users", "facts", "connections", "activity", "subscriptions")

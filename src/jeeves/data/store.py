@@ -20,8 +20,16 @@ from sqlalchemy.sql.elements import Label
 
 from jeeves.data.credentials import queue_revocations
 from jeeves.data.crypto import TokenCipher
-from jeeves.data.domain import ActivityIn, AuditIn, ConnectionIn, DayRange, Precondition
-from jeeves.data.schema import activity, audit_log, connections, facts, users
+from jeeves.data.domain import (
+    ActivityIn,
+    AuditIn,
+    AuditQuery,
+    ConnectionIn,
+    DayRange,
+    Precondition,
+    SubscriptionIn,
+)
+from jeeves.data.schema import activity, audit_log, connections, facts, subscriptions, users
 from jeeves.kit.errors import APIError
 
 USER_COLUMNS = (
@@ -196,11 +204,17 @@ class Store:
                 .where(activity.c.user_id == uid)
                 .order_by(activity.c.at, activity.c.id)
             )
+            subscription_rows = await conn.execute(
+                select(subscriptions)
+                .where(subscriptions.c.user_id == uid)
+                .order_by(subscriptions.c.action)
+            )
             return {
                 "user": user,
                 "facts": fact_rows.mappings().all(),
                 "connections": connection_rows.mappings().all(),
                 "activity": activity_rows.mappings().all(),
+                "subscriptions": subscription_rows.mappings().all(),
             }
 
     # -- facts ----------------------------------------------------------------------------
@@ -361,35 +375,128 @@ class Store:
             rows = await conn.execute(PER_CHANNEL_SQL, {"start": start, "end": end})
             return list(rows.mappings().all())
 
-    async def append_audit(self, body: AuditIn) -> RowMapping:
-        """Store one audited change; returns the stored row (with its id and time)."""
+    async def append_audit(self, body: AuditIn) -> tuple[RowMapping, bool]:
+        """Store one audited change (secret-looking params masked); returns (row, stored) —
+        `stored` is False when a record with the same `key` was already there (that one is
+        returned)."""
+        values = body.masked().model_dump()
+        insert = pg_insert(audit_log).values(**values)
+        if body.key is not None:
+            insert = insert.on_conflict_do_nothing(index_elements=[audit_log.c.key])
+        statement = insert.returning(*audit_log.c)
         async with self.engine.begin() as conn:
-            result = await conn.execute(
-                audit_log.insert().values(**body.model_dump()).returning(*audit_log.c)
-            )
-            return result.mappings().one()
+            row = (await conn.execute(statement)).mappings().first()
+            if row is not None:
+                return row, True
+            existing = await conn.execute(select(audit_log).where(audit_log.c.key == body.key))
+            return existing.mappings().one(), False
 
     async def list_audit(
-        self, *, before_id: int, limit: int, kind: str | None, actor: str | None, target: str | None
+        self, *, before_id: int, limit: int, query: AuditQuery
     ) -> list[RowMapping]:
-        """Newest first, below `before_id` (0: from the newest), filtered when asked."""
-        query = select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
-        if before_id:
-            query = query.where(audit_log.c.id < before_id)
-        if kind:
-            query = query.where(audit_log.c.kind == kind)
-        if actor:
-            query = query.where(audit_log.c.actor == actor)
-        if target:
-            query = query.where(audit_log.c.target == target)
+        """Newest first, below `before_id` (0: from the newest), filtered by `query`."""
+        statement = select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
+        conditions = [
+            audit_log.c.id < before_id if before_id else None,
+            audit_log.c.kind == query.kind if query.kind else None,
+            audit_log.c.actor == query.actor if query.actor else None,
+            audit_log.c.target == query.target if query.target else None,
+            audit_log.c.detail["outcome"].astext == query.outcome if query.outcome else None,
+            audit_log.c.detail["channel"].astext == query.channel if query.channel else None,
+            audit_log.c.at >= query.since if query.since else None,
+            audit_log.c.at < query.until if query.until else None,
+        ]
+        for condition in conditions:
+            if condition is not None:
+                statement = statement.where(condition)
         async with self.engine.connect() as conn:
-            return list((await conn.execute(query)).mappings().all())
+            return list((await conn.execute(statement)).mappings().all())
+
+    async def purge_audit(self, older_than_days: int, batch: int = 10_000) -> int:
+        """Delete audit records older than the retention, in batches; returns how many."""
+        total = 0
+        while True:
+            async with self.engine.begin() as conn:
+                deleted = await conn.execute(PURGE_AUDIT_SQL, {"days": older_than_days, "n": batch})
+                count = deleted.rowcount or 0
+            total += count
+            if count < batch:
+                return total
+
+    # -- subscriptions --------------------------------------------------------------------
+
+    async def put_subscription(
+        self, team_id: str, slack_id: str, action: str, body: SubscriptionIn
+    ) -> tuple[RowMapping, bool]:
+        """Subscribe (or move the time of) a user's daily alert; returns (row, created)."""
+        channel = body.channel or slack_id  # a DM with the user
+        async with self.engine.begin() as conn:
+            uid = await self._ensure_user_id(conn, team_id, slack_id)
+            statement = (
+                pg_insert(subscriptions)
+                .values(user_id=uid, action=action, at_time=body.time, channel=channel)
+                .on_conflict_do_update(
+                    index_elements=[subscriptions.c.user_id, subscriptions.c.action],
+                    set_={
+                        "at_time": body.time,
+                        "channel": channel,
+                        "version": subscriptions.c.version + 1,
+                        "updated_at": func.now(),
+                    },
+                )
+                .returning(*subscriptions.c, INSERTED)
+            )
+            row = (await conn.execute(statement)).mappings().one()
+            return row, bool(row["inserted"])
+
+    async def delete_subscription(self, team_id: str, slack_id: str, action: str) -> bool:
+        statement = (
+            delete(subscriptions)
+            .where(
+                subscriptions.c.action == action,
+                subscriptions.c.user_id
+                == select(users.c.id).where(_user_is(team_id, slack_id)).scalar_subquery(),
+            )
+            .returning(subscriptions.c.id)
+        )
+        async with self.engine.begin() as conn:
+            return await conn.scalar(statement) is not None
+
+    async def user_subscriptions(self, team_id: str, slack_id: str) -> list[RowMapping]:
+        statement = (
+            select(subscriptions)
+            .join(users, users.c.id == subscriptions.c.user_id)
+            .where(_user_is(team_id, slack_id))
+            .order_by(subscriptions.c.action)
+        )
+        async with self.engine.connect() as conn:
+            return list((await conn.execute(statement)).mappings().all())
+
+    async def list_subscriptions(
+        self, action: str | None, after_id: int, limit: int
+    ) -> list[Mapping[str, Any]]:
+        """Every subscription (of `action`), with the user's ids and `timezone` fact."""
+        rows: list[Mapping[str, Any]] = await self.pool().fetch(
+            SUBSCRIPTIONS_PAGE_SQL, action, after_id, limit
+        )
+        return rows
 
     async def schema_revision(self) -> str | None:
         async with self.engine.connect() as conn:
             revision = await conn.scalar(text("SELECT version_num FROM alembic_version"))
         return str(revision) if revision is not None else None
 
+
+PURGE_AUDIT_SQL = text(
+    "DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log "
+    "WHERE at < now() - make_interval(days => :days) ORDER BY id LIMIT :n)"
+)
+SUBSCRIPTIONS_PAGE_SQL = """
+    SELECT s.id, u.team_id, u.slack_id, s.action, s.at_time, s.channel, s.updated_at,
+           (SELECT f.value FROM facts f WHERE f.user_id = u.id AND f.key = 'timezone') AS timezone
+    FROM subscriptions s JOIN users u ON u.id = s.user_id
+    WHERE ($1::text IS NULL OR s.action = $1) AND s.id > $2
+    ORDER BY s.id LIMIT $3"""
 
 FACT_SELECT = """
     SELECT f.id, f.key, f.value, f.version, f.created_at, f.updated_at

@@ -102,6 +102,14 @@ ACTIONS: Mapping[str, Mapping[str, object]] = {
         "keywords": ["weather", "forecast"],
         "description": "Weather now and today, for a place or your remembered location",
         "usage": "weather · weather in Lisbon · weather in São Paulo tomorrow",
+        "commands": [  # the daily alert (docs/commands-and-policy.md)
+            {
+                "name": "subscribe",
+                "format": "weather every day at {time}",
+                "params": [{"name": "time", "type": "time"}],
+            },
+            {"name": "unsubscribe", "format": "stop weather alerts"},
+        ],
     },
     "alerts": {
         "keywords": ["alerts"],

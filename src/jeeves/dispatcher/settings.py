@@ -52,6 +52,18 @@ class DispatcherSettings(QueueWorkerSettings, AuthSettings):
     activity_timeout_s: float = Field(default=2.0, gt=0, le=30)
     # Activity records waiting to be sent; beyond it new ones are dropped (and counted).
     activity_backlog: int = Field(default=1000, ge=1, le=100_000)
+    # Bot token and Web API base URL, used only to check Slack user-group membership when an
+    # action's policy names user groups (usergroups.users.list). Without a token such policies
+    # deny (saying why): membership is never guessed.
+    slack_bot_token: SecretStr = SecretStr("")
+    slack_api_url: str = Field(default="https://slack.com/api/", pattern=r"^https?://")
+    # Seconds a user group's members are remembered before Slack is asked again.
+    groups_cache_s: float = Field(default=60.0, ge=0, le=3600)
+    # Seconds between two passes of the scheduler (schedules, daily alerts, expiring
+    # confirmations): a tick runs at most this late.
+    schedule_poll_s: float = Field(default=1.0, gt=0, le=60)
+    # Seconds between two reads of the users' alert subscriptions from the data service.
+    alerts_refresh_s: float = Field(default=30.0, gt=0, le=3600)
 
     @field_validator("data_url")
     @classmethod

@@ -1,9 +1,13 @@
 """The dispatcher's table, `dispatch_attempts`: one row per attempt to handle an event.
 
 Every attempt is recorded with its action, outcome, HTTP status and latency. At most one row per
-event is `final` (a partial unique index): it is written in the same statement as the reply
-job (`finish`), so a job that runs again after a crash — between that commit and the queue's
-acknowledgement — finds the final row and enqueues nothing twice.
+event is `final` (a partial unique index): it is written in the same statement as the jobs that
+follow from it — the reply, and the audit record of an action run — (`finish`), so a job that
+runs again after a crash — between that commit and the queue's acknowledgement — finds the
+final row and enqueues nothing twice.
+
+`migrate` also creates the tables of `pending` (runs waiting for a confirmation or approval) and
+`ticks` (the schedule ledger).
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ from typing import Any
 
 import asyncpg
 
-from jeeves.kit.jobs import REPLY
-from jeeves.kit.queue import ENQUEUE_FUNCTION, encode_payload, job_headers
+from jeeves.dispatcher import pending, ticks
+from jeeves.kit.jobs import AUDIT, REPLY
+from jeeves.kit.queue import ENQUEUE_FUNCTION, encode_payload, enqueue, job_headers
 
 SCHEMA_LOCK = 7_203_411  # advisory lock id serialising concurrent `migrate` runs
 
@@ -48,9 +53,10 @@ RETURNING id
 """
 
 
-# The final outcome and its reply job in ONE statement (one round trip, atomic): the attempt row
-# is written unless the event already has a final one, and only then is the reply queued,
-# through `jeeves_enqueue` (pgqueuer's own enqueue; see jeeves.kit.queue).
+# The final outcome and the jobs following from it in ONE statement (one round trip, atomic):
+# the attempt row is written unless the event already has a final one, and only then are the
+# jobs queued (`$9` entrypoints, `$10` payloads), through `jeeves_enqueue` (pgqueuer's own
+# enqueue; see jeeves.kit.queue).
 _FINISH = f"""
 WITH attempt AS (
     INSERT INTO dispatch_attempts
@@ -60,10 +66,12 @@ WITH attempt AS (
     RETURNING id
 ), queued AS (
     SELECT {ENQUEUE_FUNCTION}(
-        ARRAY[0], ARRAY['{REPLY}'::text], ARRAY[$9::bytea], ARRAY['0'::interval],
-        ARRAY[NULL::text], ARRAY[$10::jsonb]
+        array_fill(0, ARRAY[cardinality($9::text[])]), $9::text[], $10::bytea[],
+        array_fill('0'::interval, ARRAY[cardinality($9::text[])]),
+        array_fill(NULL::text, ARRAY[cardinality($9::text[])]),
+        array_fill($11::jsonb, ARRAY[cardinality($9::text[])])
     )
-    FROM attempt WHERE $9::bytea IS NOT NULL
+    FROM attempt WHERE cardinality($9::text[]) > 0
 )
 SELECT (SELECT count(*) FROM attempt) AS recorded, (SELECT count(*) FROM queued) AS queued
 """  # noqa: S608 - built from constants only
@@ -85,10 +93,12 @@ class Attempt:
 
 
 async def migrate(conn: asyncpg.Connection) -> None:
-    """Create the dispatcher's table and indexes (idempotent, safe to run concurrently)."""
+    """Create the dispatcher's tables and indexes (idempotent, safe to run concurrently)."""
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", SCHEMA_LOCK)
         await conn.execute(SCHEMA)
+        await conn.execute(pending.SCHEMA)
+        await conn.execute(ticks.SCHEMA)
 
 
 async def record(conn: asyncpg.Connection | asyncpg.Pool, attempt: Attempt) -> bool:
@@ -113,9 +123,13 @@ async def finish(
     attempt: Attempt,
     reply: Mapping[str, Any] | None,
     request_id: str | None,
+    audit: Mapping[str, Any] | None = None,
 ) -> bool:
-    """Record the final `attempt` and queue `reply` (when given) atomically; False when the
-    event already had its final row (then nothing is written and nothing queued)."""
+    """Record the final `attempt` and queue `reply` and `audit` (when given) atomically; False
+    when the event already had its final row (then nothing is written and nothing queued)."""
+    jobs = [(REPLY, reply), (AUDIT, audit)]
+    entrypoints = [name for name, payload in jobs if payload is not None]
+    payloads = [encode_payload(payload) for _, payload in jobs if payload is not None]
     row = await conn.fetchrow(
         _FINISH,
         attempt.event_id,
@@ -126,10 +140,22 @@ async def finish(
         attempt.status,
         attempt.latency_ms,
         attempt.detail[:500],
-        encode_payload(reply) if reply is not None else None,
+        entrypoints,
+        payloads,
         job_headers(request_id),
     )
     return bool(row["recorded"])
+
+
+async def record_last_failure(
+    pool: asyncpg.Pool, attempt: Attempt, audit: Mapping[str, Any] | None
+) -> None:
+    """The last attempt failed (the job becomes a dead letter): its row and, for an action
+    run, its audit record, together."""
+    async with pool.acquire() as conn, conn.transaction():
+        await record(conn, attempt)
+        if audit is not None:
+            await enqueue(conn, AUDIT, audit)
 
 
 async def is_finished(conn: asyncpg.Connection | asyncpg.Pool, event_id: str) -> bool:

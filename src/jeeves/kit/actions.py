@@ -1,9 +1,11 @@
 """The action registry contract: what an action is, and the interface routing reads from.
 
 `ActionSpec` mirrors the JSON stored at `/jeeves/<env>/actions/<name>` in etcd (DESIGN.md
-"etcd layout"), read through the pydantic model `ActionRegistration`. `ActionRegistry` is what
-the dispatcher routes with; `StaticRegistry` serves a fixed list (settings or tests), and the
-etcd-backed registry keeps the same interface live.
+"etcd layout"), read through the pydantic model `ActionRegistration`, including what the
+JeevesAction declares beyond routing — `commands`, `policy`, `schedule` — parsed by
+`jeeves_actionspec` into `declaration` (and kept as written in `declared`, so the entry
+round-trips). `ActionRegistry` is what the dispatcher routes with; `StaticRegistry` serves a
+fixed list (settings or tests), and the etcd-backed registry keeps the same interface live.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import Annotated, Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from jeeves.kit.validation import Invalid, NonBlank, check_model
+from jeeves_actionspec import SpecError
+from jeeves_actionspec.declaration import NOTHING, Declaration, from_registry
 
 HttpUrl = Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]
 
@@ -39,6 +43,9 @@ class ActionRegistration(BaseModel):
     canary: CanaryRegistration | None = None
 
 
+DECLARED = ("commands", "policy", "schedule")
+
+
 @dataclass(frozen=True)
 class Canary:
     url: str
@@ -58,6 +65,13 @@ class ActionSpec:
     enabled: bool = True
     canary: Canary | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    declaration: Declaration = NOTHING  # typed commands, policy, schedule
+    declared: Mapping[str, Any] = field(default_factory=dict)  # the same, as written
+
+    @property
+    def label(self) -> str:
+        """How users name it: its first keyword."""
+        return self.keywords[0] if self.keywords else self.name
 
     @classmethod
     def from_json(cls, name: str, raw: str | bytes | Mapping[str, Any]) -> ActionSpec:
@@ -70,17 +84,27 @@ class ActionSpec:
             value = check_model(ActionRegistration, data)
         except Invalid as exc:
             raise ValueError(f"action {name}: {exc}") from None
+        extra = dict(value.model_extra or {})
+        declared = {k: extra.pop(k) for k in DECLARED if k in extra}
+        declared = {k: v for k, v in declared.items() if v is not None}
+        words = tuple(k.strip().lower() for k in value.keywords)
+        try:
+            declaration = from_registry(declared, words)
+        except SpecError as exc:
+            raise ValueError(f"action {name}: {exc}") from None
         canary = value.canary
         return cls(
             name=name,
-            keywords=tuple(k.strip().lower() for k in value.keywords),
+            keywords=words,
             url=value.url.rstrip("/"),
             description=value.description,
             usage=value.usage,
             timeout_s=value.timeout_s,
             enabled=value.enabled,
             canary=Canary(url=canary.url, percent=canary.percent) if canary else None,
-            extra=dict(value.model_extra or {}),
+            extra=extra,
+            declaration=declaration,
+            declared=declared,
         )
 
     def to_json(self) -> str:
@@ -94,6 +118,7 @@ class ActionSpec:
         }
         if self.canary is not None:
             data["canary"] = {"url": self.canary.url, "percent": self.canary.percent}
+        data.update(self.declared)
         return json.dumps(data, sort_keys=True)
 
 

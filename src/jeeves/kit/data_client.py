@@ -1,5 +1,6 @@
 """A typed client for the data service's API, for actions and other services: users, facts,
-activity, and the secrets it keeps (OAuth states, Slack installations, stored tokens).
+activity, the audit log, alert subscriptions, and the secrets it keeps (OAuth states, Slack
+installations, stored tokens).
 
 Only the data service touches user tables; everyone else asks it over HTTP through this client
 (`JEEVES_DATA_URL`). Requests go through the kit's shared `HttpClient` with audience `data`, so
@@ -76,21 +77,35 @@ class DataClient:
         field = error.get("field")
         return DataRejected(status, message, field if isinstance(field, str) else None)
 
-    async def facts(self, team_id: str, slack_id: str) -> dict[str, str]:
-        """Every fact of the user as {key: value} (an unknown user has none)."""
-        facts: dict[str, str] = {}
+    async def _delete(self, url: str) -> bool:
+        """DELETE `url`: True when it removed something, False when there was nothing (404)."""
+        status, answer = await self._call("DELETE", url)
+        if status == 404:
+            return False
+        if status != 204:
+            raise self._rejected(status, answer)
+        return True
+
+    async def _items(self, url: str, max_pages: int) -> list[dict[str, Any]]:
+        """Every item of a paged list (`?limit=200&cursor=` is added), at most `max_pages`."""
+        found: list[dict[str, Any]] = []
         cursor = ""
-        for _ in range(20):  # at most 20 pages of 200: far beyond any real user
-            url = f"{self._user(team_id, slack_id)}/facts?limit=200&cursor={quote(cursor)}"
-            status, body = await self._call("GET", url)
+        joiner = "&" if "?" in url else "?"
+        for _ in range(max_pages):
+            status, body = await self._call("GET", f"{url}{joiner}limit=200&cursor={quote(cursor)}")
             if status != 200 or not isinstance(body, dict):
                 raise self._rejected(status, body)
-            for item in body.get("items", []):
-                facts[str(item["key"])] = str(item["value"])
+            found.extend(item for item in body.get("items", []) if isinstance(item, dict))
             cursor = body.get("next_cursor") or ""
             if not cursor:
                 break
-        return facts
+        return found
+
+    async def facts(self, team_id: str, slack_id: str) -> dict[str, str]:
+        """Every fact of the user as {key: value} (an unknown user has none)."""
+        # at most 20 pages of 200: far beyond any real user
+        items = await self._items(f"{self._user(team_id, slack_id)}/facts", max_pages=20)
+        return {str(item["key"]): str(item["value"]) for item in items}
 
     async def set_fact(self, team_id: str, slack_id: str, key: str, value: str) -> str:
         """Create or replace a fact; returns the value as stored (normalised by the service)."""
@@ -103,21 +118,11 @@ class DataClient:
     async def delete_fact(self, team_id: str, slack_id: str, key: str) -> bool:
         """Delete a fact; False when there was none."""
         url = f"{self._user(team_id, slack_id)}/facts/{quote(key, safe='')}"
-        status, body = await self._call("DELETE", url)
-        if status == 404:
-            return False
-        if status != 204:
-            raise self._rejected(status, body)
-        return True
+        return await self._delete(url)
 
     async def delete_user(self, team_id: str, slack_id: str) -> bool:
         """Delete the user and everything held about them; False when unknown."""
-        status, body = await self._call("DELETE", self._user(team_id, slack_id))
-        if status == 404:
-            return False
-        if status != 204:
-            raise self._rejected(status, body)
-        return True
+        return await self._delete(self._user(team_id, slack_id))
 
     async def record_audit(self, actor: str, kind: str, target: str, detail: Any = None) -> None:
         """Append one record to the shared audit log (`POST /v1/audit`, scope `admin`):
@@ -158,6 +163,39 @@ class DataClient:
         if status not in (200, 201):
             raise self._rejected(status, answer)
         return status == 201
+
+    async def append_audit(self, record: dict[str, Any]) -> bool:
+        """Append one audit record (`{"key"?, "actor", "kind", "target", "detail"?, …}`); with
+        a `key` it is stored once however often it is sent. True when this call stored it."""
+        url = f"{self._base}/v1/audit"
+        status, answer = await self._call("POST", url, record, idempotent="key" in record)
+        if status not in (200, 201):
+            raise self._rejected(status, answer)
+        return status == 201
+
+    async def subscribe(
+        self, team_id: str, slack_id: str, action: str, time: str, channel: str | None = None
+    ) -> bool:
+        """Subscribe the user to `action`'s daily alert at `time` (HH:MM, their time zone);
+        True when new, False when an existing one was moved."""
+        url = f"{self._user(team_id, slack_id)}/subscriptions/{quote(action, safe='')}"
+        body: dict[str, Any] = {"time": time}
+        if channel is not None:
+            body["channel"] = channel
+        status, answer = await self._call("PUT", url, body, idempotent=True)
+        if status not in (200, 201):
+            raise self._rejected(status, answer)
+        return status == 201
+
+    async def unsubscribe(self, team_id: str, slack_id: str, action: str) -> bool:
+        """Remove the user's `action` alert; False when there was none."""
+        url = f"{self._user(team_id, slack_id)}/subscriptions/{quote(action, safe='')}"
+        return await self._delete(url)
+
+    async def subscriptions(self, action: str | None = None) -> list[dict[str, Any]]:
+        """Every subscription (of `action`) with the user's ids and time zone, all pages."""
+        query = f"?action={quote(action, safe='')}" if action else ""
+        return await self._items(f"{self._base}/v1/subscriptions{query}", max_pages=500)
 
     # -- OAuth states, installations, stored tokens (see docs/data.md) ----------------------
 
@@ -213,27 +251,13 @@ class DataClient:
 
     async def installed_teams(self) -> list[str]:
         """The team id of every installation."""
-        teams: list[str] = []
-        cursor = ""
-        for _ in range(1000):  # 200 per page: 200 000 workspaces at most
-            url = f"{self._base}/v1/installations?limit=200&cursor={quote(cursor)}"
-            status, body = await self._call("GET", url)
-            if status != 200 or not isinstance(body, dict):
-                raise self._rejected(status, body)
-            teams += [str(item["team_id"]) for item in body.get("items", [])]
-            cursor = body.get("next_cursor") or ""
-            if not cursor:
-                break
-        return teams
+        # 200 per page: 200 000 workspaces at most
+        items = await self._items(f"{self._base}/v1/installations", max_pages=1000)
+        return [str(item["team_id"]) for item in items]
 
     async def delete_installation(self, team_id: str) -> bool:
         """Forget a workspace's installation; False when there was none."""
-        status, answer = await self._call("DELETE", self._installation(team_id))
-        if status == 404:
-            return False
-        if status != 204:
-            raise self._rejected(status, answer)
-        return True
+        return await self._delete(self._installation(team_id))
 
     def credential(self, kind: str, *path: str) -> StoredCredential:
         """One refreshable token: `credential("installation", team)` (a bot token) or
@@ -256,12 +280,7 @@ class DataClient:
     async def delete_connection(self, team_id: str, slack_id: str, provider: str) -> bool:
         """Delete a connection (its tokens are queued for revocation); False when none."""
         url = f"{self._user(team_id, slack_id)}/connections/{quote(provider, safe='')}"
-        status, answer = await self._call("DELETE", url)
-        if status == 404:
-            return False
-        if status != 204:
-            raise self._rejected(status, answer)
-        return True
+        return await self._delete(url)
 
     async def claim_revocations(
         self, provider: str, *, limit: int = 10, lease_s: float = 60.0

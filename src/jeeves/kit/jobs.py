@@ -3,7 +3,9 @@
 These are the contract between the three pipeline services; each side validates what it reads
 with pydantic (`parse_dispatch_job`, `parse_reply_job`): a job that breaks the contract names its
 first bad field and can never succeed (the worker dead-letters it).
-Queue entrypoints: `dispatch` (gateway → dispatcher) and `reply` (dispatcher/poster API → poster).
+Queue entrypoints: `dispatch` (gateway → dispatcher; the dispatcher's scheduler queues its
+scheduled runs there too), `reply` (dispatcher/poster API → poster) and `audit` (dispatcher →
+its own worker → the data service's audit log).
 """
 
 from __future__ import annotations
@@ -23,6 +25,19 @@ from jeeves.kit.validation import EpochSeconds, Invalid, NonBlank, check
 
 DISPATCH = "dispatch"
 REPLY = "reply"
+AUDIT = "audit"
+
+
+class ScheduledRun(TypedDict):
+    """What a scheduled run carries (kind `schedule`): which schedule, which tick."""
+
+    key: NonBlank  # `action:<name>` or `alert:<action>:<team>:<user>`
+    action: NonBlank
+    tick: NonBlank  # ISO time of the tick
+    # ticks it stands for beyond its own (0: on time; >0: a catch-up)
+    missed: Annotated[int, Field(strict=True, ge=0)]
+    trigger: Literal["schedule", "alert"]
+
 
 Blocks = list[dict[str, Any]]  # Slack Block Kit objects
 
@@ -31,7 +46,7 @@ class DispatchJob(TypedDict):
     """One inbound user interaction, normalised by the gateway."""
 
     event_id: NonBlank  # Slack event_id, or a derived unique id for commands/interactions
-    kind: Literal["message", "command", "interaction"]
+    kind: Literal["message", "command", "interaction", "schedule"]
     team_id: NonBlank
     user_id: NonBlank
     channel: NonBlank
@@ -45,6 +60,7 @@ class DispatchJob(TypedDict):
     # leading mention: each workspace a distributed app is installed in has its own bot user.
     bot_user_id: NotRequired[str | None]
     received_at: EpochSeconds  # when the gateway accepted it
+    schedule: NotRequired[ScheduledRun | None]  # kind `schedule` only
 
 
 class ReplyJob(TypedDict):
@@ -79,7 +95,12 @@ REPLY_JOB: TypeAdapter[ReplyJob] = TypeAdapter(ReplyJob)
 def parse_dispatch_job(payload: Mapping[str, Any]) -> DispatchJob:
     """`payload` as a DispatchJob (absent text/ts/thread_ts default to empty); Invalid (a
     ValueError) naming the first field that breaks the contract."""
-    return check(DISPATCH_JOB, {"text": "", "ts": None, "thread_ts": None, **payload})
+    job = check(DISPATCH_JOB, {"text": "", "ts": None, "thread_ts": None, **payload})
+    if job["kind"] == "schedule" and not job.get("schedule"):
+        raise Invalid("schedule", "a 'schedule' job needs its 'schedule' object")
+    if job["kind"] != "schedule" and job.get("schedule") is not None:
+        raise Invalid("schedule", "belongs to kind 'schedule' only")
+    return job
 
 
 def parse_reply_job(payload: Mapping[str, Any]) -> ReplyJob:

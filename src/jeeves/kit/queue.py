@@ -703,8 +703,11 @@ def install_worker(
     handlers: Mapping[str, JobHandler],
     options: WorkerOptions,
     on_dead_letter: Mapping[str, DeadLetterHook] | None = None,
+    *,
+    check: str | None = "queue",
 ) -> QueueWorker:
-    """Run a QueueWorker while `app` serves, with a `queue` readiness check and kit metrics."""
+    """Run a QueueWorker while `app` serves, with kit metrics and a readiness check named
+    `check` (None: none — for a second, auxiliary worker of the same process)."""
     worker = QueueWorker(database_url, handlers, options, kit(app).registry, on_dead_letter)
 
     @app.before_serving
@@ -715,5 +718,6 @@ def install_worker(
     async def _stop_worker() -> None:
         await worker.stop()
 
-    kit(app).readiness.add("queue", worker.check)
+    if check is not None:
+        kit(app).readiness.add(check, worker.check)
     return worker

@@ -6,7 +6,8 @@ Per job:
 2. ask the governor for a slot in the channel: a short wait happens in-process, a long one
    sends the job back to the queue with that delay (so it neither blocks a worker slot nor
    burns an attempt);
-3. post with `AsyncWebClient.chat_postMessage` (in the thread when the reply has thread_ts);
+3. post with `AsyncWebClient.chat_postMessage` (in the thread when the reply has thread_ts;
+   `chat_postEphemeral` when only `ephemeral_to` may see it);
 4. Slack's answer: ok → `posted`; 429 → block that channel for `Retry-After` and try again
    (other channels keep flowing); permanent errors → dead letter with Slack's reason;
    5xx/timeouts/connection errors → retried by the queue with backoff.

@@ -32,7 +32,7 @@ from jeeves.tokens.keystore import load_keys, write_key
 DEFAULT_LEAD_S = 300.0
 # Clients `init-dev` registers: id -> (audience patterns, scopes). See docs/security.md.
 DEV_CLIENTS: dict[str, tuple[list[str], list[str]]] = {
-    "dispatcher": (["*"], ["act", "data"]),
+    "dispatcher": (["*"], ["act", "data", "audit"]),
     "gateway": (["data"], ["data"]),
     "socket": (["data"], ["data"]),
     "poster": (["data"], ["data", "credentials"]),

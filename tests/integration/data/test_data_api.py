@@ -267,6 +267,7 @@ async def test_export_then_delete_leaves_nothing_in_any_table(
     for who in (user, other):
         call(data_service, "PUT", who + "/facts/location", {"value": "São Paulo"})
         call(data_service, "PUT", who + "/connections/strava", {"token": "secret-token"})
+        call(data_service, "PUT", who + "/subscriptions/weather", {"time": "07:30"})
         call(
             data_service,
             "POST",
@@ -285,6 +286,7 @@ async def test_export_then_delete_leaves_nothing_in_any_table(
     assert [f["value"] for f in exported["facts"]] == ["São Paulo"]
     assert [c["provider"] for c in exported["connections"]] == ["strava"]
     assert [a["action"] for a in exported["activity"]] == ["weather"]
+    assert [(a["action"], a["time"]) for a in exported["subscriptions"]] == [("weather", "07:30")]
 
     assert call(data_service, "DELETE", user)[0] == 204
     assert call(data_service, "GET", user)[0] == 404

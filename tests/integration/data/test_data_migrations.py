@@ -28,8 +28,9 @@ ALL_TABLES = {
     "installations",
     "oauth_states",
     "connection_revocations",
+    "subscriptions",
 }
-HEAD = "0004_installations"
+HEAD = "0005_audit_runs_subscriptions"
 INSTALLATIONS = {"installations", "oauth_states", "connection_revocations"}
 
 
@@ -59,14 +60,14 @@ async def test_upgrade_from_empty_then_down_one_and_up_again(
     _run("migrate", url=url)
     assert await _state(url) == (ALL_TABLES, HEAD)
     _run("downgrade", "-1", url=url)
-    assert await _state(url) == (ALL_TABLES - INSTALLATIONS, "0003_audit_and_channel")
+    assert await _state(url) == (ALL_TABLES - {"subscriptions"}, "0004_installations")
     _run("downgrade", "-1", url=url)
-    assert await _state(url) == (ALL_TABLES - INSTALLATIONS - {"audit_log"}, "0002")
+    later = INSTALLATIONS | {"subscriptions"}
+    assert await _state(url) == (ALL_TABLES - later, "0003_audit_and_channel")
     _run("downgrade", "-1", url=url)
-    assert await _state(url) == (
-        ALL_TABLES - INSTALLATIONS - {"activity", "audit_log"},
-        "0001",
-    )
+    assert await _state(url) == (ALL_TABLES - later - {"audit_log"}, "0002")
+    _run("downgrade", "-1", url=url)
+    assert await _state(url) == (ALL_TABLES - later - {"activity", "audit_log"}, "0001")
     _run("migrate", url=url)
     assert await _state(url) == (ALL_TABLES, HEAD)
     _run("migrate", url=url)  # idempotent at head

@@ -29,13 +29,14 @@ pytestmark = pytest.mark.k8s
 
 REPO = Path(__file__).resolve().parents[3]
 MANIFESTS = REPO / "manifests"
-SAMPLES = ("weather", "memory", "echo", "dice", "strava")
+SAMPLES = ("weather", "memory", "echo", "dice", "deploy", "strava")
 WORKLOADS = (
     "jeeves-weather",
     "jeeves-memory",
     "jeeves-memory-canary",
     "jeeves-echo",
     "jeeves-dice",
+    "jeeves-deploy",
     "jeeves-strava",
 )
 
@@ -233,6 +234,57 @@ async def test_applied_samples_run_and_register(
         "url": "http://jeeves-memory-canary.default.svc:8080",
         "percent": 10,
     }
+    # Commands, policy and schedule travel to the dispatcher through the registry entry.
+    deploy = await registration(registry, env_name, "deploy")
+    assert deploy is not None
+    assert [c["name"] for c in deploy["commands"]] == ["deploy", "rollback", "freeze"]
+    assert deploy["policy"]["approvers"] == {"userGroups": ["S0LEADS"]}
+    weather = await registration(registry, env_name, "weather")
+    assert weather is not None
+    assert weather["schedule"] == {
+        "cron": "0 8 * * 1-5",
+        "timezone": "Europe/Lisbon",
+        "channel": "C0TEAMROOM",
+        "text": "weather in Lisbon",
+    }
+
+
+async def test_a_declaration_the_dispatcher_could_not_use_is_refused(
+    operator: OperatorProcess,
+    installed: KubeAPIServer,
+    kube_namespace: str,
+    registry: Any,
+    env_name: str,
+) -> None:
+    """Past the schema, the operator's semantic check: a clear condition, nothing applied."""
+    manifest = {
+        "apiVersion": "jeeves.dev/v1alpha1",
+        "kind": "JeevesAction",
+        "metadata": {"name": "nightly", "namespace": kube_namespace},
+        "spec": {
+            "keywords": ["nightly"],
+            "image": "jeeves-echo:1",
+            "schedule": "0 3 * * *",
+            "scheduleTimezone": "Europe/Lisboa",
+            "scheduleChannel": "C0NIGHT",
+        },
+    }
+    installed.kubectl("apply", "-f", "-", input=json.dumps(manifest))
+
+    def refused() -> dict[str, Any]:
+        action = get_json(installed, "ja", "nightly", "-n", kube_namespace)
+        ready = condition(action, "Ready")
+        return ready if ready.get("reason") == "InvalidSchedule" else {}
+
+    ready = wait_until(refused, what="Ready=False/InvalidSchedule")
+    assert ready["status"] == "False"
+    assert ready["message"] == (
+        "spec.scheduleTimezone: `Europe/Lisboa` is not a time zone: use an IANA name like "
+        "Europe/Lisbon"
+    )
+    deployments = get_json(installed, "deployments", "-n", kube_namespace)["items"]
+    assert [d["metadata"]["name"] for d in deployments] == []
+    assert await registration(registry, env_name, "nightly") is None
 
 
 def test_kubectl_get_ja_shows_printer_columns(
@@ -266,6 +318,22 @@ def test_kubectl_get_ja_shows_printer_columns(
             },
             "spec.canary.percent in body should be less than or equal to 100",
         ),
+        (
+            {
+                "keywords": ["x"],
+                "image": "jeeves-x:1",
+                "commands": [{"format": "x {a}", "params": [{"name": "a", "type": "float"}]}],
+            },
+            'Unsupported value: "float"',
+        ),
+        (
+            {"keywords": ["x"], "image": "jeeves-x:1", "policy": {"allow": {"users": ["bob"]}}},
+            "spec.policy.allow.users",
+        ),
+        (
+            {"keywords": ["x"], "image": "jeeves-x:1", "schedule": "every day"},
+            "spec.schedule in body should match",
+        ),
     ],
 )
 def test_invalid_actions_are_rejected_with_the_schema_message(
@@ -298,97 +366,6 @@ def test_scaled_by_hand_is_put_back(operator: OperatorProcess, installed: KubeAP
         )
 
     wait_until(lambda: replicas() == 1, timeout=30, what="replicas back to 1 (drift interval 2 s)")
-
-
-def drift_ticks(operator: OperatorProcess, name: str) -> int:
-    """How many drift checks of JeevesAction `name` the operator has finished."""
-    count = 0
-    for line in operator.logs().splitlines():
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        obj = record.get("object") or {}
-        if record.get("message") == "Timer 'drift' succeeded." and obj.get("name") == name:
-            count += 1
-    return count
-
-
-def operator_write(obj: dict[str, Any]) -> list[tuple[str, str]]:
-    """(operation, time) of the operator's managedFields entries: they move when it writes."""
-    return [
-        (str(e.get("operation")), str(e.get("time")))
-        for e in obj["metadata"].get("managedFields") or []
-        if e.get("manager") == "jeeves-operator"
-    ]
-
-
-def events_of(kube: KubeAPIServer, name: str, reason: str) -> list[str]:
-    items = get_json(
-        kube, "events", "-n", "default", "--field-selector", f"involvedObject.name={name}"
-    )["items"]
-    return [str(e.get("message")) for e in items if e.get("reason") == reason]
-
-
-def test_normalised_quantities_are_not_drift(
-    operator: OperatorProcess, installed: KubeAPIServer
-) -> None:
-    """The API server stores `cpu: 1000m` as `1`: that is the same value, not a hand edit.
-    Server-side apply compares what the server compares, so nothing is re-applied, no
-    DriftCorrected Event is posted and the operator's field-manager entry is never rewritten
-    (the Deployment's resourceVersion moves on its own: the controller-manager writes status)."""
-    manifest = {
-        "apiVersion": "jeeves.dev/v1alpha1",
-        "kind": "JeevesAction",
-        "metadata": {"name": "quant", "namespace": "default"},
-        "spec": {
-            "keywords": ["quant"],
-            "image": "jeeves-echo:0.1.0",
-            "resources": {"requests": {"cpu": "1000m", "memory": "65536Ki"}},
-        },
-    }
-    installed.kubectl("apply", "-f", "-", input=json.dumps(manifest))
-    try:
-        wait_until(partial(registered, installed, "quant"), what="quant registered")
-        deployment = get_json(installed, "deployment", "jeeves-quant", "-n", "default")
-        requests = deployment["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]
-        assert requests == {"cpu": "1", "memory": "64Mi"}  # as the server normalised them
-        first = drift_ticks(operator, "quant")
-        wait_until(lambda: drift_ticks(operator, "quant") >= first + 3, what="three drift checks")
-        after = get_json(installed, "deployment", "jeeves-quant", "-n", "default")
-        assert operator_write(after) == operator_write(deployment)
-        assert events_of(installed, "quant", "DriftCorrected") == []
-    finally:
-        installed.kubectl("delete", "ja", "quant", "-n", "default", "--wait=false", check=False)
-
-
-def test_keys_added_by_hand_are_removed(
-    operator: OperatorProcess, installed: KubeAPIServer
-) -> None:
-    """Someone adds an env var and a label to an action's Deployment by hand (kubectl patch: a
-    field manager of its own). The operator owns the whole object, so both are removed."""
-    wait_until(partial(registered, installed, "echo"), what="echo registered")
-    edit = [
-        {"op": "add", "path": "/metadata/labels/added-by", "value": "hand"},
-        {
-            "op": "add",
-            "path": "/spec/template/spec/containers/0/env/-",
-            "value": {"name": "DEBUG_BACKDOOR", "value": "1"},
-        },
-    ]
-    installed.kubectl(
-        "patch", "deployment", "jeeves-echo", "-n", "default", "--type=json", "-p", json.dumps(edit)
-    )
-
-    def hand_edits_left() -> list[str]:
-        deployment = get_json(installed, "deployment", "jeeves-echo", "-n", "default")
-        env = deployment["spec"]["template"]["spec"]["containers"][0].get("env", [])
-        left = [e["name"] for e in env if e["name"] == "DEBUG_BACKDOOR"]
-        return left + [k for k in deployment["metadata"]["labels"] if k == "added-by"]
-
-    assert hand_edits_left() == ["DEBUG_BACKDOOR", "added-by"]
-    wait_until(lambda: not hand_edits_left(), timeout=30, what="the hand-added keys removed")
-    assert any("put back to spec" in m for m in events_of(installed, "echo", "DriftCorrected"))
 
 
 async def test_delete_removes_everything_and_unregisters(

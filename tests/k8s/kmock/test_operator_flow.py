@@ -77,7 +77,9 @@ async def test_samples_become_running_registered_actions(
     assert weather["status"]["observedGeneration"] == weather["metadata"]["generation"]
     assert condition(weather, "Ready")["reason"] == "Unavailable"  # no Pods in the emulator
 
-    assert await etcd.registration("weather") == {
+    entry = await etcd.registration("weather")
+    assert entry is not None
+    assert {k: v for k, v in entry.items() if k not in ("commands", "schedule")} == {
         "keywords": ["weather", "forecast"],
         "url": "http://jeeves-weather.default.svc:8080",
         "description": "Current weather and a short forecast for a place.",
@@ -85,6 +87,11 @@ async def test_samples_become_running_registered_actions(
         "timeout_s": 10,
         "enabled": True,
     }
+    assert [c["format"] for c in entry["commands"]] == [
+        "weather every day at {time}",
+        "stop weather alerts",
+    ]
+    assert entry["schedule"]["timezone"] == "Europe/Lisbon"
     memory = await etcd.registration("memory")
     assert memory is not None
     assert memory["canary"] == {

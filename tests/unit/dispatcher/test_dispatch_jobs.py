@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from jeeves.dispatcher.dispatching import reply_job
+from jeeves.dispatcher.dispatching import Target, reply_job
 from jeeves.dispatcher.domain.jobs import interaction_target
 from jeeves.dispatcher.domain.protocol import Reply
 from jeeves.kit.jobs import parse_dispatch_job
@@ -105,6 +105,18 @@ def test_a_reply_goes_to_the_jobs_workspace_and_privately_when_ephemeral() -> No
     assert (public["team_id"], "ephemeral_to" in public) == ("T0OTHER", False)
     private = reply_job(job, Reply("your link", ephemeral=True))
     assert private["ephemeral_to"] == "U0ASKER"
+
+
+def test_one_private_mechanism_for_denials_prompts_and_private_action_replies() -> None:
+    """A denial or prompt names its one reader in the target; an action's ephemeral reply to a
+    run someone else's click released goes to the requester, not the clicker."""
+    click = parse_dispatch_job(payload(kind="interaction", user_id="U0APPROVER"))
+    denial = reply_job(click, Reply("no"), Target("C1", None, None, "U0MALLORY"))
+    assert denial["ephemeral_to"] == "U0MALLORY"
+    thread = Target("C9", "171.1")
+    result = reply_job(click, Reply("your link", ephemeral=True), thread, asker="U0REQUESTER")
+    assert (result["channel"], result["ephemeral_to"]) == ("C9", "U0REQUESTER")
+    assert "ephemeral_to" not in reply_job(click, Reply("done"), thread, asker="U0REQUESTER")
 
 
 def test_the_bot_user_of_the_jobs_workspace_must_be_a_string() -> None:

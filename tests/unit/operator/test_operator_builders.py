@@ -14,13 +14,13 @@ from jeeves_operator.settings import OperatorSettings
 pytestmark = pytest.mark.unit
 
 
-@pytest.mark.parametrize("sample", ["weather", "memory", "echo"])
+@pytest.mark.parametrize("sample", ["weather", "memory", "echo", "deploy"])
 def test_manifests_match_golden(sample: str, settings: OperatorSettings) -> None:
     manifests = builders.build_manifests(sample_spec(sample), ref_for(sample), settings)
     assert_golden(f"{sample}-manifests", manifests)
 
 
-@pytest.mark.parametrize("sample", ["weather", "memory", "echo"])
+@pytest.mark.parametrize("sample", ["weather", "memory", "echo", "deploy"])
 def test_registration_matches_golden(sample: str, settings: OperatorSettings) -> None:
     registration = builders.build_registration(sample_spec(sample), ref_for(sample), settings)
     assert_golden(f"{sample}-registration", registration)

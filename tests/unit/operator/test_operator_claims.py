@@ -84,3 +84,86 @@ def test_allowed_secrets_by_name_or_namespace_and_the_actions_own() -> None:
     other_namespace = ref_for("weather", namespace="team-b")
     spec = _with_secret("shared-key")
     assert find_problem(spec, other_namespace, {}, allowed_secrets=allowed) is not None  # type: ignore[arg-type]
+
+
+def test_command_phrases_are_claimed_like_keywords() -> None:
+    weather, weather_spec = ref_for("weather"), sample_spec("weather")
+    assert "keyword:stop weather alerts" in claim_keys(weather_spec, weather)
+    rival = ref_for("alerts", created="2026-02-01T00:00:00Z")
+    rival_spec = sample_spec("echo") | {
+        "keywords": ["alerts"],
+        "commands": [{"format": "stop weather alerts"}],
+    }
+    problem = find_problem(rival_spec, rival, _index((weather, weather_spec), (rival, rival_spec)))
+    assert problem is not None
+    assert problem.reason == "KeywordConflict"
+    assert problem.message == (
+        "phrase 'stop weather alerts' is already claimed by JeevesAction default/weather"
+    )
+
+
+def test_a_keyword_of_several_words_is_claimed_and_named_a_keyword() -> None:
+    strava, strava_spec = ref_for("strava"), sample_spec("strava")
+    assert "keyword:login strava" in claim_keys(strava_spec, strava)
+    rival = ref_for("runner", created="2026-02-01T00:00:00Z")
+    rival_spec = sample_spec("echo") | {"keywords": ["login strava"]}
+    problem = find_problem(rival_spec, rival, _index((strava, strava_spec), (rival, rival_spec)))
+    assert problem is not None
+    assert problem.message == (
+        "keyword 'login strava' is already claimed by JeevesAction default/strava"
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "reason", "message"),
+    [
+        (
+            {
+                "commands": [
+                    {
+                        "format": "deploy {env=qa}",
+                        "params": [{"name": "env", "type": "enum", "choices": ["staging", "prod"]}],
+                    }
+                ]
+            },
+            "InvalidCommands",
+            "spec.commands[0].format: default `qa` of `env`: `env` must be one of staging, prod",
+        ),
+        (
+            {"policy": {"approvers": {"users": []}}},
+            "InvalidPolicy",
+            "spec.policy.approvers: names nobody, so no run could ever be approved",
+        ),
+        (
+            {"scheduleTimezone": "Lisbon"},
+            "InvalidSchedule",
+            "spec.scheduleTimezone: `Lisbon` is not a time zone: use an IANA name like "
+            "Europe/Lisbon",
+        ),
+        (
+            {"scheduleChannel": None},
+            "InvalidSchedule",
+            "spec.scheduleChannel: a schedule needs the Slack channel id it posts to "
+            "(like C0123ABCD)",
+        ),
+        (
+            {"scheduleText": "weather every day at noon"},
+            "InvalidSchedule",
+            "spec.scheduleText: `weather every day at noon` is not a valid call: `time` must be "
+            "a time of day like 7:30, 19:05 or 7:30pm",
+        ),
+    ],
+)
+def test_a_broken_declaration_is_refused_with_the_field_named(
+    change: dict[str, object], reason: str, message: str
+) -> None:
+    spec, ref = sample_spec("weather") | change, ref_for("weather")  # type: ignore[operator]
+    problem = find_problem(spec, ref, _index((ref, spec)))
+    assert problem is not None
+    assert (problem.reason, problem.message) == (reason, message)
+
+
+def test_every_sample_declaration_is_valid() -> None:
+    for name in ("weather", "memory", "echo", "deploy"):
+        spec, ref = sample_spec(name), ref_for(name)
+        assert find_problem(spec, ref, _index((ref, spec))) is None, name

@@ -24,7 +24,7 @@ VERSIONS = ["1.25.0", kubernetes_validate.latest_version()]  # 1.25: the oldest 
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-@pytest.mark.parametrize("sample", ["weather", "memory", "echo"])
+@pytest.mark.parametrize("sample", ["weather", "memory", "echo", "deploy"])
 def test_built_objects_are_valid_kubernetes(
     sample: str, version: str, settings: OperatorSettings
 ) -> None:

@@ -44,7 +44,7 @@ def make_handler(state: EchoState | None) -> Handler:
 
 def build_app(settings: EchoSettings) -> Quart:
     state = EchoState() if settings.echo_faults else None
-    app = create_action_app(NAME, settings, make_handler(state))
+    app = create_action_app(settings.action or NAME, settings, make_handler(state))
     if state is not None:
         app.register_blueprint(test_blueprint(state))
     return app

@@ -20,10 +20,23 @@ MAX_CALLS_KEPT = 10_000
 
 def echo(request: ActionRequest) -> Reply:
     """The reply: the text as received, escaped so it shows as typed (`<!channel>` pings no
-    one); a blank text is the user's mistake."""
-    text = request.text.strip()
+    one); a blank text is the user's mistake. A typed command is echoed as its name and typed
+    params (`deploy service=api env=prod`), a scheduled run with its tick, so what the
+    dispatcher sent can be seen in Slack."""
+    command, params = request.args.get("command"), request.args.get("params")
+    if isinstance(command, str) and isinstance(params, Mapping):
+        shown = " ".join(f"{name}={value}" for name, value in params.items())
+        text = f"{command} {shown}".strip()
+    else:
+        text = request.text.strip()
+    schedule = request.args.get("schedule")
+    if not text and isinstance(schedule, Mapping):
+        text = str(request.args.get("keyword") or request.action)  # a bare scheduled run
     if not text:
         raise ActionError(400, "Nothing to echo: try `echo hello`.")
+    if isinstance(schedule, Mapping):
+        late = f", catch-up for {schedule.get('missed')} missed" if schedule.get("missed") else ""
+        text += f" [tick {schedule.get('tick')}{late}]"
     return Reply(text=escape_mrkdwn(text))
 
 
@@ -92,6 +105,8 @@ class CallLog:
                 "action": request.action,
                 "channel": request.channel,
                 "user": request.user.slack_id,
+                "command": request.args.get("command"),
+                "params": request.args.get("params"),
                 "fault_status": fault.status if fault else None,
                 "at": time.time(),
             }

@@ -5,7 +5,8 @@ POST   /_test/fail    {"status": 500, "count": 3, "delay_s": 0}
                       (500-599: retried by the dispatcher; 400-499: permanent, the
                       message reaches the user; 202: "will post later"; 200: a slow echo)
 DELETE /_test/fail    forget planned faults
-GET    /_test/calls   {"calls": [{"id", "action", "channel", "user", "fault_status", "at"}]}
+GET    /_test/calls   {"calls": [{"id", "action", "channel", "user", "command", "params",
+                      "fault_status", "at"}]}
 POST   /_test/reset   forget faults and calls
 
 A delayed call that outlives its caller's timeout still finishes, and its answer is kept by the

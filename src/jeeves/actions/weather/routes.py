@@ -8,10 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from jeeves.actions.weather.alerts import (
+    SUBSCRIBE,
+    UNSUBSCRIBE,
+    alert_reply,
+    subscribed_text,
+    unsubscribed_text,
+)
 from jeeves.actions.weather.domain import WeatherService
 from jeeves.actions.weather.formatting import plain
 from jeeves.actions.weather.parsing import parse_query
-from jeeves.kit.action_app import ActionRequest, Later, Reply
+from jeeves.kit.action_app import ActionError, ActionRequest, Later, Reply
 from jeeves.kit.app import kit
 from jeeves.kit.data_client import DataClient, DataRejected, DataUnavailable
 from jeeves.kit.logging import get_logger
@@ -36,6 +43,39 @@ def deps() -> Deps:
 
 
 async def act(request: ActionRequest) -> Reply | Later:
+    command = request.args.get("command")
+    if command in (SUBSCRIBE, UNSUBSCRIBE):
+        return await alerts(request, str(command))
+    reply = await weather(request)
+    if request.args.get("alert") is True:  # the daily alert the user subscribed to
+        shaped = alert_reply({"text": reply.text, "blocks": reply.blocks})
+        return Reply(text=shaped["text"], blocks=shaped["blocks"])
+    return reply
+
+
+async def alerts(request: ActionRequest, command: str) -> Reply:
+    """`weather every day at 7:30` / `stop weather alerts` (typed by the dispatcher)."""
+    data, user = deps().data, request.user
+    try:
+        if command == UNSUBSCRIBE:
+            return Reply(
+                text=unsubscribed_text(
+                    await data.unsubscribe(user.team_id, user.slack_id, "weather")
+                )
+            )
+        time = str((request.args.get("params") or {}).get("time", ""))
+        created = await data.subscribe(user.team_id, user.slack_id, "weather", time)
+        facts = await data.facts(user.team_id, user.slack_id)
+    except DataRejected as exc:
+        raise ActionError(400, exc.message) from None
+    except DataUnavailable:
+        raise ActionError(
+            503, "I can't save that right now; please try again in a minute."
+        ) from None
+    return Reply(text=subscribed_text(time, facts, moved=not created))
+
+
+async def weather(request: ActionRequest) -> Reply:
     service, data = deps().service, deps().data
     message = request.args.get("message")  # the whole message; `text` lacks the keyword
     query = parse_query(message if isinstance(message, str) and message else request.text)

@@ -213,6 +213,8 @@ async def replay_all() -> Response:
 
 @blueprint.get("/audit")
 async def audit() -> Response:
-    query = _query("cursor", "kind", "actor", "target", "limit")
+    query = _query(
+        "cursor", "kind", "actor", "target", "outcome", "channel", "since", "until", "limit"
+    )
     answer = await parts().services.call("data", "GET", "/v1/audit" + query)
     return jsonify(answer.body)

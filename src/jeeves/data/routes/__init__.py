@@ -11,6 +11,7 @@ from jeeves.data.routes.facts import blueprint as facts
 from jeeves.data.routes.installations import blueprint as installations
 from jeeves.data.routes.oauth_states import blueprint as oauth_states
 from jeeves.data.routes.revocations import blueprint as revocations
+from jeeves.data.routes.subscriptions import blueprint as subscriptions
 from jeeves.data.routes.users import blueprint as users
 
 
@@ -21,6 +22,7 @@ def blueprints() -> list[Blueprint]:
         connections,
         activity,
         audit,
+        subscriptions,
         installations,
         oauth_states,
         revocations,

@@ -183,3 +183,16 @@ def activity_json(row: Row) -> dict[str, Any]:
 def page(items: list[dict[str, Any]], next_position: dict[str, Any] | None) -> dict[str, Any]:
     cursor = encode_cursor(next_position) if next_position is not None else None
     return {"items": items, "next_cursor": cursor}
+
+
+def subscription_json(row: Row, *, with_user: bool = False) -> dict[str, Any]:
+    """A daily alert subscription; `with_user`: also whose it is and their time zone."""
+    out = {
+        "action": row["action"],
+        "time": row["at_time"],
+        "channel": row["channel"],
+        "updated_at": _iso(row["updated_at"]),
+    }
+    if with_user:
+        out |= {"team_id": row["team_id"], "slack_id": row["slack_id"], "timezone": row["timezone"]}
+    return out

@@ -22,6 +22,7 @@ from jeeves.data.routes.common import (
     page,
     require_admin,
     store,
+    subscription_json,
     user_etag,
     user_json,
 )
@@ -80,6 +81,7 @@ async def export_user(team_id: str, slack_id: str) -> Response:
             "facts": [fact_json(r) for r in held["facts"]],
             "connections": [connection_json(r) for r in held["connections"]],
             "activity": [activity_json(r) for r in held["activity"]],
+            "subscriptions": [subscription_json(r) for r in held["subscriptions"]],
         }
     )
 

@@ -38,6 +38,11 @@ class Outcome(StrEnum):
     BUILTIN = "builtin"  # help, login, empty message
     UNKNOWN = "unknown"  # no keyword matched
     DISABLED = "disabled"  # the action is turned off
+    BAD_ARGS = "bad_args"  # the message broke a typed command: the user was told how
+    DENIED = "denied"  # the policy does not let this caller run it here (told privately)
+    ASKED = "asked"  # a confirmation or approval was asked for; the run waits
+    DECLINED = "declined"  # cancelled, rejected or expired: the action was not called
+    SKIPPED = "skipped"  # a scheduled run of an action that is gone or turned off
 
     @property
     def retried(self) -> bool:

@@ -1,9 +1,11 @@
 """The words the dispatcher says itself: help, login, unknown commands and action refusals.
 
 Help is generated from the registry snapshot (keyword, description, usage; sorted), so a new
-action appears in it the moment it is registered. Pure functions returning Slack mrkdwn text;
-every word from a user or a registration is escaped (the kit's `escape_mrkdwn`), so a user's
-`<!channel>` cannot ping anyone and a usage like `echo <text>` is not read as a link.
+action appears in it the moment it is registered; `help <keyword>` shows an action's commands
+with their parameters, who may run it and when it runs by itself, all from its declaration. Pure
+functions returning Slack mrkdwn text; every word from a user or a registration is escaped (the
+kit's `escape_mrkdwn`), so a user's `<!channel>` cannot ping anyone and a usage like `echo
+<text>` is not read as a link.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from collections.abc import Mapping
 
 from jeeves.kit.action_app import escape_mrkdwn as escape
 from jeeves.kit.actions import ActionSpec
+from jeeves_actionspec.grammar import Command, describe_param
+from jeeves_actionspec.policy import describe as describe_policy
 
 GREETING = "Hi! Say `help` to see what I can do."
 LOGIN_NOT_AVAILABLE = (
@@ -38,8 +42,13 @@ def _describe(spec: ActionSpec) -> str:
         line += " (also: " + ", ".join(others) + ")"
     if spec.description:
         line += f" — {escape(spec.description)}"
-    if spec.usage:
-        line += f" · usage: `{escape(spec.usage)}`"
+    usage = spec.usage or (
+        spec.declaration.commands[0].usage() if spec.declaration.commands else ""
+    )
+    if usage:
+        line += f" · usage: `{escape(usage)}`"
+    if not spec.declaration.policy.open_to_all:
+        line += " _(restricted)_"
     if not spec.enabled:
         line += " _(turned off right now)_"
     return line
@@ -48,9 +57,44 @@ def _describe(spec: ActionSpec) -> str:
 def _find(actions: Mapping[str, ActionSpec], topic: str) -> ActionSpec | None:
     wanted = " ".join(topic.lower().split())
     for spec in actions.values():
-        if wanted == spec.name.lower() or wanted in spec.keywords:
+        phrases = {" ".join(c.phrase) for c in spec.declaration.commands}
+        if wanted == spec.name.lower() or wanted in spec.keywords or wanted in phrases:
             return spec
     return None
+
+
+def command_help(command: Command) -> list[str]:
+    """`• `deploy <service> [to <env>]` — what it does`, then one line per parameter."""
+    line = f"• `{escape(command.usage())}`"
+    if command.description:
+        line += f" — {escape(command.description)}"
+    return [line] + [f"    {escape(describe_param(p))}" for p in command.params]
+
+
+def _details(spec: ActionSpec) -> str:
+    """`help <keyword>`: the action's line, its commands, policy and schedule."""
+    lines = [_describe(spec).removeprefix("• ")]
+    for command in spec.declaration.commands:
+        lines += command_help(command)
+    policy = describe_policy(spec.declaration.policy)
+    if policy:
+        lines.append(f"Who may run it: {policy}")  # ids only: rendered as mentions by Slack
+    schedule = spec.declaration.schedule
+    if schedule is not None:
+        lines.append(
+            f"Runs by itself: `{escape(schedule.cron)}` ({escape(schedule.timezone)}) "
+            f"in <#{schedule.channel}>"
+        )
+    return "\n".join(lines)
+
+
+def bad_call_text(spec: ActionSpec, command: Command, problem: str) -> str:
+    """A message that starts a command but breaks it: the problem, then how to type it."""
+    lines = [f"Sorry, {escape(problem)}. Usage:", *command_help(command)]
+    others = [c for c in spec.declaration.commands if c.phrase == command.phrase and c != command]
+    for other in others:
+        lines += command_help(other)
+    return "\n".join(lines)
 
 
 DASHBOARD_FLAG = "help-dashboard-link"  # feature flag: help points at the dashboard
@@ -71,7 +115,7 @@ def help_text(
     if topic:
         spec = _find(actions, topic)
         if spec is not None:
-            return _describe(spec).removeprefix("• ")
+            return _details(spec)
     specs = sorted(actions.values(), key=lambda s: (_primary(s), s.name))
     lines = ["Here is what I can do:"]
     lines += [_describe(spec) for spec in specs]

@@ -1,7 +1,8 @@
 """Choosing what handles a message: a built-in, a registered action, or a friendly "unknown".
 
 A message is routed by the keyword it starts with — case-insensitive, whole words, the longest
-(multi-word) keyword first — against one snapshot of the registry. Only the keyword is removed:
+(multi-word) keyword first — against one snapshot of the registry. The phrase each typed
+command begins with ("stop weather alerts") routes like a keyword. Only the keyword is removed:
 "weather in Berlin" calls `weather` with args "in Berlin". Built-ins (`help`, `login`) win over
 actions that claim the same word. Pure functions.
 """
@@ -75,7 +76,11 @@ def _entries(actions: Mapping[str, ActionSpec]) -> list[_Entry]:
     """Every keyword, most specific first; ties go to enabled actions, then by name."""
     entries = [_Entry((name,), None) for name in BUILTINS]
     for spec in actions.values():
-        entries.extend(_Entry(tuple(k.lower().split()), spec) for k in spec.keywords if k.split())
+        words = dict.fromkeys(
+            [tuple(k.lower().split()) for k in spec.keywords]
+            + [command.phrase for command in spec.declaration.commands]
+        )
+        entries.extend(_Entry(w, spec) for w in words if w)
 
     def order(entry: _Entry) -> tuple[int, int, int, int, str]:
         builtin = entry.spec is None

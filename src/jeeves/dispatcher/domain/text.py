@@ -45,7 +45,9 @@ def names_in(text: str) -> dict[str, str]:
     return names
 
 
-def _render_token(target: str, label: str | None) -> str:
+def _render_token(target: str, label: str | None, ids: bool = False) -> str:
+    if ids and target.startswith(("@U", "@W", "#C", "#G", "#D")):
+        return f"<{target}>"
     if target.startswith(("@U", "@W", "@B")):
         return "@" + (label or target[1:])
     if target.startswith("#C"):
@@ -67,14 +69,14 @@ def _render_special(body: str, label: str | None) -> str:
     return "@" + name if name in _BROADCASTS else name
 
 
-def decode_mrkdwn(text: str) -> str:
+def decode_mrkdwn(text: str, ids: bool = False) -> str:
     """Slack's wire text → what the user saw: tokens rendered, entities decoded."""
     parts: list[str] = []
     position = 0
     for match in _TOKEN.finditer(text):
         parts.append(unescape(text[position : match.start()]))
         label = unescape(match.group(2)) if match.group(2) is not None else None
-        parts.append(_render_token(unescape(match.group(1)), label))
+        parts.append(_render_token(unescape(match.group(1)), label, ids))
         position = match.end()
     parts.append(unescape(text[position:]))
     return "".join(parts)
@@ -88,7 +90,7 @@ def strip_bot_mention(text: str, bot_user_id: str) -> str:
     return text
 
 
-def _render_element(element: Mapping[str, Any], names: Mapping[str, str]) -> str:
+def _render_element(element: Mapping[str, Any], names: Mapping[str, str], ids: bool) -> str:
     kind = element.get("type")
     if kind == "text":
         return str(element.get("text", ""))
@@ -96,10 +98,10 @@ def _render_element(element: Mapping[str, Any], names: Mapping[str, str]) -> str
         return str(element.get("text") or element.get("url", ""))
     if kind == "user":
         user = str(element.get("user_id", ""))
-        return "@" + names.get(user, user)
+        return f"<@{user}>" if ids else "@" + names.get(user, user)
     if kind == "channel":
         channel = str(element.get("channel_id", ""))
-        return "#" + names.get(channel, channel)
+        return f"<#{channel}>" if ids else "#" + names.get(channel, channel)
     if kind == "usergroup":
         return "@" + str(element.get("usergroup_id", ""))
     if kind == "broadcast":
@@ -111,17 +113,17 @@ def _render_element(element: Mapping[str, Any], names: Mapping[str, str]) -> str
     return ""
 
 
-def _walk(elements: Iterable[Any], names: Mapping[str, str]) -> Iterable[str]:
+def _walk(elements: Iterable[Any], names: Mapping[str, str], ids: bool) -> Iterable[str]:
     """Rendered pieces of a rich_text element tree, depth first; sections end with a space."""
     for element in elements:
         if not isinstance(element, Mapping):
             continue
         children = element.get("elements")
         if isinstance(children, list):
-            yield from _walk(children, names)
+            yield from _walk(children, names, ids)
             yield " "
         else:
-            yield _render_element(element, names)
+            yield _render_element(element, names, ids)
 
 
 def _leading_user(blocks: list[Mapping[str, Any]]) -> str | None:
@@ -174,14 +176,15 @@ def _drop_first_user(blocks: list[Mapping[str, Any]]) -> Iterable[Mapping[str, A
     return prune(list(blocks))
 
 
-def extract_text(text: str, blocks: object, bot_user_id: str) -> str:
-    """The clean text of a message: rich_text blocks when present, else decoded `text`."""
+def extract_text(text: str, blocks: object, bot_user_id: str, *, ids: bool = False) -> str:
+    """The clean text of a message: rich_text blocks when present, else decoded `text`
+    (`ids`: mentions stay `<@U…>`/`<#C…>` tokens, see the module docstring)."""
     rich = rich_text_blocks(blocks)
     if rich:
         names = names_in(text)
         chosen: Iterable[Mapping[str, Any]] = rich
         if bot_user_id and _leading_user(rich) == bot_user_id:
             chosen = _drop_first_user(rich)
-        return normalise_spaces("".join(_walk(chosen, names)))
+        return normalise_spaces("".join(_walk(chosen, names, ids)))
     stripped = strip_bot_mention(text, bot_user_id) if bot_user_id else text
-    return normalise_spaces(decode_mrkdwn(stripped))
+    return normalise_spaces(decode_mrkdwn(stripped, ids))

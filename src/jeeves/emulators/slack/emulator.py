@@ -182,6 +182,7 @@ class Emulator:
             "ack_timeout_s": self.config.ack_timeout_s,
             "retry_delays_s": list(self.config.retry_delays_s),
             "echo_bot_messages": self.config.echo_bot_messages,
+            "usergroups": dict(self.web_api.usergroups),
             "api_url": f"{self.public_url}/api/",
             "methods": self.web_api.methods(),
         }

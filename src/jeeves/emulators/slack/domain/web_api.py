@@ -1,5 +1,6 @@
 """The emulated Slack Web API: `auth.test`, `chat.postMessage`, `chat.postEphemeral`,
-`chat.update`, `conversations.history`, `conversations.replies`, `users.info`, `api.test`, and
+`chat.update`, `conversations.history`, `conversations.replies`, `users.info`,
+`usergroups.users.list` (groups set through the control API), `api.test`, and
 `apps.connections.open` (Socket Mode; it takes the app-level token, and only in the
 `Authorization` header, as Slack requires), and `oauth.v2.access` (OAuth v2 installs and token
 rotation, with the app's client id and secret; see `domain.workspaces`).
@@ -194,6 +195,7 @@ class WebApi:
         self.calls = calls
         self.faults = faults
         self.channels = dict(channels or {})  # id -> name; empty: every channel exists
+        self.usergroups: dict[str, list[str]] = {}  # user group id -> member user ids
         self.on_post: list[Callable[[Message], None]] = []  # told of each chat.postMessage
         self._methods: dict[str, Callable[[Mapping[str, Any]], ApiAnswer]] = {
             "api.test": self._api_test,
@@ -206,6 +208,7 @@ class WebApi:
             "conversations.history": self._history,
             "conversations.replies": self._replies,
             "users.info": self._users_info,
+            "usergroups.users.list": self._usergroup_members,
         }
 
     @property
@@ -439,6 +442,14 @@ class WebApi:
             text=message.text,
             message=message.slack_json(self.identity.team_id),
         )
+
+    def _usergroup_members(self, params: Mapping[str, Any]) -> ApiAnswer:
+        group = params.get("usergroup")
+        if not isinstance(group, str) or not group:
+            raise ParamError("invalid_arguments")
+        if group not in self.usergroups:
+            raise ParamError("no_such_subteam")
+        return ok(users=list(self.usergroups[group]))
 
     def _users_info(self, params: Mapping[str, Any]) -> ApiAnswer:
         user = params.get("user")

@@ -152,6 +152,14 @@ async def configure() -> Response:
         if not isinstance(body["echo_bot_messages"], bool):
             raise APIError(422, "validation_failed", "'echo_bot_messages' must be true or false")
         config.echo_bot_messages = body["echo_bot_messages"]
+    if "usergroups" in body:
+        groups = body["usergroups"]
+        if not isinstance(groups, dict) or not all(
+            isinstance(k, str) and isinstance(v, list) and all(isinstance(u, str) for u in v)
+            for k, v in groups.items()
+        ):
+            raise APIError(422, "validation_failed", "'usergroups' must map group ids to user ids")
+        emulator.web_api.usergroups = {k: list(v) for k, v in groups.items()}
     if "retry_delays_s" in body:
         value = body["retry_delays_s"]
         text = ",".join(str(v) for v in value) if isinstance(value, list) else str(value)
