@@ -9,8 +9,10 @@ run here: the Slack and weather emulators. The tests run in file order on one in
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
+import sys
 import threading
 import time
 import uuid
@@ -52,7 +54,15 @@ def fresh_channel() -> str:
 def ask(slack: SlackEmulator, text: str, channel: str, user: str = "U0ALICE") -> dict[str, Any]:
     """Mention the bot as `user` and return its one reply in `channel`."""
     since = time.time()
-    slack.send_mention(text, channel=channel, user=user)
+    try:
+        slack.send_mention(text, channel=channel, user=user)
+    except (http.client.RemoteDisconnected, ConnectionResetError) as exc:
+        # Seen once in ~10 runs: the host's socat relay closed the connection without a
+        # response because its own connect to the NodePort failed, so the emulator never got
+        # the request. Sent once more; a duplicate would still fail the exactly-once tests.
+        print(f"[stack] relay dropped {text!r} ({exc!r}); sending it again", file=sys.stderr)
+        time.sleep(1)
+        slack.send_mention(text, channel=channel, user=user)
     [reply] = slack.wait_for_messages(1, channel=channel, since=since, timeout=REPLY_TIMEOUT)
     return reply
 
@@ -272,7 +282,10 @@ def test_helm_uninstall_leaves_nothing_but_the_volume_claims(stack: Stack) -> No
             ]
         return found
 
-    wait_until(lambda: not leftovers(), timeout=120, what="the namespace to empty")
+    try:
+        wait_until(lambda: not leftovers(), timeout=120, what="the namespace to empty")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; still there: {', '.join(leftovers())}") from None
     claims = [c["metadata"]["name"] for c in stack.get("persistentvolumeclaims")]
     for name in STATEFUL:
         assert any(f"jeeves-{name}" in claim for claim in claims), claims
