@@ -35,6 +35,10 @@ JOBS="${K8S_BUILD_JOBS:-$(nproc)}"
 
 step() { printf '\n==> [k8s-binaries] %s\n' "$*"; }
 info() { printf '    %s\n' "$*"; }
+# kubectl has no --version; the other five print "Kubernetes v1.20.2".
+binary_version() {
+    if [[ "$(basename "$1")" == kubectl ]]; then "$1" version --client --short; else "$1" --version; fi
+}
 die() { printf 'error: [k8s-binaries] %s\n' "$*" >&2; exit 1; }
 
 SECONDS=0
@@ -50,7 +54,7 @@ binaries_present() {
 if [[ "${K8S_BUILD_FORCE:-0}" != 1 ]] && binaries_present; then
     step "already built — nothing to do"
     for b in "${BINARIES[@]}"; do
-        info "$BIN_DIR/$b ($("$BIN_DIR/$b" --version 2>/dev/null || echo 'version unknown'))"
+        info "$BIN_DIR/$b ($(binary_version "$BIN_DIR/$b" 2>/dev/null || echo 'version unknown'))"
     done
     info "(set K8S_BUILD_FORCE=1 to rebuild)"
     exit 0
@@ -170,7 +174,7 @@ for b in "${BINARIES[@]}"; do
     [[ -n "$out" ]] || die "build produced no $b under $tree/_output"
     install -m 0755 "$out" "$BIN_DIR/$b.tmp"
     mv -f "$BIN_DIR/$b.tmp" "$BIN_DIR/$b"
-    info "$BIN_DIR/$b ($("$BIN_DIR/$b" --version))"
+    info "$BIN_DIR/$b ($(binary_version "$BIN_DIR/$b"))"
 done
 touch "$STAMPS/built"
 step "done in ${SECONDS} s (build output + cache: $(du -sh "$tree/_output" 2>/dev/null | cut -f1))"
