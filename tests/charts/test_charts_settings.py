@@ -177,6 +177,7 @@ def test_operator_environment_is_what_the_operator_accepts(rendered: Render) -> 
         "platform": {"tokensUrl": "http://jeeves-tokens.jeeves.svc:8080", "posterUrl": ""},
         "settings": {"driftInterval": 12, "retryDelay": 0.5, "etcdTimeout": 2},
         "peering": {"lifetime": 20},
+        "actionSecrets": ["jeeves-strava", "team-a/weather-api"],
     }
     rendering = rendered("jeeves-operator", values)
     container = pod_spec(rendering.find("Deployment", "jeeves-operator"))["containers"][0]
@@ -190,6 +191,7 @@ def test_operator_environment_is_what_the_operator_accepts(rendered: Render) -> 
         etcd_timeout=2.0,
         peering_lifetime=20,
         tokens_url="http://jeeves-tokens.jeeves.svc:8080",
+        action_secrets=frozenset({"jeeves-strava", "team-a/weather-api"}),
         priority=settings.priority,  # random per replica: JEEVES_PRIORITY is left unset
     )
     defaults = yaml.safe_load((CHARTS / "jeeves-operator" / "values.yaml").read_text())["settings"]

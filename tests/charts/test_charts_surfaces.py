@@ -25,6 +25,8 @@ from chart_scenarios import (
 
 from jeeves.dashboard.settings import DashboardSettings
 from jeeves.tokens.commands import DEV_CLIENTS
+from jeeves_operator.claims import find_problem
+from jeeves_operator.models import ActionRef
 from support.helm import CHARTS, HelmFailure, Rendering, merge, render
 
 pytestmark = pytest.mark.charts
@@ -268,3 +270,37 @@ def test_notes_name_the_urls_to_register_and_print_no_secret(rendered: Render) -
         for v in (s.get("data") or {}).values()
     ]
     assert [value for value in secrets if value in notes] == []
+
+
+def test_the_operators_default_allow_list_admits_the_charts_own_actions(rendered: Render) -> None:
+    """The operator refuses a JeevesAction whose env reads a Secret off its allow-list, so the
+    JeevesActions both platform charts install must pass the operator chart's default list —
+    checked with the operator's own rule (claims.find_problem), as it would run in a cluster."""
+    operator_values = yaml.safe_load((CHARTS / "jeeves-operator" / "values.yaml").read_text())
+    allowed = frozenset(operator_values["actionSecrets"])
+    monitoring = render(
+        CHARTS / "jeeves-monitoring",
+        {
+            "alerts": {
+                "enabled": True,
+                "defaultChannel": "C0ALERTS",
+                "webhookToken": {"value": "a-webhook-token-for-tests"},
+            }
+        },
+    )
+    actions = rendered("jeeves", EVERYTHING_ON).of_kind("JeevesAction")
+    actions += monitoring.of_kind("JeevesAction")
+    assert {a["metadata"]["name"] for a in actions} >= {"echo", "memory", "weather", "strava"}
+    assert "alerts" in {a["metadata"]["name"] for a in actions}
+    for action in actions:
+        ref = ActionRef(
+            name=action["metadata"]["name"], namespace="jeeves", uid="uid", created="2026-01-01"
+        )
+        problem = find_problem(action["spec"], ref, {}, allowed_secrets=allowed)
+        assert problem is None, (ref.name, problem)
+    # ... and the list is what admits them: without it, Strava's is refused.
+    strava = next(a for a in actions if a["metadata"]["name"] == "strava")
+    ref = ActionRef(name="strava", namespace="jeeves", uid="uid", created="2026-01-01")
+    refused = find_problem(strava["spec"], ref, {}, allowed_secrets=frozenset())
+    assert refused is not None
+    assert refused.reason == "SecretNotAllowed"

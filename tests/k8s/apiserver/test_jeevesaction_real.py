@@ -138,6 +138,8 @@ async def fixture_operator(
         env_name,
         workdir / "operator.log",
         JEEVES_DRIFT_INTERVAL="2",
+        # The Strava sample reads its client secret from jeeves-strava (the chart's default).
+        JEEVES_ACTION_SECRETS="jeeves-strava",
     )
     await process.start()
     try:
