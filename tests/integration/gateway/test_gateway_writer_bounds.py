@@ -24,6 +24,7 @@ from test_gateway_outage import SECRET, signed_post
 
 from jeeves.kit.jobs import DispatchJob
 from jeeves.kit.slack.inbound import EventWriter
+from support.jobs import dispatch_job
 from support.services import ServiceProcess, http_json, migrate
 
 pytestmark = pytest.mark.integration
@@ -117,17 +118,7 @@ async def fixture_pool(migrated_url: str) -> AsyncIterator[asyncpg.Pool]:
 
 
 def job(event_id: str) -> DispatchJob:
-    return {
-        "event_id": event_id,
-        "kind": "message",
-        "team_id": "T1",
-        "user_id": "U1",
-        "channel": "C1",
-        "ts": "1.1",
-        "thread_ts": None,
-        "text": "hi",
-        "received_at": time.time(),
-    }
+    return dispatch_job(event_id, received_at=time.time())
 
 
 async def test_a_writer_task_that_crashes_is_logged_and_replaced(pool: asyncpg.Pool) -> None:

@@ -11,22 +11,13 @@ import pytest
 
 from jeeves.kit.jobs import DispatchJob
 from jeeves.kit.slack.inbound import _Pending, event_columns, split_repeats
+from support.jobs import dispatch_job
 
 pytestmark = pytest.mark.unit
 
 
 def job(event_id: str, text: str = "hi") -> DispatchJob:
-    return {
-        "event_id": event_id,
-        "kind": "message",
-        "team_id": "T1",
-        "user_id": "U1",
-        "channel": "C1",
-        "ts": "1.1",
-        "thread_ts": None,
-        "text": text,
-        "received_at": 1.5,
-    }
+    return dispatch_job(event_id, text)
 
 
 def pending(items: list[tuple[DispatchJob, str | None]]) -> list[_Pending]:

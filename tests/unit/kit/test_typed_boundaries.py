@@ -14,20 +14,11 @@ from jeeves.kit.actions import ActionSpec
 from jeeves.kit.jobs import parse_dispatch_job, parse_reply_job
 from jeeves.kit.protocol import ActionEnvelope, protocol_schema, render_schema
 from jeeves.kit.validation import Invalid
+from support.jobs import dispatch_job
 
 pytestmark = pytest.mark.unit
 PUBLISHED = Path(__file__).parents[3] / "docs" / "action-protocol.schema.json"
-DISPATCH: dict[str, Any] = {
-    "event_id": "Ev1",
-    "kind": "message",
-    "team_id": "T1",
-    "user_id": "U1",
-    "channel": "C1",
-    "ts": "1.1",
-    "thread_ts": None,
-    "text": "hi",
-    "received_at": 1700000000.5,
-}
+DISPATCH: dict[str, Any] = dict(dispatch_job(received_at=1700000000.5))
 REPLY: dict[str, Any] = {"reply_key": "reply:Ev1", "channel": "C1", "thread_ts": None, "text": "hi"}
 
 
