@@ -1,29 +1,25 @@
 """`create_app`: a Quart app with the kit's behaviour every Jeeves service shares.
 
-It wires JSON errors, the body size limit, request ids, access logs, metrics (with the
-process's own `process_*` collectors), `/healthz`, `/readyz` and one outbound HTTP client that
-is closed when serving stops. Services add their blueprints and lifecycle hooks to the app it
-returns; nothing connects at import time.
+It wires JSON errors, the body size limit, request ids, access logs and HTTP metrics (one ASGI
+middleware, `jeeves.kit.asgi`), the process's own `process_*` collectors, `/healthz`, `/readyz`
+and one outbound HTTP client that is closed when serving stops. Services add their blueprints
+and lifecycle hooks to the app it returns; nothing connects at import time.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, PlatformCollector, ProcessCollector
-from quart import Quart, Response, current_app, g, request
+from quart import Quart, current_app
 
-from jeeves.kit.context import REQUEST_ID_HEADER, bind_request_id, clear_request_id
+from jeeves.kit.asgi import install_request_context
 from jeeves.kit.errors import install_error_handlers
 from jeeves.kit.health import Readiness, install_health
 from jeeves.kit.http import HttpClient
-from jeeves.kit.logging import configure_logging, get_logger
-from jeeves.kit.metrics import HttpMetrics, install_metrics, route_template
+from jeeves.kit.logging import configure_logging
+from jeeves.kit.metrics import HttpMetrics, install_metrics
 from jeeves.kit.settings import ServiceSettings
-
-access_log = get_logger("jeeves.access")
-QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 @dataclass
@@ -73,11 +69,11 @@ def create_app(name: str, settings: ServiceSettings, *, configure_logs: bool = T
         readiness=readiness,
         http=HttpClient(user_agent=f"jeeves-{name}"),
         registry=registry,
-        http_metrics=install_metrics(app, name, registry),
+        http_metrics=install_metrics(app, registry),
     )
     install_error_handlers(app)
     install_health(app, readiness)
-    _install_request_context(app)
+    install_request_context(app, name, kit(app).http_metrics)
 
     async def _close_http() -> None:
         await kit(app).http.close()
@@ -89,31 +85,3 @@ def create_app(name: str, settings: ServiceSettings, *, configure_logs: bool = T
         app.after_serving_funcs.append(_close_http)
 
     return app
-
-
-def _install_request_context(app: Quart) -> None:
-    @app.before_request
-    async def _bind() -> None:
-        g.jeeves_request_id = bind_request_id(request.headers.get(REQUEST_ID_HEADER))
-        g.jeeves_access_started = time.perf_counter()
-
-    @app.after_request
-    async def _tag(response: Response) -> Response:
-        request_id = getattr(g, "jeeves_request_id", None)
-        if request_id:
-            response.headers[REQUEST_ID_HEADER] = request_id
-        route = route_template()
-        if route not in QUIET_ROUTES:
-            started = getattr(g, "jeeves_access_started", time.perf_counter())
-            access_log.info(
-                "request",
-                method=request.method,
-                route=route,
-                status=response.status_code,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
-            )
-        return response
-
-    @app.teardown_request
-    async def _unbind(_exc: BaseException | None) -> None:
-        clear_request_id()

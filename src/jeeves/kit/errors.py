@@ -41,9 +41,13 @@ class APIError(Exception):
         self.extra = extra
 
 
+def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    """The JSON body of every error answer."""
+    return {"error": {"code": code, "message": message, **extra}}
+
+
 def error_response(status: int, code: str, message: str, **extra: Any) -> Response:
-    body: dict[str, Any] = {"code": code, "message": message, **extra}
-    response = jsonify({"error": body})
+    response = jsonify(error_body(code, message, **extra))
     response.status_code = status
     return response
 

@@ -15,6 +15,8 @@ from typing import Any
 
 import structlog
 
+from jeeves.kit.context import current_request_id
+
 REDACTED = "[REDACTED]"
 SENSITIVE_KEY = re.compile(r"(authorization|token|secret|password|cookie|signature)", re.I)
 BEARER = re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+")
@@ -58,6 +60,7 @@ def configure_logging(service: str, level: str = "info", secrets: Iterable[str] 
     redactor = Redactor(secrets)
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
+        _add_request_id,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _add_service(service),
@@ -83,8 +86,17 @@ def configure_logging(service: str, level: str = "info", secrets: Iterable[str] 
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(max(numeric, logging.INFO) if level == "debug" else numeric)
-    for noisy in ("hypercorn.access", "asyncio"):
+    for noisy in ("hypercorn.access", "uvicorn.error", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _add_request_id(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    request_id = current_request_id()
+    if request_id is not None:
+        event_dict.setdefault("request_id", request_id)
+    return event_dict
 
 
 def _add_service(service: str) -> Any:

@@ -6,7 +6,7 @@ bounded. Each app gets its own registry so several apps can live in one test pro
 
 from __future__ import annotations
 
-import time
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -16,7 +16,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from quart import Quart, Response, g, request
+from quart import Quart, Response
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 UNMATCHED_ROUTE = "<unmatched>"
@@ -47,38 +47,24 @@ class HttpMetrics:
         )
 
 
-def route_template() -> str:
-    rule = request.url_rule
-    return rule.rule if rule is not None else UNMATCHED_ROUTE
+class LabelCache:
+    """`metric.labels(*values)`, remembered: on a hot path labels() costs more than inc()."""
+
+    def __init__(self) -> None:
+        self._children: dict[tuple[int | str, ...], Any] = {}
+
+    def __call__(self, metric: Any, *values: str) -> Any:
+        key: tuple[int | str, ...] = (id(metric), *values)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*values)
+        return child
 
 
-def install_metrics(app: Quart, service: str, registry: CollectorRegistry) -> HttpMetrics:
-    """Count and time every request, and serve the registry at GET /metrics."""
+def install_metrics(app: Quart, registry: CollectorRegistry) -> HttpMetrics:
+    """The HTTP metric family (counted by the kit's ASGI middleware), served with the rest of
+    `registry` at GET /metrics."""
     metrics = HttpMetrics(registry)
-    in_progress = metrics.in_progress.labels(service)
-
-    @app.before_request
-    async def _start_timer() -> None:
-        g.jeeves_started = time.perf_counter()
-        g.jeeves_counted = True
-        in_progress.inc()
-
-    @app.after_request
-    async def _observe(response: Response) -> Response:
-        if getattr(g, "jeeves_counted", False):
-            g.jeeves_counted = False
-            in_progress.dec()
-            route = route_template()
-            elapsed = time.perf_counter() - g.jeeves_started
-            metrics.requests.labels(service, route, request.method, str(response.status_code)).inc()
-            metrics.duration.labels(service, route, request.method).observe(elapsed)
-        return response
-
-    @app.teardown_request
-    async def _release(_exc: BaseException | None) -> None:
-        if getattr(g, "jeeves_counted", False):
-            g.jeeves_counted = False
-            in_progress.dec()
 
     @app.get("/metrics")
     async def _metrics() -> Response:
