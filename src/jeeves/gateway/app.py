@@ -11,6 +11,7 @@ from jeeves.gateway.install import InstallConfig, install_blueprint
 from jeeves.gateway.routes import EventMetrics, GatewayState, SlackRoutes
 from jeeves.gateway.settings import GatewaySettings
 from jeeves.kit.app import create_app, kit
+from jeeves.kit.asgi import mount_front
 from jeeves.kit.auth import install_auth
 from jeeves.kit.data_client import DataClient
 from jeeves.kit.db import install_database, pool_of
@@ -35,13 +36,12 @@ def build_app(settings: GatewaySettings) -> Quart:
         bot_user_id=settings.slack_bot_user_id,
         writer=writer,
         metrics=EventMetrics(tools.registry),
-        http_metrics=tools.http_metrics,
         timeout_s=settings.ingest_timeout_s,
         max_body_bytes=settings.max_body_bytes,
         teams=teams,
     )
-    # Quart's middleware hook: the Slack routes are served in front of Quart (see routes.py).
-    app.asgi_app = SlackRoutes(app.asgi_app, state)  # type: ignore[method-assign,assignment]
+    # The Slack routes are served in front of Quart, behind the kit's middleware (routes.py).
+    mount_front(app, lambda quart: SlackRoutes(quart, state))
 
     retention = timedelta(days=settings.inbound_retention_days)
     pruner = EventPruner(lambda: pool_of(app), retention) if retention else None

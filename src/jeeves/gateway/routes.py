@@ -8,28 +8,29 @@ refused with 403 `team_not_installed` and `X-Slack-No-Retry: 1` — and forgets 
 `app_uninstalled` / `tokens_revoked`.
 
 These routes are the hot path, so `SlackRoutes` serves them as plain ASGI in front of the Quart
-app (installed as `app.asgi_app`, Quart's middleware hook): measured here, Quart's request and
-response machinery cost about as much CPU as everything the gateway does for an event. They
-keep the kit's contract — JSON errors, the body limit (413), `X-Request-ID`, the kit's HTTP
-metrics and access log — and every other path (health, metrics, 404s) is Quart's as usual.
+app (mounted with the kit's `mount_front`, behind the kit's own middleware): measured here,
+Quart's request and response machinery cost about as much CPU as everything the gateway does for
+an event (docs/performance.md). The kit's contract — `X-Request-ID`, HTTP metrics, access log —
+is the kit middleware's, as for every route; these answer JSON errors in the kit's shape
+(`error_body`) and enforce the body limit (413). Every other path is Quart's as usual.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter
 
 from jeeves.gateway.domain import check_signature
-from jeeves.kit.context import REQUEST_ID_HEADER, bind_request_id, clear_request_id
+from jeeves.kit.asgi import ROUTE_KEY, ASGIApp, Receive, Scope, Send
 from jeeves.kit.data_client import DataUnavailable
-from jeeves.kit.errors import APIError
+from jeeves.kit.errors import APIError, error_body
 from jeeves.kit.logging import error_text, get_logger
-from jeeves.kit.metrics import HttpMetrics
+from jeeves.kit.metrics import LabelCache
 from jeeves.kit.slack.events import (
     Accept,
     Challenge,
@@ -45,29 +46,17 @@ from jeeves.kit.slack.inbound import Backlogged, EventWriter
 from jeeves.kit.slack.teams import InstalledTeams
 
 log = get_logger(__name__)
-access_log = get_logger("jeeves.access")
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[..., Awaitable[None]]  # the wrapped app (Quart's asgi_app)
 
 WORKING_ON_IT = {"response_type": "ephemeral", "text": "Working on it…"}
-
-
-class LabelCache:
-    """`metric.labels(*values)`, remembered: on this path labels() costs more than inc()."""
-
-    def __init__(self) -> None:
-        self._children: dict[tuple[int | str, ...], Any] = {}
-
-    def __call__(self, metric: Any, *values: str) -> Any:
-        key: tuple[int | str, ...] = (id(metric), *values)
-        child = self._children.get(key)
-        if child is None:
-            child = self._children[key] = metric.labels(*values)
-        return child
+# Slack's requests carry a dozen headers; these are the ones read here.
+READ_HEADERS = frozenset(
+    {
+        b"content-length",
+        b"x-slack-request-timestamp",
+        b"x-slack-signature",
+        b"x-slack-retry-num",
+    }
+)
 
 
 class EventMetrics:
@@ -92,7 +81,6 @@ class GatewayState:
     bot_user_id: str
     writer: EventWriter
     metrics: EventMetrics
-    http_metrics: HttpMetrics
     timeout_s: float
     max_body_bytes: int
     teams: InstalledTeams | None = None  # a distributed app: only installed workspaces
@@ -122,6 +110,10 @@ def _ack(outcome: Outcome, result: str) -> dict[str, Any]:
 
 def _working_on_it(_outcome: Outcome, _result: str) -> dict[str, Any]:
     return WORKING_ON_IT
+
+
+# The few answers of the hot path, encoded once.
+_ENCODED: dict[tuple[Answer, str], bytes] = {}
 
 
 ROUTES: dict[str, tuple[Parse, Answer]] = {
@@ -171,11 +163,25 @@ async def _uninstall(state: GatewayState, outcome: Uninstall) -> str:
     return "accepted"
 
 
+async def answer(state: GatewayState, route: str, raw: bytes, headers: dict[str, str]) -> bytes:
+    """The JSON answer to one verified, parsed and stored request to `route`; the few answers
+    that repeat (every ack but a challenge's) are encoded once."""
+    outcome, result = await handle(state, route, raw, headers)
+    respond = ROUTES[route][1]
+    if isinstance(outcome, Challenge):
+        return _encode(respond(outcome, result))
+    encoded = _ENCODED.get((respond, result))
+    if encoded is None:
+        encoded = _ENCODED[(respond, result)] = _encode(respond(outcome, result))
+    return encoded
+
+
 async def handle(
     state: GatewayState, route: str, raw: bytes, headers: dict[str, str]
-) -> dict[str, Any]:
-    """Verify, parse and store one request to `route`; count its outcome whatever happens."""
-    parse, answer = ROUTES[route]
+) -> tuple[Outcome, str]:
+    """Verify, parse and store one request to `route`: its outcome and the result (accepted,
+    duplicate, ignored); its outcome is counted whatever happens."""
+    parse = ROUTES[route][0]
     label = "unknown"
     try:
         now = time.time()
@@ -202,7 +208,7 @@ async def handle(
         state.metrics.count(label, "rejected")
         raise
     state.metrics.count(label, result)
-    return answer(outcome, result)
+    return outcome, result
 
 
 # --- the ASGI front ------------------------------------------------------------------------------
@@ -215,64 +221,56 @@ class BodyTooLarge(Exception):
 class SlackRoutes:
     """Serves the Slack routes directly; hands every other request to `inner` (Quart)."""
 
-    def __init__(self, inner: ASGIApp, state: GatewayState, service: str = "gateway") -> None:
+    def __init__(self, inner: ASGIApp, state: GatewayState) -> None:
         self.inner = inner
         self.state = state
-        self.service = service
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] not in ROUTES:
             await self.inner(scope, receive, send)
             return
-        started = time.perf_counter()
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        request_id = bind_request_id(headers.get("x-request-id"))
-        metrics, labels = self.state.http_metrics, self.state.metrics.labels
-        in_progress = labels(metrics.in_progress, self.service)
-        in_progress.inc()
-        status = 500
-        try:
-            status, body, extra = await self._respond(scope, receive, headers)
-            await _send_json(send, status, body, [(REQUEST_ID_HEADER, request_id), *extra])
-        finally:
-            in_progress.dec()
-            elapsed = time.perf_counter() - started
-            route, method = scope["path"], scope["method"]
-            labels(metrics.requests, self.service, route, method, str(status)).inc()
-            labels(metrics.duration, self.service, route, method).observe(elapsed)
-            access_log.info(
-                "request",
-                method=method,
-                route=route,
-                status=status,
-                duration_ms=round(elapsed * 1000, 2),
-            )
-            clear_request_id()
+        scope[ROUTE_KEY] = scope["path"]
+        headers = {
+            k.decode("latin-1"): v.decode("latin-1")
+            for k, v in scope["headers"]
+            if k in READ_HEADERS
+        }
+        status, body, extra = await self._respond(scope, receive, headers)
+        raw_headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            *extra,
+        ]
+        await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+        await send({"type": "http.response.body", "body": body})
 
     async def _respond(
         self, scope: Scope, receive: Receive, headers: dict[str, str]
-    ) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
+    ) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
         """(status, JSON body, extra headers) for one Slack request."""
         if scope["method"] != "POST":
-            error = _error(405, "method_not_allowed", "use POST")
-            return 405, error, [("Allow", "POST")]
+            return 405, _error("method_not_allowed", "use POST"), [(b"allow", b"POST")]
         try:
             raw = await read_body(receive, headers, self.state.max_body_bytes)
-            return 200, await handle(self.state, scope["path"], raw, headers), []
+            return 200, await answer(self.state, scope["path"], raw, headers), []
         except BodyTooLarge:
             self.state.metrics.count("unknown", "rejected")
             limit = self.state.max_body_bytes
-            return 413, _error(413, "payload_too_large", f"body over {limit} bytes"), []
+            return 413, _error("payload_too_large", f"body over {limit} bytes"), []
         except APIError as exc:
-            extra = [("X-Slack-No-Retry", "1")] if isinstance(exc, TeamRefused) else []
-            return exc.status, _error(exc.status, exc.code, exc.message), extra
+            extra = [(b"x-slack-no-retry", b"1")] if isinstance(exc, TeamRefused) else []
+            return exc.status, _error(exc.code, exc.message), extra
         except Exception as exc:
             log.error("unhandled_error", error_type=type(exc).__name__, exc_info=exc)
-            return 500, _error(500, "internal_error", "internal error; see the service logs"), []
+            return 500, _error("internal_error", "internal error; see the service logs"), []
 
 
-def _error(status: int, code: str, message: str) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message}}
+def _error(code: str, message: str) -> bytes:
+    return _encode(error_body(code, message))
+
+
+def _encode(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 async def read_body(receive: Receive, headers: dict[str, str], limit: int) -> bytes:
@@ -293,16 +291,3 @@ async def read_body(receive: Receive, headers: dict[str, str], limit: int) -> by
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
-
-
-async def _send_json(
-    send: Send, status: int, body: dict[str, Any], headers: list[tuple[str, str]]
-) -> None:
-    payload = json.dumps(body, ensure_ascii=False).encode()
-    raw_headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(payload)).encode()),
-        *((name.lower().encode(), value.encode("latin-1")) for name, value in headers),
-    ]
-    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
-    await send({"type": "http.response.body", "body": payload})
