@@ -1,8 +1,10 @@
 """The baseline: Slack Bolt's AsyncApp that only verifies and acknowledges, under Hypercorn.
 
-Run as `python bolt_app.py` with BENCH_BIND (host:port) and BENCH_SIGNING_SECRET. Served by the
-same Hypercorn as the gateway, on a socket with SO_REUSEPORT (so N copies share one port), and
-with no network calls: `authorize` answers from memory instead of calling `auth.test`.
+Run as `python bolt_app.py` with BENCH_BIND (host:port) and BENCH_SIGNING_SECRET. Served by
+Hypercorn with its default settings (the baseline of issue 17), or with BENCH_SERVER=uvicorn by
+uvicorn + httptools on uvloop as `jeeves.kit.serving` runs the gateway (a reference), on a socket
+with SO_REUSEPORT (so N copies share one port), and with no network calls: `authorize` answers
+from memory instead of calling `auth.test`.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import os
 import signal
 from typing import Any
 
+import uvicorn
+import uvloop
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
 from slack_bolt.adapter.asgi.async_handler import AsyncSlackRequestHandler
@@ -54,5 +58,22 @@ async def main() -> None:
     await serve(build(), config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
 
 
+def main_uvicorn() -> None:
+    config = uvicorn.Config(
+        build(),
+        http="httptools",
+        lifespan="off",
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        timeout_keep_alive=75,
+    )
+    sock = reuseport_socket(os.environ["BENCH_BIND"])
+    uvloop.run(uvicorn.Server(config).serve(sockets=[sock]))
+
+
 if __name__ == "__main__":
-    asyncio.run(main())
+    if os.environ.get("BENCH_SERVER") == "uvicorn":
+        main_uvicorn()
+    else:
+        asyncio.run(main())

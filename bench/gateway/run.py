@@ -1,14 +1,20 @@
 """Gateway ack throughput and latency, side by side with Slack Bolt's verify-and-ack AsyncApp.
 
 Starts PostgreSQL (jeeves.localstack), runs `jeeves-gateway migrate`, then for each server under
-test — the Bolt baseline (`bolt_app.py`, verify + ack only, nothing stored) and the real
-`jeeves-gateway` (verify, dedupe, store + enqueue in one transaction, ack) — starts N processes
-sharing one loopback port with SO_REUSEPORT and drives them with `loadgen.py` (its own process)
-at rising rates and then flat out. Prints, per rate, sustained events/s and p50/p99 ack latency
-for both, and the gateway/Bolt ratio. Afterwards it checks that every event the gateway
-acknowledged as accepted is in the inbound event log with one queued dispatch job.
+test — the Bolt baseline (`bolt_app.py` under Hypercorn, verify + ack only, nothing stored) and
+the real `jeeves-gateway` (verify, dedupe, store + enqueue in one transaction, ack; it serves
+with uvicorn, see jeeves.kit.serving) — starts N processes sharing one loopback port with
+SO_REUSEPORT and drives them with `loadgen.py` (its own process) at rising rates and then flat
+out. Prints, per rate, sustained events/s and p50/p99 ack latency for both, and the gateway/Bolt
+ratio; the flat-out step runs `--max-rounds` times, alternating, and each round's ratio is
+printed. For reference, the same Bolt app on the gateway's own server (uvicorn) runs the
+flat-out rounds too (`--no-bolt-uvicorn` skips it). Afterwards it checks that every event the
+gateway acknowledged as accepted is in the inbound event log with one queued dispatch job.
 
-Targets (reported, not asserted): ack p99 < 50 ms at 300 ev/s; gateway ÷ Bolt ≥ 1.0.
+CPU: per acknowledged event, of the server processes, of the gateway's PostgreSQL and of the load
+generator, and the share of the machine's cores each used in the flat-out step.
+Targets (reported, not asserted): ack p99 < 50 ms at 300 ev/s; gateway ÷ Bolt ≥ 1.0 in at
+least 3 of the 5 flat-out rounds for 1 and 2 processes.
 Bounded: each step lasts `--duration` seconds; traffic goes only to 127.0.0.1.
 """
 
@@ -16,8 +22,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -46,7 +54,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=4.0, help="seconds per step")
     parser.add_argument("--concurrency", type=int, default=32, help="senders in the max step")
     parser.add_argument("--procs", default="1,2", help="server process counts to compare")
-    parser.add_argument("--max-rounds", type=int, default=3, help="rounds of the flat-out step")
+    parser.add_argument("--max-rounds", type=int, default=5, help="rounds of the flat-out step")
+    parser.add_argument(
+        "--no-bolt-uvicorn",
+        dest="bolt_uvicorn",
+        action="store_false",
+        help="skip the reference rounds of Bolt on uvicorn",
+    )
     parser.add_argument("--gateway-log-level", default="warning", help="JEEVES_LOG_LEVEL")
     parser.add_argument(
         "--gateway-env",
@@ -85,7 +99,8 @@ def servers(
         }
     else:
         argv = [sys.executable, str(HERE / "bolt_app.py")]
-        env = {"BENCH_BIND": bind, "BENCH_SIGNING_SECRET": SECRET}
+        server = "uvicorn" if kind == "bolt-uvicorn" else "hypercorn"
+        env = {"BENCH_BIND": bind, "BENCH_SIGNING_SECRET": SECRET, "BENCH_SERVER": server}
     children = [
         subprocess.Popen(
             argv, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
@@ -95,7 +110,9 @@ def servers(
     try:
         probe = f"http://{bind}/readyz" if kind == "gateway" else f"http://{bind}/slack/events"
         wait_until(
-            lambda: _alive(children) and (http_ok(probe) or (kind == "bolt" and port_open(port))),
+            lambda: (
+                _alive(children) and (http_ok(probe) or (kind != "gateway" and port_open(port)))
+            ),
             timeout=30,
             what=f"{kind} to serve",
         )
@@ -129,6 +146,7 @@ def load(url: str, rate: float, duration: float, concurrency: int, prefix: str) 
         "concurrency": concurrency,
         "prefix": prefix,
     }
+    before = _children_cpu()
     out = subprocess.run(
         [sys.executable, str(HERE / "loadgen.py"), json.dumps(spec)],
         capture_output=True,
@@ -137,7 +155,14 @@ def load(url: str, rate: float, duration: float, concurrency: int, prefix: str) 
         check=True,
     )
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    result["lg_cpu_us"] = round((_children_cpu() - before) / max(1, result["ok"]) * 1e6)
     return result
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this process's finished children (the load generators)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def migrate(database_url: str) -> None:
@@ -191,7 +216,7 @@ def step(
 
 def merge(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     """The median round by throughput; stored counts summed over all rounds."""
-    ordered = sorted(rounds, key=lambda r: r["events_per_s"])
+    ordered = sorted(rounds, key=lambda r: float(r["events_per_s"]))
     merged = dict(ordered[len(ordered) // 2])
     merged["ok"] = sum(r["ok"] for r in rounds)
     merged["statuses"] = {
@@ -199,8 +224,9 @@ def merge(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     }
     if "stored" in merged:
         merged["stored"] = tuple(sum(r["stored"][i] for r in rounds) for i in (0, 1))
-    merged["cpu_us"] = round(statistics.median(r["cpu_us"] for r in rounds))
-    merged["pg_cpu_us"] = round(statistics.median(r["pg_cpu_us"] for r in rounds))
+    for key in ("cpu_us", "pg_cpu_us", "lg_cpu_us"):
+        merged[key] = round(statistics.median(r[key] for r in rounds))
+    merged["rounds"] = [r["events_per_s"] for r in rounds]  # in the order they ran
     return merged
 
 
@@ -214,21 +240,29 @@ def measure(
     rates = [float(r) for r in args.rates.split(",") if r]
     log_level = args.gateway_log_level
     extra = dict(item.split("=", 1) for item in args.gateway_env)
-    with (
-        servers("bolt", procs, args.database_url, log_level, {}) as bolt,
-        servers("gateway", procs, args.database_url, log_level, extra) as gateway,
-    ):
-        targets = {"bolt": (bolt, None), "gateway": (gateway, postgres)}
-        for kind, (target, _) in targets.items():
+    with contextlib.ExitStack() as stack:
+        targets = {
+            "bolt": (stack.enter_context(servers("bolt", procs, "", log_level, {})), None),
+            "gateway": (
+                stack.enter_context(servers("gateway", procs, args.database_url, log_level, extra)),
+                postgres,
+            ),
+        }
+        flat_out = dict(targets)
+        if args.bolt_uvicorn:
+            reference = stack.enter_context(servers("bolt-uvicorn", procs, "", log_level, {}))
+            flat_out["bolt-uvicorn"] = (reference, None)
+            results["bolt-uvicorn"] = {}
+        for kind, (target, _) in flat_out.items():
             load(target[0], 0, 1.0, 8, f"{kind}{procs}-warmup")
         for rate in rates:
             for kind, (target, pg) in targets.items():
                 prefix = f"{kind}{procs}-{int(rate)}-"
                 results[kind][str(int(rate))] = step(target, rate, args, prefix, pg)
                 time.sleep(0.3)
-        rounds: dict[str, list[dict[str, Any]]] = {"bolt": [], "gateway": []}
+        rounds: dict[str, list[dict[str, Any]]] = {kind: [] for kind in flat_out}
         for n in range(args.max_rounds):
-            for kind, (target, pg) in targets.items():
+            for kind, (target, pg) in flat_out.items():
                 rounds[kind].append(step(target, 0, args, f"{kind}{procs}-max{n}-", pg))
                 time.sleep(0.3)
         for kind, runs in rounds.items():
@@ -263,7 +297,49 @@ def report(results: dict[tuple[str, int], dict[str, dict[str, Any]]], procs: lis
                 f"{events}/{jobs} of {gw['ok']} {'ok' if ok else 'MISSING'}"
                 f"{' errors ' + str(errors) if errors else ''}"
             )
+    flat_out(results, procs)
     return complete
+
+
+def cores(figures: dict[str, Any], key: str) -> float:
+    """Cores one party used in a step: its CPU per event times events per second."""
+    return float(figures[key]) * float(figures["events_per_s"]) / 1e6
+
+
+def flat_out(results: dict[tuple[str, int], dict[str, dict[str, Any]]], procs: list[int]) -> None:
+    """Each flat-out round's gw/bolt ratio, the machine's cores by party, and the scaling."""
+    print("\nflat out, round by round (gateway ÷ Bolt on Hypercorn, rounds alternate):")
+    for n in procs:
+        bolt, gateway = results[("bolt", n)]["max"], results[("gateway", n)]["max"]
+        pairs = zip(gateway["rounds"], bolt["rounds"], strict=True)
+        ratios = [g / b if b else 0.0 for g, b in pairs]
+        ahead = sum(r >= 1.0 for r in ratios)
+        print(
+            f"  x{n}: {' '.join(f'{r:.2f}' for r in ratios)} -> {ahead} of {len(ratios)} "
+            f"rounds >= 1.0, median {statistics.median(ratios):.2f}"
+        )
+        print(
+            f"      cores used: gateway {cores(gateway, 'cpu_us'):.2f} + PostgreSQL "
+            f"{cores(gateway, 'pg_cpu_us'):.2f} + load generator {cores(gateway, 'lg_cpu_us'):.2f}"
+            f" | Bolt {cores(bolt, 'cpu_us'):.2f} + load generator {cores(bolt, 'lg_cpu_us'):.2f}"
+            f" (of {os.cpu_count()})"
+        )
+        reference = results.get(("bolt-uvicorn", n), {}).get("max")
+        if reference:
+            ratio = gateway["events_per_s"] / reference["events_per_s"]
+            print(
+                f"      reference, Bolt on uvicorn (the gateway's server): "
+                f"{reference['events_per_s']:.0f} ev/s, {reference['cpu_us']} µs/event; "
+                f"gateway ÷ it {ratio:.2f} (it stores nothing)"
+            )
+    if len(procs) >= 2:
+        low, high = procs[0], procs[-1]
+        for kind in ("gateway", "bolt"):
+            one, more = results[(kind, low)]["max"], results[(kind, high)]["max"]
+            print(
+                f"  {kind} x{low} -> x{high}: {more['events_per_s'] / one['events_per_s']:.2f}x "
+                "(one machine: the load generator and PostgreSQL share its cores)"
+            )
 
 
 def load_average() -> str:
