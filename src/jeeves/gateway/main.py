@@ -21,8 +21,7 @@ def migrate() -> Iterable[str]:
 
 def serve() -> None:
     settings = load_settings(GatewaySettings)
-    # uvicorn: the hot path's server (jeeves.kit.serving, docs/performance.md).
-    run(build_app(settings), settings, reuse_port=settings.reuse_port, server="uvicorn")
+    run(build_app(settings), settings, reuse_port=settings.reuse_port)
 
 
 def main(argv: list[str] | None = None) -> None:

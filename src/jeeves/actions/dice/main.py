@@ -1,4 +1,4 @@
-"""`jeeves-dice`: run the dice action under Hypercorn."""
+"""`jeeves-dice`: run the dice action under uvicorn."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`jeeves-echo`: run the echo action under Hypercorn."""
+"""`jeeves-echo`: run the echo action under uvicorn."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`jeeves-memory`: run the memory action under Hypercorn."""
+"""`jeeves-memory`: run the memory action under uvicorn."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`jeeves-strava`: run the Strava action under Hypercorn."""
+"""`jeeves-strava`: run the Strava action under uvicorn."""
 
 from __future__ import annotations
 

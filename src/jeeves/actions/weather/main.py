@@ -1,4 +1,4 @@
-"""`jeeves-weather`: run the weather action under Hypercorn."""
+"""`jeeves-weather`: run the weather action under uvicorn."""
 
 from __future__ import annotations
 

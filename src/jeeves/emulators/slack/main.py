@@ -1,4 +1,4 @@
-"""`jeeves-slack-emulator`: run the Slack emulator under Hypercorn."""
+"""`jeeves-slack-emulator`: run the Slack emulator under uvicorn."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`jeeves-strava-emulator`: run the Strava stand-in under Hypercorn."""
+"""`jeeves-strava-emulator`: run the Strava stand-in under uvicorn."""
 
 from __future__ import annotations
 
