@@ -16,6 +16,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from pgqueuer.domain.settings import DBSettings
 from prometheus_client import CollectorRegistry
 
 from jeeves.kit.context import current_request_id
@@ -122,6 +123,29 @@ async def test_enqueue_in_a_rolled_back_transaction_leaves_nothing(
     )
     assert [bytes(row["payload"]) for row in payloads] == [b'{"key":"a"}', b'{"key":"b"}', b"{}"]
     await conn.execute("DELETE FROM pgqueuer WHERE id = ANY($1)", [single, *batch])
+
+
+async def test_workers_are_woken_by_new_jobs_not_by_completions(
+    conn: asyncpg.Connection, queue_url: str
+) -> None:
+    """pgqueuer's trigger NOTIFYs on every statement that inserts or deletes jobs; the kit's
+    fires on inserts only, so a completion wakes no worker of any service."""
+    heard: asyncio.Queue[str] = asyncio.Queue()
+    listener = await asyncpg.connect(queue_url)
+    channel = DBSettings().channel
+    await listener.add_listener(channel, lambda *args: heard.put_nowait(str(args[-1])))
+    try:
+        job_id = await enqueue(conn, "wake_test", {"key": "a"})
+        woken = await asyncio.wait_for(heard.get(), timeout=5)
+        assert '"operation" : "insert"' in woken
+        await conn.execute("UPDATE pgqueuer SET status = 'picked' WHERE id = $1", job_id)
+        await conn.execute("DELETE FROM pgqueuer WHERE id = $1", job_id)
+        await enqueue(conn, "wake_test", {"key": "b"})  # a marker: NOTIFYs arrive in order
+        marker = await asyncio.wait_for(heard.get(), timeout=5)
+        assert '"operation" : "insert"' in marker, "the pick or the completion woke workers"
+    finally:
+        await listener.close()
+        await conn.execute("DELETE FROM pgqueuer WHERE entrypoint = 'wake_test'")
 
 
 async def test_a_failing_job_is_retried_with_backoff_then_done(
