@@ -11,8 +11,12 @@ Per rate it prints:
             emulator timed it (what Slack waits for);
 - `reply` — from the event's message ts to its reply being recorded by the emulator (what the
             person waits for), p50/p99/max, replies/s, and anything lost or duplicated.
-- `CPU ms/event` — CPU time each process spent per event (from /proc), which stays meaningful
-            when other work shares the machine and stretches the latencies.
+- `CPU ms/event` — CPU time each process (PostgreSQL's server processes included) spent per
+            event (from /proc), which stays meaningful when other work shares the machine and
+            stretches the latencies.
+With `--profile`, every process is sampled with py-spy during the last rate and its CPU per
+event is broken down by layer (`jeeves.localstack.profiling`): where the time between the
+gateway's 200 and the poster's chat.postMessage goes.
 Target (reported, not asserted): reply p99 < 500 ms at 100 events/s. Bounded: every phase has a
 deadline; traffic only to 127.0.0.1.
 """
@@ -21,8 +25,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
+import tempfile
 import time
 import uuid
 from collections import Counter
@@ -37,8 +43,9 @@ sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "e2e")]
 
 from pipeline_stack import Pipeline, start_pipeline  # noqa: E402
 
-from jeeves.localstack.measuring import cpu_seconds, percentile  # noqa: E402
+from jeeves.localstack.measuring import cpu_seconds, percentile, postgres_pids  # noqa: E402
 from jeeves.localstack.postgres import PostgresServer  # noqa: E402
+from jeeves.localstack.profiling import read_raw, record, summarize  # noqa: E402
 from support.services import ServiceProcess  # noqa: E402
 
 TARGET_P99_MS = 500.0
@@ -59,6 +66,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--concurrency", type=int, default=64, help="queue jobs at once in dispatcher and poster"
     )
+    parser.add_argument(
+        "--profile", action="store_true", help="py-spy every process during the last rate"
+    )
     return parser.parse_args()
 
 
@@ -69,12 +79,19 @@ class Sent:
     text: str
 
 
+POSTGRES: list[PostgresServer] = []  # the run's server, for its CPU time
+
+
 def cpu_by_process(pipeline: Pipeline) -> dict[str, float]:
-    return {
+    """CPU seconds so far of every process of the pipeline, and of PostgreSQL's."""
+    cpu = {
         service.command.removeprefix("jeeves-"): cpu_seconds(service.proc.pid)
         for service in pipeline.processes()
         if service.proc is not None
     }
+    for server in POSTGRES:
+        cpu["postgres"] = cpu_seconds(*postgres_pids(server))
+    return cpu
 
 
 async def send_at_rate(
@@ -188,9 +205,30 @@ def report(figures: dict[str, Any]) -> None:
     cores = os.cpu_count() or 1
     print(f"        machine load  {figures['load']:.1f} on {cores} cores (others' work included)")
     shares = ", ".join(f"{name} {ms:.1f}" for name, ms in cpu.items())
-    print(f"        CPU ms/event  {sum(cpu.values()):.1f} ({shares}; PostgreSQL not counted)")
+    print(f"        CPU ms/event  {sum(cpu.values()):.1f} ({shares})")
     ratio = figures["reply_p50"] / figures["ack_p50"] if figures["ack_p50"] else float("nan")
     print(f"        reply/ack p50 x{ratio:.1f}; p99 target {TARGET_P99_MS:.0f} ms: {verdict} it")
+
+
+def profiled(pipeline: Pipeline, rate: float, args: argparse.Namespace) -> None:
+    """Measure one rate with py-spy on every process; print each one's layers."""
+    services = {
+        service.command.removeprefix("jeeves-"): service.proc.pid
+        for service in pipeline.processes()
+        if service.proc is not None
+    }
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        seconds = args.duration + 5
+        for name, pid in services.items():
+            stack.enter_context(record(pid, seconds, Path(tmp) / f"{name}.txt"))
+        figures = asyncio.run(measure(pipeline, rate, args.duration, args.channels, args.drain))
+        stack.close()  # wait for every py-spy to write its profile
+        report(figures)
+        for name in sorted(services, key=lambda n: -figures["cpu_ms_per_event"][n]):
+            cpu_us = figures["cpu_ms_per_event"][name] * 1000
+            print(f"\n  {name}: {cpu_us:.0f} µs CPU per event")
+            samples = read_raw(Path(tmp) / f"{name}.txt")
+            print("\n".join("    " + line for line in summarize(samples, cpu_us, top=8)))
 
 
 def main() -> None:
@@ -198,6 +236,7 @@ def main() -> None:
     rates = [float(r) for r in args.rates.split(",") if r.strip()]
     server = PostgresServer()
     server.start()
+    POSTGRES.append(server)
     started: list[ServiceProcess] = []
     try:
         database_url = server.create_database("jeeves_bench_pipeline")
@@ -217,8 +256,12 @@ def main() -> None:
             f"pipeline end to end ({args.duration:g}s per rate, {args.channels} channels, "
             f"queue concurrency {args.concurrency})"
         )
-        for rate in rates:
-            report(asyncio.run(measure(pipeline, rate, args.duration, args.channels, args.drain)))
+        for n, rate in enumerate(rates):
+            if args.profile and n == len(rates) - 1:
+                profiled(pipeline, rate, args)
+            else:
+                figures = measure(pipeline, rate, args.duration, args.channels, args.drain)
+                report(asyncio.run(figures))
     finally:
         for service in reversed(started):
             service.close()
