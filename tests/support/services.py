@@ -1,4 +1,4 @@
-"""Deployables run as real processes: `jeeves-<name>` under uvicorn on a random port.
+"""Deployables run as real processes: `jeeves-<name>` under Hypercorn on a random port.
 
 `ServiceProcess` starts the console entry point with `JEEVES_*` settings, waits for `/readyz`
 (or `/healthz`), keeps its output in a log file for assertions, and stops it with SIGTERM or

@@ -1,6 +1,6 @@
 """`jeeves-data`: serve the data service, or manage its schema.
 
-jeeves-data                   serve under uvicorn on JEEVES_BIND
+jeeves-data                   serve under Hypercorn on JEEVES_BIND
 jeeves-data migrate [REV]     upgrade the schema to REV (default: head)
 jeeves-data downgrade REV     downgrade the schema to REV (e.g. -1)
 jeeves-data genkey            print a new key for JEEVES_DATA_ENCRYPTION_KEY

@@ -21,7 +21,8 @@ def migrate() -> Iterable[str]:
 
 def serve() -> None:
     settings = load_settings(GatewaySettings)
-    run(build_app(settings), settings, reuse_port=settings.reuse_port)
+    # uvicorn: the hot path's server (jeeves.kit.serving, docs/performance.md).
+    run(build_app(settings), settings, reuse_port=settings.reuse_port, server="uvicorn")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -86,7 +86,7 @@ def configure_logging(service: str, level: str = "info", secrets: Iterable[str] 
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(max(numeric, logging.INFO) if level == "debug" else numeric)
-    for noisy in ("uvicorn.error", "asyncio"):
+    for noisy in ("hypercorn.access", "uvicorn.error", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

@@ -1,4 +1,4 @@
-"""`jeeves-tokens`: serve the token dealer under uvicorn, or run one of its tools."""
+"""`jeeves-tokens`: serve the token dealer under Hypercorn, or run one of its tools."""
 
 from __future__ import annotations
 

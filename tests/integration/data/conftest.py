@@ -1,7 +1,7 @@
 """Fixtures for the data service tests: a migrated database and the real `jeeves-data` process.
 
 Real: PostgreSQL (session server, a fresh database per module), `jeeves-data migrate` and the
-`jeeves-data` entry point under uvicorn. Nothing is faked.
+`jeeves-data` entry point under Hypercorn. Nothing is faked.
 """
 
 from __future__ import annotations

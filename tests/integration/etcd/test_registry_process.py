@@ -4,7 +4,7 @@ A configuration loaded once keeps the app ready (200, check `degraded`) while et
 app that never loaded one is not ready (503) until etcd answers.
 
 Real: a private etcd 3.5, the app (`registry_app`, the kit's `install_registry`,
-`install_flags` and `service_url`) served by uvicorn in its own process, HTTP on loopback.
+`install_flags` and `service_url`) served by Hypercorn in its own process, HTTP on loopback.
 Nothing is faked.
 """
 

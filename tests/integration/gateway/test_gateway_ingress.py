@@ -1,6 +1,6 @@
 """The gateway as Slack sees it: the real `jeeves-gateway` process on a real PostgreSQL.
 
-Real: `jeeves-gateway migrate`, the gateway under uvicorn, PostgreSQL with the queue schema.
+Real: `jeeves-gateway migrate`, the gateway under Hypercorn, PostgreSQL with the queue schema.
 Faked: Slack itself — requests are built and signed here the way Slack signs them. Every
 rejection test checks that nothing reached the inbound event log or the queue.
 """

@@ -1,4 +1,4 @@
-"""The kit in real processes: uvicorn serving, settings failures, logs, readiness, SIGTERM.
+"""The kit in real processes: Hypercorn serving, settings failures, logs, readiness, SIGTERM.
 
 Real: the `jeeves-gateway` entry point, PostgreSQL, etcd, and a kit app with slow routes
 (`support.slow_app`) run as subprocesses. Nothing is faked.

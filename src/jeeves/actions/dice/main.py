@@ -1,4 +1,4 @@
-"""`jeeves-dice`: run the dice action under uvicorn."""
+"""`jeeves-dice`: run the dice action under Hypercorn."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`jeeves-echo`: run the echo action under uvicorn."""
+"""`jeeves-echo`: run the echo action under Hypercorn."""
 
 from __future__ import annotations
 

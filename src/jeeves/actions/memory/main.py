@@ -1,4 +1,4 @@
-"""`jeeves-memory`: run the memory action under uvicorn."""
+"""`jeeves-memory`: run the memory action under Hypercorn."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`jeeves-strava`: run the Strava action under uvicorn."""
+"""`jeeves-strava`: run the Strava action under Hypercorn."""
 
 from __future__ import annotations
 

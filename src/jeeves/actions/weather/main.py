@@ -1,4 +1,4 @@
-"""`jeeves-weather`: run the weather action under uvicorn."""
+"""`jeeves-weather`: run the weather action under Hypercorn."""
 
 from __future__ import annotations
 

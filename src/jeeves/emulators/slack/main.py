@@ -1,4 +1,4 @@
-"""`jeeves-slack-emulator`: run the Slack emulator under uvicorn."""
+"""`jeeves-slack-emulator`: run the Slack emulator under Hypercorn."""
 
 from __future__ import annotations
 

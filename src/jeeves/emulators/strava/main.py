@@ -1,4 +1,4 @@
-"""`jeeves-strava-emulator`: run the Strava stand-in under uvicorn."""
+"""`jeeves-strava-emulator`: run the Strava stand-in under Hypercorn."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`jeeves-weather-emulator`: run the Open-Meteo stand-in under uvicorn."""
+"""`jeeves-weather-emulator`: run the Open-Meteo stand-in under Hypercorn."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The dice action as a real process: the action protocol over HTTP, seeded rolls that a
 restarted process repeats, errors for people, health and metrics.
 
-Real: the `jeeves-dice` entry point under uvicorn. Nothing faked.
+Real: the `jeeves-dice` entry point under Hypercorn. Nothing faked.
 """
 
 from __future__ import annotations

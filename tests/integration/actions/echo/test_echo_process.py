@@ -1,7 +1,7 @@
 """The echo action as a real process: the action protocol over HTTP, validation, idempotency,
 the test fault controls and metrics.
 
-Real: the `jeeves-echo` entry point under uvicorn (with JEEVES_ECHO_FAULTS=1). Nothing faked.
+Real: the `jeeves-echo` entry point under Hypercorn (with JEEVES_ECHO_FAULTS=1). Nothing faked.
 """
 
 from __future__ import annotations
