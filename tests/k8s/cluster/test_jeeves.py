@@ -18,6 +18,7 @@ import time
 import uuid
 from collections.abc import Callable
 from typing import Any
+from urllib.error import URLError
 
 import pytest
 
@@ -51,18 +52,34 @@ def fresh_channel() -> str:
     return f"C0{uuid.uuid4().hex[:10].upper()}"
 
 
+RELAY_ERRORS = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, URLError)
+RELAY_PATIENCE_S = 60.0
+
+
+def mention(slack: SlackEmulator, text: str, channel: str, user: str = "U0ALICE") -> None:
+    """Send a mention through the host's socat relay to the emulator's NodePort.
+
+    The relay closes a connection without a response when its own connect to the NodePort
+    fails, which happens for a while after kube-proxy rewrites its rules for a new Service (an
+    action applied). The emulator never got such a request, so it is sent again, for up to a
+    minute; a duplicate would still fail the exactly-once tests.
+    """
+    deadline = time.monotonic() + RELAY_PATIENCE_S
+    while True:
+        try:
+            slack.send_mention(text, channel=channel, user=user)
+            return
+        except RELAY_ERRORS as exc:
+            if time.monotonic() > deadline:
+                raise
+            print(f"[stack] relay dropped {text!r} ({exc!r}); sending it again", file=sys.stderr)
+            time.sleep(2)
+
+
 def ask(slack: SlackEmulator, text: str, channel: str, user: str = "U0ALICE") -> dict[str, Any]:
     """Mention the bot as `user` and return its one reply in `channel`."""
     since = time.time()
-    try:
-        slack.send_mention(text, channel=channel, user=user)
-    except (http.client.RemoteDisconnected, ConnectionResetError) as exc:
-        # Seen once in ~10 runs: the host's socat relay closed the connection without a
-        # response because its own connect to the NodePort failed, so the emulator never got
-        # the request. Sent once more; a duplicate would still fail the exactly-once tests.
-        print(f"[stack] relay dropped {text!r} ({exc!r}); sending it again", file=sys.stderr)
-        time.sleep(1)
-        slack.send_mention(text, channel=channel, user=user)
+    mention(slack, text, channel=channel, user=user)
     [reply] = slack.wait_for_messages(1, channel=channel, since=since, timeout=REPLY_TIMEOUT)
     return reply
 
@@ -233,7 +250,7 @@ def test_helm_upgrade_rolls_every_deployment_without_losing_a_message(
     worker.start()
     sent = 0
     while worker.is_alive():  # a message every 2 s for as long as the upgrade runs
-        slack.send_mention(f"echo during the upgrade {sent}", channel=channel)
+        mention(slack, f"echo during the upgrade {sent}", channel=channel)
         sent += 1
         worker.join(timeout=2.0)
     timings["helm upgrade"] = time.monotonic() - t0
